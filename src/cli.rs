@@ -1,0 +1,166 @@
+//! The command line: raw flags are parsed by clap, turned into settings, and handed to the
+//! library. This is the edge where errors become messages and exit codes.
+
+use std::{
+    io::{IsTerminal, Write},
+    path::PathBuf,
+    process::ExitCode,
+};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{
+    check,
+    config::{self, parse_date, Sources},
+    error::Error,
+    findings::{Code, Severity},
+    output::write_atomic,
+    report::{Format, Report},
+    snapshot,
+};
+
+/// Exit codes, as documented in the README.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "onwatch", version, about = "Monitoring-as-code for AWS: find missing and misconfigured CloudWatch alarms.")]
+#[command(after_help = "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 error.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check an inventory against the coverage policies and report findings.
+    Check(CheckArgs),
+    /// Validate configuration and policies without checking anything.
+    Validate(ConfigArgs),
+    /// Explain a finding code (or list them all).
+    Explain {
+        /// A finding code such as missing-alarm; omit to list every code.
+        code: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ConfigArgs {
+    /// Configuration directory [default: ./config if present, else built-in defaults].
+    #[arg(long, value_name = "DIR")]
+    config: Option<PathBuf>,
+    /// Coverage policies directory [default: ./policies if present, else the built-in pack].
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Inventory snapshot (JSON) to check.
+    #[arg(long, value_name = "FILE")]
+    inventory: PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+/// Parses arguments, runs, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Validate(args) => {
+            let settings = config::load(&Sources::from_flags(args.config, args.policies)?)?;
+            let rules: usize = settings.policies.iter().map(|p| p.alarms.len()).sum();
+            print_stdout(&format!(
+                "ok: {} resource types, {} policies with {} alarm rules, {} severities\n",
+                settings.catalog.types().count(),
+                settings.policies.len(),
+                rules,
+                settings.thresholds.severities.len()
+            ))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Explain { code: Some(code) } => {
+            let code: Code = code.parse().map_err(Error::Usage)?;
+            print_stdout(&format!("{code} ({})\n\n{}\n\nFix: {}\n", code.severity().as_str(), code.summary(), code.fix()))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Explain { code: None } => {
+            let listing: String = Code::ALL
+                .iter()
+                .map(|code| format!("{:<28} {:<8} {}\n", code.as_str(), code.severity().as_str(), code.summary()))
+                .collect();
+            print_stdout(&listing)?;
+            Ok(EXIT_CLEAN)
+        }
+    }
+}
+
+fn run_check(args: CheckArgs) -> Result<u8, Error> {
+    let as_of = match &args.as_of {
+        Some(text) => parse_date(text).ok_or_else(|| Error::Usage(format!("--as-of {text:?} is not a date (YYYY-MM-DD)")))?,
+        None => time::OffsetDateTime::now_utc().date(),
+    };
+    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let inventory = snapshot::read(&args.inventory)?;
+    let evaluation = check::evaluate(&inventory, &settings, as_of);
+    let inventory_name = args.inventory.display().to_string();
+    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string() };
+    let color = args.format == Format::Text && args.output.is_none() && std::io::stdout().is_terminal() && !no_color();
+    let rendered = report.render(args.format, color);
+    match &args.output {
+        Some(path) => write_atomic(path, rendered.as_bytes())?,
+        None => print_stdout(&rendered)?,
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    let failing = matches!((threshold, evaluation.worst()), (Some(limit), Some(worst)) if worst >= limit);
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+}
+
+/// A closed pipe (`onwatch check | head`) is not an error.
+fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Write { path: PathBuf::from("<stdout>"), source: error })
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,238 @@
+//! The resource type catalogue, compiled: ARN patterns as regexes, dimension templates parsed,
+//! and, per namespace, the dimension-name sets that identify a resource.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use regex::Regex;
+
+use super::types::{ResourceTypesFile, ResourceTypeSpec};
+use crate::{
+    error::{Error, Problem, Result},
+    inventory::{Arn, Resource},
+};
+
+#[derive(Debug, Clone)]
+enum Part {
+    Literal(String),
+    Capture(String),
+    Arn,
+    Region,
+    Account,
+    Attribute(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// Dimension name and the template of its value.
+    dimensions: Vec<(String, Vec<Part>)>,
+    pub metrics: HashSet<String>,
+    pub published_by: Option<String>,
+}
+
+impl Namespace {
+    pub fn dimension_names(&self) -> impl Iterator<Item = &str> {
+        self.dimensions.iter().map(|(name, _)| name.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceType {
+    pub name: String,
+    pub service: String,
+    arn_resource: Regex,
+    pub namespaces: BTreeMap<String, Namespace>,
+}
+
+/// Why a resource's dimensions could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DimensionError {
+    ArnMismatch,
+    MissingAttribute(String),
+}
+
+impl std::fmt::Display for DimensionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DimensionError::ArnMismatch => write!(f, "its ARN does not have the shape the resource type catalogue expects"),
+            DimensionError::MissingAttribute(name) => write!(f, "it lacks the attribute {name:?}"),
+        }
+    }
+}
+
+impl ResourceType {
+    pub fn knows_metric(&self, metric: &str) -> bool {
+        self.namespaces.values().any(|ns| ns.metrics.contains(metric))
+    }
+
+    pub fn knows(&self, namespace: &str, metric: &str) -> bool {
+        self.namespaces.get(namespace).is_some_and(|ns| ns.metrics.contains(metric))
+    }
+
+    /// The dimensions that identify `resource` in `namespace`, in name order.
+    pub fn dimensions(&self, resource: &Resource, namespace: &str) -> Result<BTreeMap<String, String>, DimensionError> {
+        let Some(spec) = self.namespaces.get(namespace) else {
+            return Ok(BTreeMap::new());
+        };
+        let arn = Arn::parse(&resource.arn).ok_or(DimensionError::ArnMismatch)?;
+        let captures = self.arn_resource.captures(arn.resource).ok_or(DimensionError::ArnMismatch)?;
+        let mut dimensions = BTreeMap::new();
+        for (name, parts) in &spec.dimensions {
+            let mut value = String::new();
+            for part in parts {
+                match part {
+                    Part::Literal(text) => value.push_str(text),
+                    Part::Capture(group) => value.push_str(captures.name(group).map_or("", |m| m.as_str())),
+                    Part::Arn => value.push_str(&resource.arn),
+                    Part::Region => value.push_str(&resource.region),
+                    Part::Account => value.push_str(&resource.account),
+                    Part::Attribute(attribute) => match resource.attributes.get(attribute) {
+                        Some(found) => value.push_str(found),
+                        None => return Err(DimensionError::MissingAttribute(attribute.clone())),
+                    },
+                }
+            }
+            dimensions.insert(name.clone(), value);
+        }
+        Ok(dimensions)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    types: HashMap<String, ResourceType>,
+    /// Per namespace, the identifying dimension-name sets of every type, largest first.
+    identities: HashMap<String, Vec<Vec<String>>>,
+}
+
+impl Catalog {
+    pub fn new(file: &str, parsed: ResourceTypesFile) -> Result<Self> {
+        let mut problems = Vec::new();
+        let mut types = HashMap::new();
+        let mut owners: HashMap<(String, BTreeSet<String>), String> = HashMap::new();
+        for (name, spec) in parsed.resource_types {
+            match compile(file, &name, spec) {
+                Ok(compiled) => {
+                    for (namespace, ns) in &compiled.namespaces {
+                        let set: BTreeSet<String> = ns.dimension_names().map(str::to_string).collect();
+                        if let Some(other) = owners.insert((namespace.clone(), set), name.clone()) {
+                            problems.push(Problem {
+                                file: file.to_string(),
+                                json_path: format!("$.resource_types[{name:?}].namespaces[{namespace:?}].dimensions"),
+                                position: None,
+                                message: format!("{other} already identifies its resources in {namespace} by the same dimensions"),
+                            });
+                        }
+                    }
+                    types.insert(name, compiled);
+                }
+                Err(mut found) => problems.append(&mut found),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let mut identities: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+        for ((namespace, set), _) in owners {
+            identities.entry(namespace).or_default().push(set.into_iter().collect());
+        }
+        for sets in identities.values_mut() {
+            sets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        }
+        Ok(Catalog { types, identities })
+    }
+
+    pub fn get(&self, resource_type: &str) -> Option<&ResourceType> {
+        self.types.get(resource_type)
+    }
+
+    pub fn types(&self) -> impl Iterator<Item = &ResourceType> {
+        self.types.values()
+    }
+
+    /// The dimensions of `dimensions` that identify a resource in `namespace`: the largest
+    /// identifying set they contain. `None` when the namespace is not in the catalogue or no set fits
+    /// (a custom metric, or an aggregate alarm across resources).
+    pub fn identity<'d>(&self, namespace: &str, dimensions: &'d BTreeMap<String, String>) -> Option<Vec<(&'d str, &'d str)>> {
+        let sets = self.identities.get(namespace)?;
+        let set = sets.iter().find(|set| set.iter().all(|name| dimensions.contains_key(name)))?;
+        Some(
+            dimensions
+                .iter()
+                .filter(|(name, _)| set.contains(name))
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect(),
+        )
+    }
+}
+
+fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceType, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let at = |suffix: String| format!("$.resource_types[{name:?}]{suffix}");
+    let arn_resource = match Regex::new(&spec.arn_resource) {
+        Ok(regex) => Some(regex),
+        Err(error) => {
+            problems.push(Problem { file: file.into(), json_path: at(".arn_resource".into()), position: None, message: format!("invalid regex: {error}") });
+            None
+        }
+    };
+    if !name.contains(':') {
+        problems.push(Problem { file: file.into(), json_path: at(String::new()), position: None, message: "resource types are named service:type".into() });
+    }
+    let groups: HashSet<String> =
+        arn_resource.iter().flat_map(|r| r.capture_names().flatten().map(str::to_string)).collect();
+    let mut namespaces = BTreeMap::new();
+    for (namespace, ns) in spec.namespaces {
+        let mut dimensions = Vec::new();
+        for (dimension, template) in ns.dimensions {
+            match parse_template(&template, &groups) {
+                Ok(parts) => dimensions.push((dimension, parts)),
+                Err(message) => problems.push(Problem {
+                    file: file.into(),
+                    json_path: at(format!(".namespaces[{namespace:?}].dimensions.{dimension}")),
+                    position: None,
+                    message,
+                }),
+            }
+        }
+        if dimensions.is_empty() {
+            problems.push(Problem {
+                file: file.into(),
+                json_path: at(format!(".namespaces[{namespace:?}].dimensions")),
+                position: None,
+                message: "at least one identifying dimension is required".into(),
+            });
+        }
+        namespaces.insert(namespace, Namespace { dimensions, metrics: ns.metrics.into_iter().collect(), published_by: ns.published_by });
+    }
+    match (problems.is_empty(), arn_resource) {
+        (true, Some(arn_resource)) => Ok(ResourceType { name: name.to_string(), service: spec.service, arn_resource, namespaces }),
+        _ => Err(problems),
+    }
+}
+
+fn parse_template(template: &str, groups: &HashSet<String>) -> Result<Vec<Part>, String> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push(Part::Literal(rest[..open].to_string()));
+        }
+        let close = rest[open..].find('}').ok_or_else(|| format!("unclosed {{ in {template:?}"))? + open;
+        let placeholder = &rest[open + 1..close];
+        parts.push(match placeholder {
+            "arn" => Part::Arn,
+            "region" => Part::Region,
+            "account" => Part::Account,
+            _ => match placeholder.strip_prefix("attr:") {
+                Some(attribute) if !attribute.is_empty() => Part::Attribute(attribute.to_string()),
+                _ if groups.contains(placeholder) => Part::Capture(placeholder.to_string()),
+                _ => return Err(format!("{{{placeholder}}} is neither a named group of arn_resource nor arn, region, account or attr:NAME")),
+            },
+        });
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Literal(rest.to_string()));
+    }
+    Ok(parts)
+}

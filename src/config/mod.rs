@@ -1,0 +1,430 @@
+//! Loading and validating configuration: parse each file (schema first), then check what a
+//! schema cannot (unknown resource types and metrics, duplicate ids, bad regexes and dates),
+//! collecting every problem before reporting.
+
+mod catalog;
+pub mod selector;
+pub mod types;
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    fs,
+    path::{Path, PathBuf},
+};
+
+pub use catalog::{Catalog, DimensionError, Namespace, ResourceType};
+pub use selector::Selector;
+use time::Date;
+pub use types::*;
+
+use crate::{
+    embedded,
+    error::{Error, Problem, Result},
+    json::parse_validated,
+};
+
+/// Where configuration comes from: a directory on disk, with the built-in defaults for any file it lacks.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub config_dir: Option<PathBuf>,
+    pub policies_dir: Option<PathBuf>,
+}
+
+impl Sources {
+    /// The CLI default: `./config` and `./policies` when they exist, the built-ins otherwise.
+    pub fn from_flags(config: Option<PathBuf>, policies: Option<PathBuf>) -> Result<Self> {
+        let pick = |flag: Option<PathBuf>, default: &str| -> Result<Option<PathBuf>> {
+            match flag {
+                Some(dir) if dir.is_dir() => Ok(Some(dir)),
+                Some(dir) => Err(Error::Usage(format!("{}: not a directory", dir.display()))),
+                None => Ok(Some(PathBuf::from(default)).filter(|d| d.is_dir())),
+            }
+        };
+        Ok(Sources { config_dir: pick(config, "config")?, policies_dir: pick(policies, "policies")? })
+    }
+}
+
+/// A policy after validation.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub id: String,
+    pub description: String,
+    pub resource_type: String,
+    pub select: Vec<Selector>,
+    pub alarms: Vec<AlarmRule>,
+    pub exemptions: Vec<CheckedExemption>,
+    /// Where it was read from, so findings can point back at it.
+    pub file: String,
+    /// 1-based line of each alarm rule's `"id"` in `file`, by rule index.
+    pub alarm_lines: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckedExemption {
+    pub resource: String,
+    pub alarms: Vec<String>,
+    pub reason: String,
+    pub expires: Date,
+}
+
+/// Severity routing and thresholds after validation.
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    pub by_type: BTreeMap<String, BTreeMap<String, f64>>,
+    pub overrides: Vec<(Vec<Selector>, BTreeMap<String, BTreeMap<String, f64>>)>,
+    pub severities: BTreeMap<String, SeverityRoute>,
+    pub tag_prefix: String,
+}
+
+/// Everything a check or a generation needs besides the inventory.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub catalog: Catalog,
+    pub policies: Vec<Policy>,
+    pub thresholds: Thresholds,
+    pub dashboards: DashboardConfigFile,
+    pub audit: AuditLogSchemaFile,
+}
+
+pub const RESOURCE_TYPES_FILE: &str = "resource_types.json";
+pub const THRESHOLDS_FILE: &str = "alert_thresholds.json";
+pub const DASHBOARD_FILE: &str = "dashboard_config.json";
+pub const AUDIT_FILE: &str = "audit_log_schema.json";
+
+/// A file's text and the name to report it under.
+struct Source {
+    name: String,
+    text: String,
+}
+
+fn read_config_file(dir: Option<&Path>, name: &str) -> Result<Source> {
+    if let Some(dir) = dir {
+        let path = dir.join(name);
+        if path.exists() {
+            let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+            return Ok(Source { name: path.display().to_string(), text });
+        }
+    }
+    let (_, text) = embedded::CONFIG
+        .iter()
+        .find(|(file, _)| *file == name)
+        .unwrap_or_else(|| panic!("built-in {name} is embedded"));
+    Ok(Source { name: format!("<built-in>/config/{name}"), text: text.to_string() })
+}
+
+fn read_policy_files(dir: Option<&Path>) -> Result<Vec<Source>> {
+    let Some(dir) = dir else {
+        return Ok(embedded::POLICIES
+            .iter()
+            .filter(|(name, _)| name.ends_with(".json"))
+            .map(|(name, text)| Source { name: format!("<built-in>/policies/{name}"), text: text.to_string() })
+            .collect());
+    };
+    let entries = fs::read_dir(dir).map_err(|source| Error::Read { path: dir.to_path_buf(), source })?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Read { path: dir.to_path_buf(), source })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "json") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+            Ok(Source { name: path.display().to_string(), text })
+        })
+        .collect()
+}
+
+/// Loads and validates all configuration. Every problem across all files is reported at once.
+pub fn load(sources: &Sources) -> Result<Settings> {
+    let config_dir = sources.config_dir.as_deref();
+    let mut problems = Vec::new();
+    let mut collect = |result: Result<()>| match result {
+        Ok(()) => {}
+        Err(Error::Invalid(found)) => problems.extend(found),
+        Err(other) => problems.push(Problem { file: String::new(), json_path: "$".into(), position: None, message: other.to_string() }),
+    };
+
+    let catalog_source = read_config_file(config_dir, RESOURCE_TYPES_FILE)?;
+    let thresholds_source = read_config_file(config_dir, THRESHOLDS_FILE)?;
+    let dashboard_source = read_config_file(config_dir, DASHBOARD_FILE)?;
+    let audit_source = read_config_file(config_dir, AUDIT_FILE)?;
+    let policy_sources = read_policy_files(sources.policies_dir.as_deref())?;
+
+    let catalog_file = parse_validated::<ResourceTypesFile>(&catalog_source.name, &catalog_source.text);
+    let thresholds_file = parse_validated::<ThresholdsFile>(&thresholds_source.name, &thresholds_source.text);
+    let dashboards = parse_validated::<DashboardConfigFile>(&dashboard_source.name, &dashboard_source.text);
+    let audit = parse_validated::<AuditLogSchemaFile>(&audit_source.name, &audit_source.text);
+    let policy_files: Vec<_> =
+        policy_sources.iter().map(|s| parse_validated::<PolicyFile>(&s.name, &s.text).map(|p| (s, p))).collect();
+
+    // A broken catalogue makes every later check meaningless; stop at its problems.
+    let catalog = catalog_file.and_then(|file| Catalog::new(&catalog_source.name, file))?;
+
+    let mut thresholds = None;
+    collect(thresholds_file.and_then(|file| {
+        thresholds = Some(check_thresholds(&thresholds_source.name, file, &catalog)?);
+        Ok(())
+    }));
+    let mut checked_dashboards = None;
+    collect(dashboards.and_then(|file| {
+        check_dashboards(&dashboard_source.name, &file, &catalog)?;
+        checked_dashboards = Some(file);
+        Ok(())
+    }));
+    let mut checked_audit = None;
+    collect(audit.and_then(|file| {
+        check_audit(&audit_source.name, &file)?;
+        checked_audit = Some(file);
+        Ok(())
+    }));
+
+    let severities = thresholds.as_ref().map(|t: &Thresholds| t.severities.clone());
+    let mut policies = Vec::new();
+    let mut seen_ids: HashMap<String, String> = HashMap::new();
+    for parsed in policy_files {
+        collect(parsed.and_then(|(source, file)| {
+            if let Some(first) = seen_ids.get(&file.id) {
+                return Err(Error::invalid(&source.name, "$.id", format!("duplicate policy id {:?}, first defined in {first}", file.id)));
+            }
+            seen_ids.insert(file.id.clone(), source.name.clone());
+            if let Some(policy) = check_policy(source, file, &catalog, severities.as_ref())? {
+                policies.push(policy);
+            }
+            Ok(())
+        }));
+    }
+
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    policies.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Settings {
+        catalog,
+        policies,
+        thresholds: thresholds.expect("no problems means thresholds parsed"),
+        dashboards: checked_dashboards.expect("no problems means dashboards parsed"),
+        audit: checked_audit.expect("no problems means audit schema parsed"),
+    })
+}
+
+fn check_metric_map(
+    file: &str,
+    path: &str,
+    map: &BTreeMap<String, BTreeMap<String, f64>>,
+    catalog: &Catalog,
+    problems: &mut Vec<Problem>,
+) {
+    for (resource_type, metrics) in map {
+        let Some(spec) = catalog.get(resource_type) else {
+            problems.push(problem(file, format!("{path}[{resource_type:?}]"), format!("unknown resource type {resource_type:?}")));
+            continue;
+        };
+        for metric in metrics.keys() {
+            if !spec.knows_metric(metric) {
+                problems.push(problem(
+                    file,
+                    format!("{path}[{resource_type:?}].{metric}"),
+                    format!("unknown metric {metric:?} for {resource_type}"),
+                ));
+            }
+        }
+    }
+}
+
+fn problem(file: &str, json_path: String, message: String) -> Problem {
+    Problem { file: file.to_string(), json_path, position: None, message }
+}
+
+fn finish<T>(problems: Vec<Problem>, value: T) -> Result<T> {
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}
+
+fn check_thresholds(file: &str, parsed: ThresholdsFile, catalog: &Catalog) -> Result<Thresholds> {
+    let mut problems = Vec::new();
+    check_metric_map(file, "$.thresholds", &parsed.thresholds, catalog, &mut problems);
+    let mut overrides = Vec::new();
+    for (index, rule) in parsed.overrides.into_iter().enumerate() {
+        check_metric_map(file, &format!("$.overrides[{index}].thresholds"), &rule.thresholds, catalog, &mut problems);
+        let selectors = parse_selectors(file, &format!("$.overrides[{index}].when"), &rule.when, &mut problems);
+        overrides.push((selectors, rule.thresholds));
+    }
+    if parsed.severities.is_empty() {
+        problems.push(problem(file, "$.severities".into(), "at least one severity is required".into()));
+    }
+    let mut topics: HashMap<&str, &str> = HashMap::new();
+    for (name, route) in &parsed.severities {
+        if let Some(other) = topics.insert(&route.topic, name) {
+            problems.push(problem(
+                file,
+                format!("$.severities.{name}.topic"),
+                format!("topic {:?} is already used by severity {other:?}", route.topic),
+            ));
+        }
+        for (index, email) in route.email.iter().enumerate() {
+            if !email.contains('@') || email.chars().any(char::is_whitespace) {
+                problems.push(problem(file, format!("$.severities.{name}.email[{index}]"), format!("{email:?} is not an email address")));
+            }
+        }
+    }
+    let tag_prefix = parsed.tag_prefix;
+    finish(problems, Thresholds { by_type: parsed.thresholds, overrides, severities: parsed.severities, tag_prefix })
+}
+
+fn parse_selectors(file: &str, path: &str, raw: &[String], problems: &mut Vec<Problem>) -> Vec<Selector> {
+    raw.iter()
+        .enumerate()
+        .filter_map(|(index, text)| match Selector::parse(text) {
+            Ok(selector) => Some(selector),
+            Err(message) => {
+                problems.push(problem(file, format!("{path}[{index}]"), message));
+                None
+            }
+        })
+        .collect()
+}
+
+fn check_dashboards(file: &str, parsed: &DashboardConfigFile, catalog: &Catalog) -> Result<()> {
+    let mut problems = Vec::new();
+    for (resource_type, service) in &parsed.services {
+        let Some(spec) = catalog.get(resource_type) else {
+            problems.push(problem(file, format!("$.services[{resource_type:?}]"), format!("unknown resource type {resource_type:?}")));
+            continue;
+        };
+        for (index, graph) in service.graphs.iter().enumerate() {
+            if !spec.knows(&graph.namespace, &graph.metric) {
+                problems.push(problem(
+                    file,
+                    format!("$.services[{resource_type:?}].graphs[{index}]"),
+                    format!("unknown metric {}/{} for {resource_type}", graph.namespace, graph.metric),
+                ));
+            }
+        }
+    }
+    finish(problems, ())
+}
+
+fn check_audit(file: &str, parsed: &AuditLogSchemaFile) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut names: Vec<&str> = vec![&parsed.partition_key.name];
+    names.extend(parsed.sort_key.as_ref().map(|k| k.name.as_str()));
+    names.extend(parsed.attributes.iter().map(|a| a.name.as_str()));
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    for pair in sorted.windows(2) {
+        if pair[0] == pair[1] {
+            problems.push(problem(file, "$.attributes".into(), format!("attribute {:?} is defined twice", pair[0])));
+        }
+    }
+    if !names.contains(&parsed.ttl_attribute.as_str()) {
+        problems.push(problem(file, "$.ttl_attribute".into(), format!("{:?} is not one of the record's attributes", parsed.ttl_attribute)));
+    }
+    if !parsed.break_glass_role_arn.starts_with("arn:") || !parsed.break_glass_role_arn.contains(":role/") {
+        problems.push(problem(file, "$.break_glass_role_arn".into(), "must be an IAM role ARN".into()));
+    }
+    finish(problems, ())
+}
+
+/// Returns `None` for a disabled policy (still validated, so it can be switched on safely).
+fn check_policy(
+    source: &Source,
+    parsed: PolicyFile,
+    catalog: &Catalog,
+    severities: Option<&BTreeMap<String, SeverityRoute>>,
+) -> Result<Option<Policy>> {
+    let file = source.name.as_str();
+    let mut problems = Vec::new();
+    let spec = catalog.get(&parsed.resource_type);
+    if spec.is_none() {
+        problems.push(problem(file, "$.resource_type".into(), format!("unknown resource type {:?}", parsed.resource_type)));
+    }
+    let select = parse_selectors(file, "$.select", &parsed.select, &mut problems);
+    let mut alarm_ids = HashMap::new();
+    for (index, rule) in parsed.alarms.iter().enumerate() {
+        let at = |field: &str| format!("$.alarms[{index}]{field}");
+        if alarm_ids.insert(rule.id.as_str(), index).is_some() {
+            problems.push(problem(file, at(".id"), format!("duplicate alarm id {:?}", rule.id)));
+        }
+        if let Some(spec) = spec {
+            if !spec.namespaces.contains_key(&rule.namespace) {
+                problems.push(problem(file, at(".namespace"), format!("namespace {:?} carries no metrics for {}", rule.namespace, parsed.resource_type)));
+            } else if !spec.knows(&rule.namespace, &rule.metric) {
+                problems.push(problem(file, at(".metric"), format!("unknown metric {:?} in {} for {}", rule.metric, rule.namespace, parsed.resource_type)));
+            }
+        }
+        if rule.statistic.is_some() == rule.extended_statistic.is_some() {
+            problems.push(problem(file, at(""), "give exactly one of statistic and extended_statistic".into()));
+        }
+        if !(rule.period == 10 || rule.period == 30 || (rule.period >= 60 && rule.period % 60 == 0)) {
+            problems.push(problem(file, at(".period"), format!("period {} is not 10, 30 or a multiple of 60", rule.period)));
+        }
+        if rule.evaluation_periods == 0 || rule.datapoints_to_alarm == 0 || rule.datapoints_to_alarm > rule.evaluation_periods {
+            problems.push(problem(file, at(".datapoints_to_alarm"), "need 1 <= datapoints_to_alarm <= evaluation_periods".into()));
+        }
+        if !rule.threshold.is_finite() {
+            problems.push(problem(file, at(".threshold"), "threshold must be a finite number".into()));
+        }
+        if let Some(severities) = severities {
+            if !severities.contains_key(&rule.severity) {
+                let known: Vec<_> = severities.keys().map(String::as_str).collect();
+                problems.push(problem(file, at(".severity"), format!("unknown severity {:?} (config defines {})", rule.severity, known.join(", "))));
+            }
+        }
+    }
+    let mut exemptions = Vec::new();
+    for (index, exemption) in parsed.exemptions.into_iter().enumerate() {
+        let at = |field: &str| format!("$.exemptions[{index}]{field}");
+        if exemption.reason.trim().is_empty() {
+            problems.push(problem(file, at(".reason"), "an exemption needs a reason".into()));
+        }
+        for (alarm_index, alarm) in exemption.alarms.iter().enumerate() {
+            if !alarm_ids.contains_key(alarm.as_str()) {
+                problems.push(problem(file, at(&format!(".alarms[{alarm_index}]")), format!("policy has no alarm {alarm:?}")));
+            }
+        }
+        match parse_date(&exemption.expires) {
+            Some(expires) => exemptions.push(CheckedExemption {
+                resource: exemption.resource,
+                alarms: exemption.alarms,
+                reason: exemption.reason,
+                expires,
+            }),
+            None => problems.push(problem(file, at(".expires"), format!("{:?} is not a date (YYYY-MM-DD)", exemption.expires))),
+        }
+    }
+    let alarm_lines = parsed.alarms.iter().map(|rule| line_of_id(&source.text, &rule.id)).collect();
+    let policy = Policy {
+        id: parsed.id,
+        description: parsed.description,
+        resource_type: parsed.resource_type,
+        select,
+        alarms: parsed.alarms,
+        exemptions,
+        file: file.to_string(),
+        alarm_lines,
+    };
+    finish(problems, parsed.enabled.then_some(policy))
+}
+
+pub fn parse_date(text: &str) -> Option<Date> {
+    Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Finds the line declaring `"id": "<id>"` for an alarm rule, for SARIF locations; 1 if not found.
+fn line_of_id(text: &str, id: &str) -> usize {
+    let needle = format!("{:?}", id);
+    let alarms_start = text.lines().position(|line| line.contains("\"alarms\"")).unwrap_or(0);
+    text.lines()
+        .enumerate()
+        .skip(alarms_start)
+        .find(|(_, line)| line.contains("\"id\"") && line.contains(&needle))
+        .map_or(1, |(index, _)| index + 1)
+}

@@ -1,0 +1,249 @@
+//! Findings: the closed set of codes, their severities, and the finding records checks emit.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How serious a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $severity:ident, $summary:literal, $fix:literal;)*) => {
+        /// Every finding code onwatch can emit. Codes are stable: renaming one is a breaking change.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        pub enum Code {
+            $(#[serde(rename = $code)] $variant,)*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// One line: what the finding means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary,)* }
+            }
+
+            /// How to resolve findings of this code in general.
+            pub fn fix(self) -> &'static str {
+                match self { $(Code::$variant => $fix,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    MissingAlarm = "missing-alarm", Error,
+        "A coverage policy requires an alarm that the resource does not have.",
+        "Create the alarm (`onwatch generate` writes the Terraform for it), or exempt the resource in the policy with a reason and an expiry date.";
+    ThresholdMismatch = "threshold-mismatch", Warning,
+        "The alarm's threshold differs from the policy's (after config and tag overrides).",
+        "Set the alarm's threshold to the required value, or change the threshold in config/alert_thresholds.json or with an `onwatch:<Metric>` tag on the resource.";
+    ComparisonMismatch = "comparison-mismatch", Error,
+        "The alarm compares in a different direction than the policy requires, so it may never fire.",
+        "Set the alarm's comparison operator to the one the policy requires.";
+    StatisticMismatch = "statistic-mismatch", Warning,
+        "The alarm uses a different statistic (or percentile) than the policy requires.",
+        "Set the alarm's statistic to the one the policy requires.";
+    PeriodMismatch = "period-mismatch", Warning,
+        "The alarm evaluates over a different period than the policy requires.",
+        "Set the alarm's period to the one the policy requires.";
+    EvaluationMismatch = "evaluation-mismatch", Warning,
+        "The alarm's evaluation periods or datapoints to alarm differ from the policy's.",
+        "Set evaluation periods and datapoints to alarm to the policy's values.";
+    TreatMissingDataMismatch = "treat-missing-data-mismatch", Info,
+        "The alarm treats missing data differently than the policy recommends.",
+        "Set the alarm's treat-missing-data to the policy's value.";
+    AlarmActionsDisabled = "alarm-actions-disabled", Error,
+        "The alarm's actions are disabled: it changes state but notifies nobody.",
+        "Enable the alarm's actions (`aws cloudwatch enable-alarm-actions`), or set actions_enabled = true in Terraform.";
+    AlarmNoActions = "alarm-no-actions", Error,
+        "The alarm has no alarm action: it changes state but notifies nobody.",
+        "Add an alarm action (and an OK action) to the SNS topic of the alarm's severity.";
+    AlarmTopicUnconfirmed = "alarm-topic-unconfirmed", Error,
+        "The alarm notifies an SNS topic with no confirmed subscription, so nobody receives it.",
+        "Confirm a subscription on the topic (check the pending email) or subscribe an endpoint that is confirmed.";
+    AlarmTopicAwsManagedKey = "alarm-topic-aws-managed-key", Error,
+        "The alarm notifies an SNS topic encrypted with the AWS-managed key alias/aws/sns, which CloudWatch cannot use: notifications are silently dropped.",
+        "Encrypt the topic with a customer-managed KMS key whose key policy allows cloudwatch.amazonaws.com to use it (onwatch generate writes one).";
+    AlarmTopicUnknown = "alarm-topic-unknown", Warning,
+        "The alarm notifies an SNS topic that is not in the inventory (deleted, or in an account that was not scanned).",
+        "Point the action at an existing topic, or include the topic's account and region in the scan.";
+    OrphanedAlarm = "orphaned-alarm", Warning,
+        "The alarm watches a resource that is not in the inventory, most likely one that was deleted.",
+        "Delete the alarm if the resource is gone; if the resource exists, make sure the scan sees it (tag it, or scan its account and region).";
+    AgentMetricsMissing = "agent-metrics-missing", Warning,
+        "Metrics that only the CloudWatch agent publishes (memory, disk) are absent for this instance, so they cannot be alarmed on.",
+        "Install and configure the CloudWatch agent on the instance to publish mem_used_percent and disk_used_percent.";
+    ExemptionExpired = "exemption-expired", Warning,
+        "An exemption has passed its expiry date; the findings it suppressed are reported again.",
+        "Fix the findings, or renew the exemption with a new reason and expiry date.";
+    OptOutWithoutReason = "opt-out-without-reason", Warning,
+        "The resource carries the opt-out tag without a reason, so the opt-out is not honoured.",
+        "Set the opt-out tag's value to the reason the resource needs no alarms.";
+    InvalidThresholdTag = "invalid-threshold-tag", Warning,
+        "A threshold override tag on the resource is not a number; the configured threshold is used instead.",
+        "Set the tag's value to a plain number (for example 90).";
+    UnresolvedDimensions = "unresolved-dimensions", Warning,
+        "onwatch cannot compute the resource's CloudWatch dimensions, so its alarms cannot be checked.",
+        "Make sure the scan records the attribute named in the message, or fix the resource type's arn_resource pattern in config/resource_types.json.";
+}
+
+impl std::str::FromStr for Code {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Code::ALL.iter().copied().find(|code| code.as_str() == text).ok_or_else(|| {
+            format!("unknown finding code {text:?}; known codes: {}", Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+        })
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding comes from in the configuration, so reports can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// The ARN of the resource (or of the alarm, for alarm-level findings).
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The alarm concerned, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm: Option<String>,
+    /// The requirement, as `policy-id/alarm-id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    pub message: String,
+    pub remediation: String,
+    /// Stable identity across runs, for baselines and SARIF.
+    pub fingerprint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// FNV-1a, 64-bit: a stable hash (unlike std's, which may change between releases) for
+/// fingerprints and generated names.
+pub fn stable_hash(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0x1f)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+impl Finding {
+    pub fn new(code: Code, resource: impl Into<String>, message: impl Into<String>, remediation: impl Into<String>) -> Self {
+        let resource = resource.into();
+        Finding {
+            code,
+            severity: code.severity(),
+            fingerprint: String::new(),
+            resource,
+            resource_type: None,
+            alarm: None,
+            requirement: None,
+            message: message.into(),
+            remediation: remediation.into(),
+            origin: None,
+        }
+    }
+
+    pub fn with_type(mut self, resource_type: &str) -> Self {
+        self.resource_type = Some(resource_type.to_string());
+        self
+    }
+
+    pub fn with_alarm(mut self, alarm: &str) -> Self {
+        self.alarm = Some(alarm.to_string());
+        self
+    }
+
+    pub fn with_requirement(mut self, requirement: String, origin: Option<Origin>) -> Self {
+        self.requirement = Some(requirement);
+        self.origin = origin;
+        self
+    }
+
+    /// Computes the fingerprint from what identifies the finding (not its message, which may be reworded).
+    pub fn seal(mut self) -> Self {
+        let hash = stable_hash(&[
+            self.code.as_str(),
+            &self.resource,
+            self.alarm.as_deref().unwrap_or(""),
+            self.requirement.as_deref().unwrap_or(""),
+        ]);
+        self.fingerprint = format!("{hash:016x}");
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{code} is not kebab-case");
+            assert_eq!(code.as_str().parse::<Code>().unwrap(), *code);
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+            assert!(code.summary().ends_with('.') && code.fix().ends_with('.'));
+        }
+        assert!("no-such-code".parse::<Code>().is_err());
+    }
+
+    #[test]
+    fn code_list_is_a_visible_contract() {
+        let listing: Vec<String> = Code::ALL.iter().map(|c| format!("{} ({})", c, c.severity().as_str())).collect();
+        insta::assert_snapshot!(listing.join("\n"));
+    }
+
+    #[test]
+    fn stable_hash_is_stable_and_separates_parts() {
+        assert_eq!(stable_hash(&["a", "b"]), stable_hash(&["a", "b"]));
+        assert_ne!(stable_hash(&["ab", ""]), stable_hash(&["a", "b"]));
+        // Pinned: fingerprints in users' baselines depend on this value never changing.
+        assert_eq!(format!("{:016x}", stable_hash(&["missing-alarm"])), "PIN");
+    }
+}

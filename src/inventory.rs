@@ -1,0 +1,367 @@
+//! The neutral inventory model: one AWS account (or several), as the live scanner
+//! and JSON snapshots both describe it. Checks, generation and drift only ever see
+//! these types, never SDK types, so they can be tested by building an inventory by hand.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The snapshot format version this build reads and writes.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// A snapshot of the monitoring-relevant state of one or more AWS accounts and regions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "onwatch inventory snapshot")]
+pub struct Inventory {
+    /// Editor hint pointing at this schema; ignored by onwatch.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Snapshot format version. onwatch reads version 1.
+    pub version: u32,
+    /// When the snapshot was taken (RFC 3339), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<String>,
+    /// The account and region pairs this snapshot covers completely.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Scope>,
+    /// Resources, as the Resource Groups Tagging API (or metric discovery) reports them.
+    #[serde(default)]
+    pub resources: Vec<Resource>,
+    /// CloudWatch metric alarms (DescribeAlarms, MetricAlarms).
+    #[serde(default)]
+    pub alarms: Vec<MetricAlarm>,
+    /// CloudWatch composite alarms (DescribeAlarms, CompositeAlarms).
+    #[serde(default)]
+    pub composite_alarms: Vec<CompositeAlarm>,
+    /// Metrics that exist in CloudWatch (ListMetrics). This is how onwatch knows
+    /// the CloudWatch agent publishes memory and disk for an instance.
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+    /// CloudWatch dashboards.
+    #[serde(default)]
+    pub dashboards: Vec<Dashboard>,
+    /// SNS topics with their subscriptions and encryption key.
+    #[serde(default)]
+    pub sns_topics: Vec<SnsTopic>,
+}
+
+/// One account and region that was scanned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+/// How a resource came into the inventory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiscoveredBy {
+    /// Listed by the Resource Groups Tagging API (or written by hand in a snapshot).
+    #[default]
+    Tagging,
+    /// Never tagged, so invisible to the Tagging API; found through the metrics it publishes.
+    Metrics,
+}
+
+/// An AWS resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// The resource's ARN.
+    pub arn: String,
+    /// Resource type as `service:type`, as the Tagging API names it (`ec2:instance`, `rds:db`,
+    /// `lambda:function`). ARNs without a type segment get one: `sqs:queue`, `sns:topic`;
+    /// load balancers are `elasticloadbalancing:loadbalancer/app` or `/net`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub region: String,
+    pub account: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Attributes that checks need and the ARN does not carry, by CloudWatch dimension name
+    /// where one applies (a target group's `LoadBalancer`, an API stage's `ApiName`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub discovered_by: DiscoveredBy,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// CloudWatch alarm states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AlarmState {
+    #[serde(rename = "OK")]
+    Ok,
+    #[serde(rename = "ALARM")]
+    Alarm,
+    #[serde(rename = "INSUFFICIENT_DATA")]
+    InsufficientData,
+}
+
+/// CloudWatch comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum ComparisonOperator {
+    GreaterThanOrEqualToThreshold,
+    GreaterThanThreshold,
+    LessThanThreshold,
+    LessThanOrEqualToThreshold,
+    LessThanLowerOrGreaterThanUpperThreshold,
+    LessThanLowerThreshold,
+    GreaterThanUpperThreshold,
+}
+
+impl ComparisonOperator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GreaterThanOrEqualToThreshold => "GreaterThanOrEqualToThreshold",
+            Self::GreaterThanThreshold => "GreaterThanThreshold",
+            Self::LessThanThreshold => "LessThanThreshold",
+            Self::LessThanOrEqualToThreshold => "LessThanOrEqualToThreshold",
+            Self::LessThanLowerOrGreaterThanUpperThreshold => "LessThanLowerOrGreaterThanUpperThreshold",
+            Self::LessThanLowerThreshold => "LessThanLowerThreshold",
+            Self::GreaterThanUpperThreshold => "GreaterThanUpperThreshold",
+        }
+    }
+}
+
+/// CloudWatch simple statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Statistic {
+    Average,
+    Sum,
+    Minimum,
+    Maximum,
+    SampleCount,
+}
+
+impl Statistic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Average => "Average",
+            Self::Sum => "Sum",
+            Self::Minimum => "Minimum",
+            Self::Maximum => "Maximum",
+            Self::SampleCount => "SampleCount",
+        }
+    }
+}
+
+/// How an alarm treats missing data points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TreatMissingData {
+    Breaching,
+    NotBreaching,
+    Ignore,
+    Missing,
+}
+
+impl TreatMissingData {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Breaching => "breaching",
+            Self::NotBreaching => "notBreaching",
+            Self::Ignore => "ignore",
+            Self::Missing => "missing",
+        }
+    }
+}
+
+/// A CloudWatch metric alarm, with what DescribeAlarms returns that matters for coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricAlarm {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    pub region: String,
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Absent for metric-math and anomaly-detection alarms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<Statistic>,
+    /// A percentile such as `p99`, used instead of `statistic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<u32>,
+    pub evaluation_periods: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<u32>,
+    pub comparison_operator: ComparisonOperator,
+    /// Absent for anomaly-detection alarms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<TreatMissingData>,
+    #[serde(default = "yes")]
+    pub actions_enabled: bool,
+    #[serde(default)]
+    pub alarm_actions: Vec<String>,
+    #[serde(default)]
+    pub ok_actions: Vec<String>,
+    #[serde(default)]
+    pub insufficient_data_actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<AlarmState>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A CloudWatch composite alarm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompositeAlarm {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    pub region: String,
+    pub account: String,
+    /// The rule expression, e.g. `ALARM("a") OR ALARM("b")`.
+    pub alarm_rule: String,
+    #[serde(default = "yes")]
+    pub actions_enabled: bool,
+    #[serde(default)]
+    pub alarm_actions: Vec<String>,
+    #[serde(default)]
+    pub ok_actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<AlarmState>,
+}
+
+/// A metric that exists in CloudWatch (has had data in the last two weeks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    pub namespace: String,
+    pub metric_name: String,
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+    pub region: String,
+    pub account: String,
+}
+
+/// A CloudWatch dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dashboard {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    pub region: String,
+    pub account: String,
+    /// The dashboard body (JSON text), when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// An SNS topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnsTopic {
+    pub arn: String,
+    pub region: String,
+    pub account: String,
+    /// The topic's `KmsMasterKeyId` attribute: a key ID, key ARN or alias; absent when unencrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+    #[serde(default)]
+    pub subscriptions: Vec<Subscription>,
+}
+
+impl SnsTopic {
+    /// CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key:
+    /// its key policy does not let the CloudWatch service principal use it.
+    pub fn uses_aws_managed_key(&self) -> bool {
+        self.kms_master_key_id
+            .as_deref()
+            .is_some_and(|key| key == "alias/aws/sns" || key.ends_with(":alias/aws/sns"))
+    }
+
+    pub fn has_confirmed_subscription(&self) -> bool {
+        self.subscriptions.iter().any(|s| s.confirmed)
+    }
+}
+
+/// An SNS subscription.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subscription {
+    /// `email`, `https`, `sqs`, `lambda`, ...
+    pub protocol: String,
+    pub endpoint: String,
+    /// False while the subscription is `PendingConfirmation`.
+    pub confirmed: bool,
+}
+
+/// The parts of an ARN: `arn:partition:service:region:account:resource`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    pub fn parse(arn: &'a str) -> Option<Self> {
+        let mut parts = arn.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        Some(Arn {
+            partition: parts.next()?,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_keeps_colons_in_the_resource_part() {
+        let arn = Arn::parse("arn:aws:rds:eu-west-1:123456789012:db:orders").unwrap();
+        assert_eq!(arn.service, "rds");
+        assert_eq!(arn.region, "eu-west-1");
+        assert_eq!(arn.resource, "db:orders");
+        assert!(Arn::parse("not-an-arn").is_none());
+        assert!(Arn::parse("arn:aws:s3").is_none());
+    }
+
+    #[test]
+    fn aws_managed_key_is_recognised_by_alias_and_alias_arn() {
+        let mut topic = SnsTopic {
+            arn: "arn:aws:sns:us-east-1:1:t".into(),
+            region: "us-east-1".into(),
+            account: "1".into(),
+            kms_master_key_id: Some("alias/aws/sns".into()),
+            subscriptions: vec![],
+        };
+        assert!(topic.uses_aws_managed_key());
+        topic.kms_master_key_id = Some("arn:aws:kms:us-east-1:1:alias/aws/sns".into());
+        assert!(topic.uses_aws_managed_key());
+        topic.kms_master_key_id = Some("alias/onwatch".into());
+        assert!(!topic.uses_aws_managed_key());
+    }
+}

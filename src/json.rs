@@ -1,0 +1,83 @@
+//! Reading JSON input strictly: syntax errors with line and column, schema violations
+//! with the JSON path of each (all of them, not just the first), then typed deserialization.
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{pointer_to_path, Error, Problem, Result};
+
+/// The JSON Schema of a type, as shipped under `schemas/`.
+pub fn schema_of<T: JsonSchema>() -> Value {
+    serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialize")
+}
+
+/// Parses `text` (from `file`) as `T`, validating it against `T`'s JSON Schema first so every
+/// violation is reported with its path.
+pub fn parse_validated<T: DeserializeOwned + JsonSchema>(file: &str, text: &str) -> Result<T> {
+    let value: Value = serde_json::from_str(text).map_err(|e| syntax_problem(file, &e))?;
+    let schema = schema_of::<T>();
+    let validator = jsonschema::validator_for(&schema).expect("generated schemas compile");
+    let mut problems: Vec<Problem> = validator
+        .iter_errors(&value)
+        .map(|error| Problem {
+            file: file.to_string(),
+            json_path: pointer_to_path(error.instance_path().as_str()),
+            position: None,
+            message: error.to_string(),
+        })
+        .collect();
+    if !problems.is_empty() {
+        problems.sort_by(|a, b| a.json_path.cmp(&b.json_path).then_with(|| a.message.cmp(&b.message)));
+        problems.dedup();
+        return Err(Error::Invalid(problems));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        Error::Invalid(vec![Problem {
+            file: file.to_string(),
+            json_path: typed_path(&e.path().to_string()),
+            position: None,
+            message: e.inner().to_string(),
+        }])
+    })
+}
+
+/// Parses large inputs (inventories) straight into `T` without building a `Value` first;
+/// `deny_unknown_fields` on the types gives the same strictness as the schema.
+pub fn parse_fast<T: DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T> {
+    let located = |error: &serde_json::Error, json_path: String| {
+        let position = (error.line() > 0).then(|| (error.line(), error.column()));
+        Error::Invalid(vec![Problem { file: file.to_string(), json_path, position, message: strip_position(&error.to_string()) }])
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| located(e.inner(), typed_path(&e.path().to_string())))?;
+    deserializer.end().map_err(|e| located(&e, "$".to_string()))?;
+    Ok(value)
+}
+
+fn syntax_problem(file: &str, error: &serde_json::Error) -> Error {
+    Error::Invalid(vec![Problem {
+        file: file.to_string(),
+        json_path: "$".to_string(),
+        position: Some((error.line(), error.column())),
+        message: format!("invalid JSON: {}", strip_position(&error.to_string())),
+    }])
+}
+
+/// serde_json appends " at line L column C"; we print the position ourselves.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn typed_path(path: &str) -> String {
+    if path == "." || path.is_empty() {
+        "$".to_string()
+    } else if path.starts_with('[') {
+        format!("${path}")
+    } else {
+        format!("$.{path}")
+    }
+}

@@ -1,0 +1,106 @@
+//! Markdown for a pull-request comment: the summary table first, details collapsed, and the
+//! whole kept under GitHub's comment limit with an explicit truncation line.
+
+use std::fmt::Write;
+
+use super::{plural, Report};
+use crate::findings::Severity;
+
+/// GitHub rejects comments longer than this many characters.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+/// Room kept for the closing lines and the truncation notice.
+const RESERVE: usize = 512;
+
+pub fn render(report: &Report, limit: usize) -> String {
+    let s = &report.evaluation.summary;
+    let mut out = String::new();
+    let verdict = match report.evaluation.worst() {
+        Some(Severity::Error) => "❌",
+        Some(Severity::Warning) => "⚠️",
+        _ => "✅",
+    };
+    let _ = writeln!(out, "## {verdict} onwatch: {}% alarm coverage\n", s.coverage_percent);
+    let _ = writeln!(out, "| Required | Covered | Missing | Misconfigured | Unresolved | Exempted | Orphaned alarms |");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} | {} |\n", s.required, s.covered, s.missing, s.misconfigured, s.unresolved, s.exempted, s.orphaned);
+    if !s.by_type.is_empty() {
+        let _ = writeln!(out, "| Resource type | Resources | Required | Covered | Missing | Misconfigured | Coverage |");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+        for (name, c) in &s.by_type {
+            let _ = writeln!(out, "| `{name}` | {} | {} | {} | {} | {} | {}% |", c.resources, c.required, c.covered, c.missing, c.misconfigured, c.coverage_percent);
+        }
+        out.push('\n');
+    }
+
+    let findings = &report.evaluation.findings;
+    let mut shown = 0;
+    'sections: for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        let group: Vec<_> = findings.iter().filter(|f| f.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let title = match severity {
+            Severity::Error => "Errors",
+            Severity::Warning => "Warnings",
+            Severity::Info => "Info",
+        };
+        let header = format!("<details><summary>{title} ({})</summary>\n\n| Code | Resource | Finding | Fix |\n|---|---|---|---|\n", group.len());
+        if out.len() + header.len() + RESERVE > limit {
+            break;
+        }
+        out.push_str(&header);
+        for finding in group {
+            let row = format!("| `{}` | {} | {} | {} |\n", finding.code, code_cell(&finding.resource), cell(&finding.message), cell(&finding.remediation));
+            if out.len() + row.len() + RESERVE > limit {
+                out.push_str("\n</details>\n");
+                break 'sections;
+            }
+            out.push_str(&row);
+            shown += 1;
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if shown < findings.len() {
+        let _ = writeln!(
+            out,
+            "\n**Truncated:** {} of {} not shown to stay under GitHub's {limit}-character comment limit; the full list is in the JSON or SARIF report.",
+            plural(findings.len() - shown, "finding"),
+            findings.len()
+        );
+    }
+    let _ = writeln!(out, "\n<sub>onwatch {} · inventory `{}` · exemptions as of {}</sub>", super::TOOL_VERSION, cell(report.inventory), report.as_of);
+    out
+}
+
+/// Escapes text for a table cell: no pipes, newlines or HTML can break the table out.
+fn cell(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => escaped.push_str("\\|"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '&' => escaped.push_str("&amp;"),
+            '`' => escaped.push('\''),
+            '\n' | '\r' | '\t' => escaped.push(' '),
+            c if c.is_control() => {}
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+fn code_cell(text: &str) -> String {
+    format!("`{}`", cell(text).replace('`', "'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(cell("a|b\nc<script>`x`"), "a\\|b c&lt;script&gt;'x'");
+    }
+}

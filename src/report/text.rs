@@ -1,0 +1,61 @@
+//! Human-readable text, coloured only when asked (the CLI asks when stdout is a terminal and
+//! NO_COLOR is unset).
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{plural, Report};
+use crate::findings::Severity;
+
+pub fn render(report: &Report, color: bool) -> String {
+    let paint = |style: Style, text: &str| if color { format!("{style}{text}{style:#}") } else { text.to_string() };
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    for finding in &report.evaluation.findings {
+        let style = match finding.severity {
+            Severity::Error => AnsiColor::Red.on_default().bold(),
+            Severity::Warning => AnsiColor::Yellow.on_default().bold(),
+            Severity::Info => AnsiColor::Cyan.on_default().bold(),
+        };
+        let _ = writeln!(out, "{}[{}] {}", paint(style, finding.severity.as_str()), finding.code, paint(bold, &finding.resource));
+        let _ = writeln!(out, "  {}", finding.message);
+        let _ = writeln!(out, "  fix: {}", finding.remediation);
+        if let Some(origin) = &finding.origin {
+            let _ = writeln!(out, "  policy: {}:{}", origin.file, origin.line);
+        }
+        out.push('\n');
+    }
+    let s = &report.evaluation.summary;
+    let _ = writeln!(out, "{}", paint(bold, &format!("Coverage {}% of {} required alarms", s.coverage_percent, s.required)));
+    let _ = writeln!(
+        out,
+        "  {} resources: {} covered, {} missing, {} misconfigured, {} unresolved; {} exempted; {}",
+        s.resources,
+        s.covered,
+        s.missing,
+        s.misconfigured,
+        s.unresolved,
+        s.exempted,
+        plural(s.orphaned, "orphaned alarm")
+    );
+    if s.discovered_by_metrics > 0 {
+        let _ = writeln!(out, "  {} found through their metrics (untagged)", plural(s.discovered_by_metrics, "resource"));
+    }
+    let errors = s.findings.get(&Severity::Error).copied().unwrap_or(0);
+    let warnings = s.findings.get(&Severity::Warning).copied().unwrap_or(0);
+    let infos = s.findings.get(&Severity::Info).copied().unwrap_or(0);
+    let _ = writeln!(out, "  {}: {errors} error, {warnings} warning, {infos} info", plural(errors + warnings + infos, "finding"));
+    if !s.by_type.is_empty() {
+        let width = s.by_type.keys().map(String::len).max().unwrap_or(0).max(13);
+        let _ = writeln!(out, "\n  {:<width$}  {:>9}  {:>8}  {:>7}  {:>7}  {:>13}  {:>8}  {:>8}", "resource type", "resources", "required", "covered", "missing", "misconfigured", "exempted", "coverage");
+        for (name, c) in &s.by_type {
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {:>9}  {:>8}  {:>7}  {:>7}  {:>13}  {:>8}  {:>7}%",
+                name, c.resources, c.required, c.covered, c.missing, c.misconfigured, c.exempted, c.coverage_percent
+            );
+        }
+    }
+    out
+}
