@@ -307,7 +307,8 @@ impl<'a> Checker<'a> {
         };
 
         let mut unresolved_reported = HashSet::new();
-        let mut absent_metrics: Vec<&str> = Vec::new();
+        // Metrics a publisher other than AWS must emit, grouped by that publisher.
+        let mut absent_metrics: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut expired_reported = HashSet::new();
         let mut bad_tags_reported = HashSet::new();
         for policy in policies.iter().copied() {
@@ -365,9 +366,11 @@ impl<'a> Checker<'a> {
                 };
                 let key = metric_key(key, &rule.metric);
 
-                let namespace = &resource_type.namespaces[&rule.namespace];
-                if namespace.published_by.is_some() && !self.metrics_present.contains(&key) && !absent_metrics.contains(&rule.metric.as_str()) {
-                    absent_metrics.push(&rule.metric);
+                if let Some(publisher) = &resource_type.namespaces[&rule.namespace].published_by {
+                    let absent = absent_metrics.entry(publisher.as_str()).or_default();
+                    if !self.metrics_present.contains(&key) && !absent.contains(&rule.metric.as_str()) {
+                        absent.push(&rule.metric);
+                    }
                 }
 
                 let candidates = self.alarms_by_metric.get(&key).map(Vec::as_slice).unwrap_or_default();
@@ -388,20 +391,22 @@ impl<'a> Checker<'a> {
                             .as_ref()
                             .map(|(_, d)| d.iter().map(|(k, v)| format!("{k}={v}")).collect())
                             .unwrap_or_default();
+                        let message = format!(
+                            "no alarm on {} {} ({}) {} {} for {} periods of {}s; required by {requirement}",
+                            rule.namespace,
+                            rule.metric,
+                            dims.join(", "),
+                            comparison_symbol(rule.comparison),
+                            format_number(threshold.value),
+                            rule.evaluation_periods,
+                            rule.period
+                        );
+                        result.detail = Some(message.clone());
                         self.findings.push(
                             Finding::new(
                                 Code::MissingAlarm,
                                 &resource.arn,
-                                format!(
-                                    "no alarm on {} {} ({}) {} {} for {} periods of {}s; required by {requirement}",
-                                    rule.namespace,
-                                    rule.metric,
-                                    dims.join(", "),
-                                    comparison_symbol(rule.comparison),
-                                    format_number(threshold.value),
-                                    rule.evaluation_periods,
-                                    rule.period
-                                ),
+                                message,
                                 format!(
                                     "Create a {} alarm on {} {} {} {} (run `onwatch generate`), or add an exemption to policy {}.",
                                     rule.severity,
@@ -443,13 +448,13 @@ impl<'a> Checker<'a> {
             }
         }
 
-        if !absent_metrics.is_empty() {
+        for (publisher, metrics) in absent_metrics.into_iter().filter(|(_, metrics)| !metrics.is_empty()) {
             self.findings.push(
                 Finding::new(
                     Code::AgentMetricsMissing,
                     &resource.arn,
-                    format!("the CloudWatch agent publishes no {} for this instance, so it cannot be alarmed on", absent_metrics.join(", ")),
-                    Code::AgentMetricsMissing.fix(),
+                    format!("{publisher} publishes no {} for this resource, so it cannot be alarmed on", metrics.join(", ")),
+                    format!("Enable {publisher} for this resource so that it publishes {}.", metrics.join(", ")),
                 )
                 .with_type(&resource.resource_type),
             );
@@ -514,7 +519,7 @@ impl<'a> Checker<'a> {
                         format!("Fix the findings, or renew the exemption in {} with a new expiry date.", policy.file),
                     )
                     .with_type(&resource.resource_type)
-                    .with_requirement(format!("{}/exemptions[{index}]", policy.id), Some(Origin { file: policy.file.clone(), line: 1 })),
+                    .with_requirement(format!("{}/exemptions[{index}]", policy.id), Some(Origin { file: policy.file.clone(), line: policy.exemption_lines[index] })),
                 );
             }
         }

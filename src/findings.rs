@@ -95,8 +95,8 @@ codes! {
         "The alarm watches a resource that is not in the inventory, most likely one that was deleted.",
         "Delete the alarm if the resource is gone; if the resource exists, make sure the scan sees it (tag it, or scan its account and region).";
     AgentMetricsMissing = "agent-metrics-missing", Warning,
-        "Metrics that only the CloudWatch agent publishes (memory, disk) are absent for this instance, so they cannot be alarmed on.",
-        "Install and configure the CloudWatch agent on the instance to publish mem_used_percent and disk_used_percent.";
+        "Metrics that AWS does not publish by itself (EC2 memory and disk from the CloudWatch agent, Container Insights, Lambda Insights) are absent for this resource, so they cannot be alarmed on.",
+        "Enable the publisher the message names for this resource (install the CloudWatch agent with memory and disk metrics; turn on Container Insights or Lambda Insights).";
     ExemptionExpired = "exemption-expired", Warning,
         "An exemption has passed its expiry date; the findings it suppressed are reported again.",
         "Fix the findings, or renew the exemption with a new reason and expiry date.";

@@ -81,3 +81,16 @@ fn typed_path(path: &str) -> String {
         format!("$.{path}")
     }
 }
+
+/// Every schema shipped under `schemas/`, by file name.
+pub fn shipped_schemas() -> Vec<(&'static str, Value)> {
+    use crate::{config::types::*, inventory::Inventory};
+    vec![
+        ("inventory.schema.json", schema_of::<Inventory>()),
+        ("policy.schema.json", schema_of::<PolicyFile>()),
+        ("resource_types.schema.json", schema_of::<ResourceTypesFile>()),
+        ("alert_thresholds.schema.json", schema_of::<ThresholdsFile>()),
+        ("dashboard_config.schema.json", schema_of::<DashboardConfigFile>()),
+        ("audit_log_schema.schema.json", schema_of::<AuditLogSchemaFile>()),
+    ]
+}

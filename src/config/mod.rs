@@ -57,6 +57,8 @@ pub struct Policy {
     pub file: String,
     /// 1-based line of each alarm rule's `"id"` in `file`, by rule index.
     pub alarm_lines: Vec<usize>,
+    /// 1-based line of each exemption's `"expires"` in `file`, by exemption index.
+    pub exemption_lines: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -401,6 +403,7 @@ fn check_policy(
         }
     }
     let alarm_lines = parsed.alarms.iter().map(|rule| line_of_id(&source.text, &rule.id)).collect();
+    let exemption_lines = expiry_lines(&source.text, exemptions.len());
     let policy = Policy {
         id: parsed.id,
         description: parsed.description,
@@ -410,6 +413,7 @@ fn check_policy(
         exemptions,
         file: file.to_string(),
         alarm_lines,
+        exemption_lines,
     };
     finish(problems, parsed.enabled.then_some(policy))
 }
@@ -427,4 +431,13 @@ fn line_of_id(text: &str, id: &str) -> usize {
         .skip(alarms_start)
         .find(|(_, line)| line.contains("\"id\"") && line.contains(&needle))
         .map_or(1, |(index, _)| index + 1)
+}
+
+/// Lines of the `"expires"` keys after `"exemptions"`, in order; 1 where the text is unusual.
+fn expiry_lines(text: &str, count: usize) -> Vec<usize> {
+    let start = text.lines().position(|line| line.contains("\"exemptions\"")).unwrap_or(0);
+    let mut lines: Vec<usize> =
+        text.lines().enumerate().skip(start).filter(|(_, line)| line.contains("\"expires\"")).map(|(index, _)| index + 1).collect();
+    lines.resize(count, 1);
+    lines
 }

@@ -129,3 +129,22 @@ pub fn covered_instance(inv: &mut Inventory, id: &str) {
     inv.alarms.push(mem_alarm(id, 85.0));
     inv.metrics.push(mem_metric(id));
 }
+
+/// A small account that exercises most finding codes, for report snapshots.
+pub fn showcase() -> Inventory {
+    let mut inv = inventory();
+    covered_instance(&mut inv, "i-good");
+    inv.resources.push(instance("i-bare", &[("env", "prod"), ("Name", "web | \"edge\" <1>")]));
+    covered_instance(&mut inv, "i-drift");
+    inv.alarms.last_mut().unwrap().threshold = Some(70.0);
+    inv.alarms.iter_mut().find(|a| a.name == "i-drift-cpu").unwrap().actions_enabled = false;
+    inv.resources.push(instance("i-exempt", &[]));
+    inv.resources.push(queue("orders", &[("env", "prod")]));
+    inv.alarms.push(cpu_alarm("i-deleted", 80.0));
+    inv.sns_topics.push(topic("legacy", false, None));
+    let mut pending = mem_alarm("i-good", 85.0);
+    pending.name = "i-good-mem-legacy".into();
+    pending.alarm_actions = vec!["arn:aws:sns:us-east-1:111111111111:legacy".into()];
+    inv.alarms.push(pending);
+    inv
+}
