@@ -312,7 +312,7 @@ impl<'a> Checker<'a> {
         let mut expired_reported = HashSet::new();
         let mut bad_tags_reported = HashSet::new();
         for policy in policies.iter().copied() {
-            if !all_match(&policy.select, &resource.tags) {
+            if !all_match(&policy.select, &resource.tags, &resource.attributes) {
                 continue;
             }
             for (rule_index, rule) in policy.alarms.iter().enumerate() {
@@ -486,7 +486,7 @@ impl<'a> Checker<'a> {
         }
         let lookup = |map: &BTreeMap<String, BTreeMap<String, f64>>| map.get(&resource.resource_type).and_then(|m| m.get(&rule.metric)).copied();
         for (index, (selectors, map)) in thresholds.overrides.iter().enumerate().rev() {
-            if all_match(selectors, &resource.tags) {
+            if all_match(selectors, &resource.tags, &resource.attributes) {
                 if let Some(value) = lookup(map) {
                     return Threshold { value, source: format!("alert_thresholds.json overrides[{index}]") };
                 }

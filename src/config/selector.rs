@@ -1,5 +1,6 @@
 //! Tag selectors: `key=value`, `key!=value`, `key` (present), `!key` (absent); `*` in a value
-//! matches any run of characters.
+//! matches any run of characters. A key `attr:Name` reads the resource attribute `Name`
+//! instead of a tag (`attr:LoadBalancer=net/*` selects target groups behind an NLB).
 
 use std::collections::BTreeMap;
 
@@ -33,18 +34,22 @@ impl Selector {
         }
     }
 
-    pub fn matches(&self, tags: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, tags: &BTreeMap<String, String>, attributes: &BTreeMap<String, String>) -> bool {
+        let lookup = |key: &str| match key.strip_prefix("attr:") {
+            Some(attribute) => attributes.get(attribute),
+            None => tags.get(key),
+        };
         match self {
-            Selector::Equals(key, pattern) => tags.get(key).is_some_and(|value| glob_match(pattern, value)),
-            Selector::NotEquals(key, pattern) => !tags.get(key).is_some_and(|value| glob_match(pattern, value)),
-            Selector::Present(key) => tags.contains_key(key),
-            Selector::Absent(key) => !tags.contains_key(key),
+            Selector::Equals(key, pattern) => lookup(key).is_some_and(|value| glob_match(pattern, value)),
+            Selector::NotEquals(key, pattern) => !lookup(key).is_some_and(|value| glob_match(pattern, value)),
+            Selector::Present(key) => lookup(key).is_some(),
+            Selector::Absent(key) => lookup(key).is_none(),
         }
     }
 }
 
-pub fn all_match(selectors: &[Selector], tags: &BTreeMap<String, String>) -> bool {
-    selectors.iter().all(|selector| selector.matches(tags))
+pub fn all_match(selectors: &[Selector], tags: &BTreeMap<String, String>, attributes: &BTreeMap<String, String>) -> bool {
+    selectors.iter().all(|selector| selector.matches(tags, attributes))
 }
 
 /// Matches `text` against `pattern`, where `*` stands for any run of characters.
@@ -77,17 +82,22 @@ mod tests {
 
     #[test]
     fn selectors_parse_and_match() {
+        let none = tags(&[]);
         let prod = tags(&[("env", "prod"), ("team", "payments")]);
         let dev = tags(&[("env", "dev")]);
         let eq = Selector::parse("env=prod").unwrap();
-        assert!(eq.matches(&prod) && !eq.matches(&dev));
+        assert!(eq.matches(&prod, &none) && !eq.matches(&dev, &none));
         let ne = Selector::parse("env!=prod").unwrap();
-        assert!(!ne.matches(&prod) && ne.matches(&dev) && ne.matches(&tags(&[])));
+        assert!(!ne.matches(&prod, &none) && ne.matches(&dev, &none) && ne.matches(&tags(&[]), &none));
         let present = Selector::parse("team").unwrap();
-        assert!(present.matches(&prod) && !present.matches(&dev));
+        assert!(present.matches(&prod, &none) && !present.matches(&dev, &none));
         let absent = Selector::parse("!team").unwrap();
-        assert!(!absent.matches(&prod) && absent.matches(&dev));
-        assert!(Selector::parse("team=pay*").unwrap().matches(&prod));
+        assert!(!absent.matches(&prod, &none) && absent.matches(&dev, &none));
+        assert!(Selector::parse("team=pay*").unwrap().matches(&prod, &none));
+        let target_group = tags(&[("LoadBalancer", "net/ingest/1a2b")]);
+        assert!(Selector::parse("attr:LoadBalancer=net/*").unwrap().matches(&none, &target_group));
+        assert!(!Selector::parse("attr:LoadBalancer=app/*").unwrap().matches(&none, &target_group));
+        assert!(!Selector::parse("LoadBalancer").unwrap().matches(&none, &target_group), "plain keys read tags only");
         assert!(Selector::parse("=x").is_err());
         assert!(Selector::parse("").is_err());
     }

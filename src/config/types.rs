@@ -62,7 +62,8 @@ pub struct PolicyFile {
     /// The resource type it applies to, as named in the resource type catalogue.
     pub resource_type: String,
     /// Tag selectors that must all hold: `key=value`, `key!=value`, `key` (present), `!key`
-    /// (absent). Values may use `*` as a wildcard. Empty selects every resource of the type.
+    /// (absent). Values may use `*` as a wildcard; `attr:Name` keys read resource attributes.
+    /// Empty selects every resource of the type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub select: Vec<String>,
     /// Set to false to ship a policy without enforcing it.
