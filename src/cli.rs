@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::{
     check,
     config::{self, parse_date, Sources},
+    generate,
     error::Error,
     findings::{Code, Severity},
     output::write_atomic,
@@ -38,6 +39,8 @@ enum Command {
     Check(CheckArgs),
     /// Validate configuration and policies without checking anything.
     Validate(ConfigArgs),
+    /// Write the Terraform module that gives every selected resource its alarms, dashboards and alert delivery.
+    Generate(GenerateArgs),
     /// Explain a finding code (or list them all).
     Explain {
         /// A finding code such as missing-alarm; omit to list every code.
@@ -82,6 +85,36 @@ struct CheckArgs {
     as_of: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Inventory snapshot (JSON) to generate for.
+    #[arg(long, value_name = "FILE")]
+    inventory: PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Templates directory; its *.hbs files replace or add to the built-in templates.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Output directory of the generated module.
+    #[arg(long, value_name = "DIR", default_value = "infrastructure/generated")]
+    out: PathBuf,
+    /// Write nothing; exit 1 and print a diff when the files on disk differ from what would be generated.
+    #[arg(long)]
+    check: bool,
+    /// Emit every required alarm, not only those the account lacks or has wrong.
+    #[arg(long)]
+    all: bool,
+    /// Allow a generation that removes more than --max-deletions percent of the alarms in --out.
+    #[arg(long)]
+    allow_deletions: bool,
+    /// The share of the alarms declared in --out that one generation may remove.
+    #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
+    max_deletions: f64,
+    /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
 /// Parses arguments, runs, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -97,6 +130,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Generate(args) => run_generate(args),
         Command::Validate(args) => {
             let settings = config::load(&Sources::from_flags(args.config, args.policies)?)?;
             let rules: usize = settings.policies.iter().map(|p| p.alarms.len()).sum();
@@ -125,11 +159,41 @@ fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
+fn as_of(flag: &Option<String>) -> Result<time::Date, Error> {
+    match flag {
+        Some(text) => parse_date(text).ok_or_else(|| Error::Usage(format!("--as-of {text:?} is not a date (YYYY-MM-DD)"))),
+        None => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
+    let as_of = as_of(&args.as_of)?;
+    if !(0.0..=100.0).contains(&args.max_deletions) {
+        return Err(Error::Usage(format!("--max-deletions {} is not a percentage", args.max_deletions)));
+    }
+    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let templates = generate::Templates::load(args.templates.as_deref())?;
+    let inventory = snapshot::read(&args.inventory)?;
+    let evaluation = check::evaluate(&inventory, &settings, as_of);
+    let files = generate::generate(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all })?;
+    if args.check {
+        return match generate::check_files(&args.out, &files)? {
+            generate::Drift::UpToDate => Ok(EXIT_CLEAN),
+            generate::Drift::Stale(diff) => {
+                print_stdout(&diff)?;
+                eprintln!("{} is stale: run onwatch generate to update it", args.out.display());
+                Ok(EXIT_FINDINGS)
+            }
+        };
+    }
+    let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions };
+    let changed = generate::write_files(&args.out, &files, &options)?;
+    eprintln!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len());
+    Ok(EXIT_CLEAN)
+}
+
 fn run_check(args: CheckArgs) -> Result<u8, Error> {
-    let as_of = match &args.as_of {
-        Some(text) => parse_date(text).ok_or_else(|| Error::Usage(format!("--as-of {text:?} is not a date (YYYY-MM-DD)")))?,
-        None => time::OffsetDateTime::now_utc().date(),
-    };
+    let as_of = as_of(&args.as_of)?;
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let inventory = snapshot::read(&args.inventory)?;
     let evaluation = check::evaluate(&inventory, &settings, as_of);

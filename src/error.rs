@@ -35,6 +35,11 @@ pub enum Error {
     Invalid(Vec<Problem>),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Generate(String),
+    /// A safety guard refused to go on (for example, a generation that would delete many alarms).
+    #[error("{0}")]
+    Refused(String),
 }
 
 fn list(problems: &[Problem]) -> String {

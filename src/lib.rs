@@ -5,6 +5,7 @@
 //! which the [`report`] printers render.
 
 pub mod check;
+pub mod generate;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -76,6 +76,7 @@ pub struct Thresholds {
     pub overrides: Vec<(Vec<Selector>, BTreeMap<String, BTreeMap<String, f64>>)>,
     pub severities: BTreeMap<String, SeverityRoute>,
     pub tag_prefix: String,
+    pub alarm_name_prefix: String,
 }
 
 /// Everything a check or a generation needs besides the inventory.
@@ -278,7 +279,8 @@ fn check_thresholds(file: &str, parsed: ThresholdsFile, catalog: &Catalog) -> Re
         }
     }
     let tag_prefix = parsed.tag_prefix;
-    finish(problems, Thresholds { by_type: parsed.thresholds, overrides, severities: parsed.severities, tag_prefix })
+    let alarm_name_prefix = parsed.alarm_name_prefix;
+    finish(problems, Thresholds { by_type: parsed.thresholds, overrides, severities: parsed.severities, tag_prefix, alarm_name_prefix })
 }
 
 fn parse_selectors(file: &str, path: &str, raw: &[String], problems: &mut Vec<Problem>) -> Vec<Selector> {

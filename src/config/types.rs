@@ -145,6 +145,14 @@ pub struct ThresholdsFile {
     /// that metric's threshold, `<prefix>ignore` = a reason opts the resource out.
     #[serde(default = "default_tag_prefix")]
     pub tag_prefix: String,
+    /// Generated alarms are named `<prefix>-<severity>-...`; delivery rules match on that prefix.
+    #[serde(default = "default_alarm_name_prefix")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub alarm_name_prefix: String,
+}
+
+pub fn default_alarm_name_prefix() -> String {
+    "onwatch".to_string()
 }
 
 pub fn default_tag_prefix() -> String {

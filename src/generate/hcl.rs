@@ -1,0 +1,193 @@
+//! HCL output helpers: string literals escaped by hcl-rs, Terraform identifiers, the
+//! `terraform fmt` alignment of `=` that hcl-rs's formatter does not do, and parse-back.
+
+use crate::findings::stable_hash;
+
+/// A quoted HCL string literal for any text: hcl-rs escapes quotes, backslashes and control
+/// characters, and turns `${` into `$${` and `%{` into `%%{`, so the text lands as a literal.
+pub fn string(text: &str) -> String {
+    hcl::format::to_string(&hcl::Expression::String(text.to_string())).expect("string expressions format")
+}
+
+/// A number as HCL writes it: integers without a fraction.
+pub fn number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value}")
+    }
+}
+
+/// An object key: bare where HCL allows an identifier, quoted otherwise.
+pub fn key(text: &str) -> String {
+    let mut chars = text.chars();
+    let bare = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        text.to_string()
+    } else {
+        string(text)
+    }
+}
+
+/// A Terraform resource name made from parts that may hold any character. Readable where it can
+/// be, always suffixed with a short hash of the unsanitized identity so that distinct inputs never
+/// collide and the name never depends on inventory order.
+pub fn identifier(readable: &[&str], identity: &[&str]) -> String {
+    let mut name = String::new();
+    for part in readable {
+        if !name.is_empty() {
+            name.push('_');
+        }
+        for c in part.chars() {
+            name.push(if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' });
+        }
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name.insert(0, '_');
+    }
+    // Keep addresses short enough to read in a plan.
+    name.truncate(72);
+    format!("{name}_{:08x}", stable_hash(identity) as u32)
+}
+
+/// Aligns `=` in runs of consecutive single-line attributes at the same indentation, as
+/// `terraform fmt` does. A line whose value opens a multi-line expression ends a run and is
+/// written `key = {` with one space; so are lines after it until the run restarts.
+pub fn align(text: &str) -> String {
+    struct Line<'a> {
+        indent: usize,
+        key: &'a str,
+        value: &'a str,
+    }
+    fn parse(line: &str) -> Option<Line<'_>> {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let key_len = key_length(trimmed)?;
+        let rest = trimmed[key_len..].trim_start();
+        let value = rest.strip_prefix('=')?.trim_start();
+        if rest.starts_with("==") || !balanced(value) {
+            return None;
+        }
+        Some(Line { indent, key: &trimmed[..key_len], value })
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let parsed: Vec<Option<Line>> = lines.iter().map(|l| parse(l)).collect();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(first) = &parsed[i] else {
+            out.push_str(lines[i]);
+            out.push('\n');
+            i += 1;
+            continue;
+        };
+        let mut end = i + 1;
+        while end < lines.len() && parsed[end].as_ref().is_some_and(|l| l.indent == first.indent) {
+            end += 1;
+        }
+        let width = parsed[i..end].iter().map(|l| l.as_ref().unwrap().key.chars().count()).max().unwrap_or(0);
+        for line in parsed[i..end].iter().map(|l| l.as_ref().unwrap()) {
+            let pad = width - line.key.chars().count();
+            out.push_str(&" ".repeat(line.indent));
+            out.push_str(line.key);
+            out.push_str(&" ".repeat(pad + 1));
+            out.push_str("= ");
+            out.push_str(line.value);
+            out.push('\n');
+        }
+        i = end;
+    }
+    out.pop();
+    out
+}
+
+/// Length of a leading attribute key: an identifier or a quoted string.
+fn key_length(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b'"') {
+        let mut escaped = false;
+        for (index, &b) in bytes.iter().enumerate().skip(1) {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => return Some(index + 1),
+                _ => {}
+            }
+        }
+        return None;
+    }
+    let len = bytes.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-').count();
+    (len > 0 && (bytes[0].is_ascii_alphabetic() || bytes[0] == b'_')).then_some(len)
+}
+
+/// Whether an expression closes every bracket it opens on this line (strings skipped).
+fn balanced(value: &str) -> bool {
+    if value.is_empty() || value.starts_with("<<") {
+        return false;
+    }
+    let mut depth: i32 = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in value.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' | '(' => depth += 1,
+            '}' | ']' | ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth == 0 && !in_string
+}
+
+/// Parses generated HCL back, so a template can never write a file Terraform cannot read.
+pub fn parse_back(file: &str, text: &str) -> Result<hcl::Body, String> {
+    hcl::parse(text).map_err(|e| format!("{file}: generated HCL does not parse: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_literals() {
+        assert_eq!(string("plain"), "\"plain\"");
+        assert_eq!(string("${var.x} %{if}"), "\"$${var.x} %%{if}\"");
+        assert_eq!(string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+    }
+
+    #[test]
+    fn keys_are_quoted_only_when_needed() {
+        assert_eq!(key("InstanceId"), "InstanceId");
+        assert_eq!(key("detail-type"), "detail-type");
+        assert_eq!(key("onwatch:policy"), "\"onwatch:policy\"");
+        assert_eq!(key("1abc"), "\"1abc\"");
+    }
+
+    #[test]
+    fn identifiers_are_valid_and_distinct() {
+        let a = identifier(&["sqs", "my-queue", "age"], &["arn:aws:sqs:r:1:my-queue", "age"]);
+        let b = identifier(&["sqs", "my_queue", "age"], &["arn:aws:sqs:r:1:my_queue", "age"]);
+        assert_ne!(a, b);
+        assert!(a.starts_with("sqs_my-queue_age_"));
+        let odd = identifier(&["9/x:y"], &["z"]);
+        assert!(odd.starts_with("_9_x_y_"), "{odd}");
+        assert!(identifier(&[&"x".repeat(300)], &["z"]).len() <= 72 + 9);
+    }
+
+    #[test]
+    fn alignment_follows_terraform_fmt() {
+        let input = "resource \"x\" \"y\" {\n  a = 1\n  long_name = \"x = y\"\n  m = {\n    k = 1\n    longer = \"}\"\n  }\n  t = 2\n  tt = [1, 2]\n\n  b {\n    c = 1\n  }\n}\n";
+        let expected = "resource \"x\" \"y\" {\n  a         = 1\n  long_name = \"x = y\"\n  m = {\n    k      = 1\n    longer = \"}\"\n  }\n  t  = 2\n  tt = [1, 2]\n\n  b {\n    c = 1\n  }\n}\n";
+        assert_eq!(align(input), expected);
+    }
+}
