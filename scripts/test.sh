@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The project's one test command, on a developer's machine and in CI (.ci/run calls it).
+#
+# It installs the external tools the suite needs into ./.tools/ (gitignored), skipping what is
+# already there, points the tests at them through ONWATCH_* variables, and runs the whole
+# cargo test suite. Tests that need a tool FAIL, never skip, when its variable is unset, so
+# running `cargo test` alone fails them on purpose: use this script.
+#
+# Extra arguments go to `cargo test`, e.g. `scripts/test.sh --test sarif_multitool`.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+tools="$repo_root/.tools"
+mkdir -p "$tools"
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+die() {
+    printf '[test.sh] error: %s\n' "$*" >&2
+    exit 1
+}
+
+# Debian packages: `apt-get update` runs once, and only when something must be installed.
+apt_updated=0
+apt_update_once() {
+    [ "$(id -u)" -eq 0 ] || die "need root to install Debian packages"
+    if [ "$apt_updated" -eq 0 ]; then
+        log "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        apt_updated=1
+    fi
+}
+apt_install() {
+    apt_update_once
+    log "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+command -v cargo >/dev/null || die "cargo is not on PATH (the Rust toolchain is needed, rust-version in Cargo.toml)"
+
+# ---------------------------------------------------------------------------------------------
+# SARIF Multitool (Microsoft's SARIF validator), for tests/sarif_multitool.rs.
+# The npm package ships a self-contained .NET executable. We run that executable directly: the
+# package's bin.js wrapper passes arguments through a shell, which splits the ';' lists that
+# `validate --level "Error;Warning;Note"` needs. The .NET runtime inside needs ICU from Debian.
+# ---------------------------------------------------------------------------------------------
+SARIF_MULTITOOL_VERSION=5.7.0
+sarif_npm_prefix="$tools/npm"
+sarif_multitool="$sarif_npm_prefix/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+
+sarif_multitool_version() {
+    [ -x "$sarif_multitool" ] || return 1
+    "$sarif_multitool" --version 2>&1
+}
+
+install_sarif_multitool() {
+    local version
+    if version="$(sarif_multitool_version)" && [[ "$version" == *"SARIF Multitool $SARIF_MULTITOOL_VERSION"* ]]; then
+        return 0
+    fi
+    [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || die "the SARIF Multitool package runs on Linux x86-64 only, not $(uname -s)-$(uname -m)"
+    if ! command -v npm >/dev/null; then
+        apt_install nodejs npm
+    fi
+    # ICU: the .NET runtime in the Multitool loads libicuuc.so.NN at start and aborts without it.
+    # (grep without -q reads all input, so pipefail never sees ldconfig killed by SIGPIPE)
+    if ! ldconfig -p | grep 'libicuuc\.so\.[0-9]' >/dev/null; then
+        local icu
+        apt_update_once
+        icu="$(apt-cache search --names-only '^libicu[0-9]+$' | awk '{print $1}' | sort -V | tail -n 1)"
+        [ -n "$icu" ] || die "no libicuNN package found in the Debian archive (needed by the SARIF Multitool)"
+        apt_install "$icu"
+    fi
+    log "installing @microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION into $sarif_npm_prefix"
+    # --ignore-scripts: the package's only script is `chmod u+x`, done here on every npm version.
+    npm install --prefix "$sarif_npm_prefix" --save-exact --no-audit --no-fund --ignore-scripts --loglevel=error \
+        "@microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION"
+    chmod u+x "$sarif_multitool"
+    version="$(sarif_multitool_version)" || die "the SARIF Multitool does not run:
+$version"
+    [[ "$version" == *"SARIF Multitool $SARIF_MULTITOOL_VERSION"* ]] || die "unexpected SARIF Multitool version: $version"
+}
+
+install_sarif_multitool
+export ONWATCH_SARIF_MULTITOOL="$sarif_multitool"
+sarif_version="$(sarif_multitool_version)"
+log "SARIF Multitool: $ONWATCH_SARIF_MULTITOOL (${sarif_version%%$'\n'*})"
+
+# ---------------------------------------------------------------------------------------------
+# HashiCorp's reference HCL formatter (hclfmt), for the canonical-layout tests of the generated
+# Terraform. Built offline from Debian's Go toolchain and the HCL v2 library it packages.
+# ---------------------------------------------------------------------------------------------
+hclfmt="$tools/bin/hclfmt"
+install_hclfmt() {
+    [ -x "$hclfmt" ] && return 0
+    command -v go >/dev/null || apt_install golang-go
+    [ -d /usr/share/gocode/src/github.com/hashicorp/hcl/v2 ] || apt_install golang-github-hashicorp-hcl-v2-dev
+    log "building hclfmt into $hclfmt"
+    mkdir -p "$tools/bin" "$tools/go-cache"
+    (cd "$tools" && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS=-mod=mod GOCACHE="$tools/go-cache" \
+        go build -o "$hclfmt" github.com/hashicorp/hcl/v2/cmd/hclfmt)
+}
+install_hclfmt
+export ONWATCH_HCLFMT="$hclfmt"
+log "hclfmt: $ONWATCH_HCLFMT"
+
+# ---------------------------------------------------------------------------------------------
+# More tools go here, each installed idempotently into $tools and exported as ONWATCH_*:
+#
+# - Python venv with moto (AWS emulator) for the inventory-collection tests:
+#   python3 -m venv "$tools/venv" (apt_install python3-venv if missing), pip install a pinned
+#   moto[server], export its path (e.g. ONWATCH_MOTO_SERVER="$tools/venv/bin/moto_server").
+# ---------------------------------------------------------------------------------------------
+
+# Snapshots are compared, never written, inside the suite (as insta does under CI=true).
+export INSTA_UPDATE=no
+
+# --no-fail-fast: every failing test binary is reported, not only the first.
+log "cargo test --locked --no-fail-fast --all-targets $*"
+exec cargo test --locked --no-fail-fast --all-targets "$@"
