@@ -702,7 +702,7 @@ fn base_alarm(
         description: None,
         namespace: Some(namespace.to_string()),
         metric_name: Some(metric.to_string()),
-        dimensions,
+        dimensions: dimensions.into(),
         statistic,
         extended_statistic,
         period: Some(period),
@@ -786,7 +786,7 @@ fn metric_math_alarm(rng: &mut Rng, made: &Made) -> MetricAlarm {
         description: Some("Metric math: errors / invocations".into()),
         namespace: None,
         metric_name: None,
-        dimensions: BTreeMap::new(),
+        dimensions: Default::default(),
         statistic: None,
         extended_statistic: None,
         period: None,
@@ -886,7 +886,7 @@ fn generate(args: &Args) -> Inventory {
                 inventory.metrics.push(Metric {
                     namespace: namespace.into(),
                     metric_name: metric.to_string(),
-                    dimensions,
+                    dimensions: dimensions.into(),
                     region: region.into(),
                     account: account.into(),
                 });
