@@ -455,6 +455,8 @@ const TOPIC_DELETED: &str = "deleted-alerts";
 struct Args {
     resources: u64,
     seed: u64,
+    /// How many of the three accounts to spread resources over (1 for `generate`, which writes one module per account).
+    accounts: usize,
     output: String,
 }
 
@@ -462,6 +464,7 @@ fn parse_args() -> Result<Args, String> {
     let mut resources = None;
     let mut seed = 1;
     let mut output = None;
+    let mut accounts = ACCOUNTS.len();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -469,15 +472,22 @@ fn parse_args() -> Result<Args, String> {
             "--resources" => resources = Some(value()?.parse::<u64>().map_err(|e| format!("--resources: {e}"))?),
             "--seed" => seed = value()?.parse::<u64>().map_err(|e| format!("--seed: {e}"))?,
             "--output" => output = Some(value()?),
-            "-h" | "--help" => {
-                return Err("usage: synth --resources N [--seed S] [--output FILE|-]".into());
+            "--accounts" => {
+                accounts = value()?.parse::<usize>().map_err(|e| format!("--accounts: {e}"))?;
+                if !(1..=ACCOUNTS.len()).contains(&accounts) {
+                    return Err(format!("--accounts takes 1 to {}", ACCOUNTS.len()));
+                }
             }
-            other => return Err(format!("unknown argument {other:?}; usage: synth --resources N [--seed S] [--output FILE|-]")),
+            "-h" | "--help" => {
+                return Err("usage: synth --resources N [--seed S] [--accounts 1-3] [--output FILE|-]".into());
+            }
+            other => return Err(format!("unknown argument {other:?}; usage: synth --resources N [--seed S] [--accounts 1-3] [--output FILE|-]")),
         }
     }
     Ok(Args {
         resources: resources.ok_or("--resources N is required")?,
         seed,
+        accounts,
         output: output.unwrap_or_else(|| "-".into()),
     })
 }
@@ -807,7 +817,8 @@ fn generate(args: &Args) -> Inventory {
     let n = args.resources;
     let mut gen = Gen { rng: Rng(mix(args.seed ^ 0x006f_6e77_6174_6368)), seed: args.seed, count: n };
     let weights: Vec<u32> = TYPES.iter().map(|t| t.weight).collect();
-    let scopes: Vec<(&str, &str)> = ACCOUNTS.iter().flat_map(|a| REGIONS.iter().map(move |r| (*a, *r))).collect();
+    let accounts = &ACCOUNTS[..args.accounts];
+    let scopes: Vec<(&str, &str)> = accounts.iter().flat_map(|a| REGIONS.iter().map(move |r| (*a, *r))).collect();
 
     let target_alarms = 3 * n;
     let orphan_alarms = target_alarms / 100;
@@ -857,7 +868,7 @@ fn generate(args: &Args) -> Inventory {
     for index in 0..n {
         let spec = &TYPES[gen.rng.weighted(&weights)];
         let (account, region) = if spec.kind == Kind::CloudFront {
-            (*gen.rng.pick(ACCOUNTS), "us-east-1")
+            (*gen.rng.pick(accounts), "us-east-1")
         } else {
             *gen.rng.pick(&scopes)
         };

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Benchmark `onwatch check --format json` on synthetic accounts of 1k, 10k and 100k resources,
-# and gate on the performance requirement: 100k resources in under 2 s wall and under 1 GiB
-# peak RSS (release build). Exits non-zero when the gate fails.
+# Benchmark `onwatch check --format json` and `onwatch generate` on synthetic accounts of 1k,
+# 10k and 100k resources, and gate on the performance requirements (release build):
+#   check     100k resources in under 2 s wall and under 1 GiB peak RSS;
+#   generate  10k resources in under 1 s, 100k in under 10 s, under 2 GiB peak RSS.
+# Exits non-zero when a gate fails. `generate` writes one module per account, so its
+# inventories hold one account (`synth --accounts 1`).
 #
 # Inventories come from `cargo run --release --example synth` (deterministic) and are cached
 # in target/bench/, keyed by size, seed and a hash of examples/synth.rs.
@@ -116,16 +119,82 @@ for size in $SIZES; do
     fi
 done
 
+# --- generate ---------------------------------------------------------------------------------
+# Median wall seconds and peak RSS (KiB) of RUNS runs of a command; prints "wall rss_kib".
+measure() {
+    local walls=() rsss=() run measured wall rss_kib
+    for run in $(seq "$RUNS"); do
+        measured="$(mktemp)"
+        "$gnu_time" -f '%e %M' -o "$measured" "$@" >/dev/null || die "failed: $*"
+        read -r wall rss_kib < <(tail -n1 "$measured")
+        rm -f "$measured"
+        walls+=("$wall")
+        rsss+=("$rss_kib")
+    done
+    echo "$(printf '%s\n' "${walls[@]}" | median) $(printf '%s\n' "${rsss[@]}" | median)"
+}
+
+GENERATE_SIZES="${GENERATE_SIZES:-$SIZES}"
+generate_rows=()
+for size in $GENERATE_SIZES; do
+    inventory="$bench_dir/inventory-$size-s$SEED-1account.json"
+    stats="$inventory.stats"
+    if [ -f "$inventory" ] && [ -f "$stats" ] && grep -q "^synth-hash $synth_hash\$" "$stats"; then
+        log "generate $size: reusing $inventory"
+    else
+        log "generate $size: generating $inventory"
+        "$synth" --resources "$size" --seed "$SEED" --accounts 1 --output "$inventory.tmp" 2>"$stats.tmp"
+        mv "$inventory.tmp" "$inventory"
+        echo "synth-hash $synth_hash" >>"$stats.tmp"
+        mv "$stats.tmp" "$stats"
+    fi
+    out="$bench_dir/generated-$size"
+    rm -rf "$out"
+    # The first run writes the module; the timed runs rewrite it (files compared, unchanged ones skipped).
+    "$onwatch" generate --inventory "$inventory" --out "$out" --as-of "$AS_OF" --allow-deletions 2>/dev/null ||
+        die "generate $size failed"
+    alarms_out="$(grep -c '^resource "aws_cloudwatch_metric_alarm"' "$out/alarms.tf" || true)"
+    module_mb="$(du -sb "$out" | awk '{ printf "%.1f", $1 / 1e6 }')"
+    read -r wall rss_kib < <(measure "$onwatch" generate --inventory "$inventory" --out "$out" --as-of "$AS_OF" --allow-deletions)
+    read -r cwall crss_kib < <(measure "$onwatch" generate --inventory "$inventory" --out "$out" --as-of "$AS_OF" --check)
+    rss_mib="$(awk -v k="$rss_kib" 'BEGIN { printf "%.0f", k / 1024 }')"
+    crss_mib="$(awk -v k="$crss_kib" 'BEGIN { printf "%.0f", k / 1024 }')"
+    log "generate $size: ${wall}s, ${rss_mib} MiB; --check ${cwall}s"
+    generate_rows+=("| $size | $alarms_out | $module_mb | $wall | $rss_mib | $cwall | $crss_mib |")
+    limit=""
+    case "$size" in
+        10000) limit=1 ;;
+        100000) limit=10 ;;
+    esac
+    if [ -n "$limit" ]; then
+        if awk -v w="$wall" -v l="$limit" -v r="$rss_kib" 'BEGIN { exit !(w <= l && r <= 2048 * 1024) }'; then
+            gate_message="$gate_message
+PASS: generate $size resources in ${wall}s (limit ${limit}s), peak RSS ${rss_mib} MiB (limit 2048 MiB)"
+        else
+            gate_status=1
+            gate_message="$gate_message
+FAIL: generate $size resources in ${wall}s (limit ${limit}s), peak RSS ${rss_mib} MiB (limit 2048 MiB)"
+        fi
+    fi
+done
+
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo
-echo "onwatch check --format json, release build, median of $RUNS runs; $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); seed $SEED"
+echo "onwatch check --format json, release build, median of $RUNS runs; $machine; seed $SEED"
 echo
 echo "| size | inventory (MB) | resources | alarms | wall (s) | peak RSS (MiB) | required | covered | missing | misconfigured | orphaned | exempted | coverage % | findings e/w/i |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
+echo "onwatch generate (one account), release build, median of $RUNS runs"
+echo
+echo "| resources | alarms generated | module (MB) | generate wall (s) | peak RSS (MiB) | --check wall (s) | --check peak RSS (MiB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${generate_rows[@]}"
+echo
 if [ -n "$gate_message" ]; then
-    echo "$gate_message"
+    echo "${gate_message#$'\n'}"
 else
-    echo "gate skipped: size $GATE_SIZE not in SIZES"
+    echo "gates skipped: size $GATE_SIZE not in SIZES"
 fi
 exit "$gate_status"

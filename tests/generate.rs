@@ -367,7 +367,7 @@ fn deletion_guard_from_the_command_line() {
 #[test]
 fn templates_can_be_overridden_and_extended() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("extra.tf.hbs"), "locals {\n  alarm_count = {{hcl (len alarms)}}\n}\n").unwrap();
+    fs::write(dir.path().join("extra.tf.hbs"), "locals {\n  alarm_count = {{hcl alarm_count}}\n}\n").unwrap();
     let templates = Templates::load(Some(dir.path())).unwrap();
     let settings = builtin_settings();
     let evaluation = evaluate(&example(), &settings, today());

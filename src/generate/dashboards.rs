@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::{config::Settings, inventory::Resource};
@@ -169,65 +170,143 @@ fn ref_id(mut index: usize) -> String {
     String::from_utf8(id).unwrap()
 }
 
+#[derive(Serialize)]
+struct DataSource {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    uid: &'static str,
+}
+
+const CLOUDWATCH: DataSource = DataSource { kind: "cloudwatch", uid: "${DS_CLOUDWATCH}" };
+
+#[derive(Serialize)]
+struct GridPos {
+    h: u32,
+    w: u32,
+    x: u32,
+    y: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Target<'g> {
+    ref_id: String,
+    datasource: DataSource,
+    query_mode: &'static str,
+    metric_query_type: u8,
+    metric_editor_mode: u8,
+    namespace: &'g str,
+    metric_name: &'g str,
+    dimensions: BTreeMap<&'g str, &'g str>,
+    statistic: &'static str,
+    period: String,
+    region: &'g str,
+    match_exact: bool,
+}
+
+/// Grafana panels, typed rather than built as JSON values: at 100,000 resources the value tree
+/// alone would take hundreds of megabytes.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Panel<'g> {
+    Row {
+        title: String,
+        id: u32,
+        collapsed: bool,
+        #[serde(rename = "gridPos")]
+        grid_pos: GridPos,
+    },
+    Timeseries {
+        title: &'g str,
+        id: u32,
+        datasource: DataSource,
+        #[serde(rename = "gridPos")]
+        grid_pos: GridPos,
+        targets: Vec<Target<'g>>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Input {
+    name: &'static str,
+    label: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    plugin_id: &'static str,
+    plugin_name: &'static str,
+}
+
+#[derive(Serialize)]
+struct TimeRange {
+    from: &'static str,
+    to: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrafanaDashboard<'g> {
+    #[serde(rename = "__inputs")]
+    inputs: [Input; 1],
+    title: String,
+    uid: String,
+    tags: [&'static str; 2],
+    timezone: &'static str,
+    schema_version: u32,
+    time: TimeRange,
+    panels: Vec<Panel<'g>>,
+}
+
 /// A Grafana dashboard (CloudWatch data source, chosen at import) with the same metric panels.
 pub fn grafana(settings: &Settings, resources: &[&Resource]) -> String {
+    let services = graphs(settings, resources);
     let mut panels = Vec::new();
     let mut y = 0;
     let mut id = 1;
-    for (service, graphs) in graphs(settings, resources) {
-        panels.push(json!({ "type": "row", "title": service, "id": id, "collapsed": false, "gridPos": { "h": 1, "w": 24, "x": 0, "y": y } }));
+    for (service, graphs) in &services {
+        panels.push(Panel::Row { title: service.clone(), id, collapsed: false, grid_pos: GridPos { h: 1, w: 24, x: 0, y } });
         id += 1;
         y += 1;
-        for (index, graph) in graphs.into_iter().enumerate() {
-            let targets: Vec<Value> = graph
+        for (index, graph) in graphs.iter().enumerate() {
+            let targets = graph
                 .lines
                 .iter()
                 .enumerate()
-                .map(|(n, dims)| {
-                    let dimensions: serde_json::Map<String, Value> = dims.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-                    json!({
-                        "refId": ref_id(n), "datasource": { "type": "cloudwatch", "uid": "${DS_CLOUDWATCH}" },
-                        "queryMode": "Metrics", "metricQueryType": 0, "metricEditorMode": 0,
-                        "namespace": graph.namespace, "metricName": graph.metric, "dimensions": dimensions,
-                        "statistic": graph.statistic, "period": graph.period.to_string(), "region": graph.region, "matchExact": true
-                    })
+                .map(|(n, dims)| Target {
+                    ref_id: ref_id(n),
+                    datasource: CLOUDWATCH,
+                    query_mode: "Metrics",
+                    metric_query_type: 0,
+                    metric_editor_mode: 0,
+                    namespace: &graph.namespace,
+                    metric_name: &graph.metric,
+                    dimensions: dims.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+                    statistic: graph.statistic,
+                    period: graph.period.to_string(),
+                    region: &graph.region,
+                    match_exact: true,
                 })
                 .collect();
-            panels.push(json!({
-                "type": "timeseries", "title": graph.title, "id": id,
-                "datasource": { "type": "cloudwatch", "uid": "${DS_CLOUDWATCH}" },
-                "gridPos": { "h": 8, "w": 12, "x": (index % 2) * 12, "y": y + (index / 2) as u32 * 8 },
-                "targets": targets
-            }));
+            let grid_pos = GridPos { h: 8, w: 12, x: (index as u32 % 2) * 12, y: y + (index as u32 / 2) * 8 };
+            panels.push(Panel::Timeseries { title: &graph.title, id, datasource: CLOUDWATCH, grid_pos, targets });
             id += 1;
         }
-        y += graphs_height(&panels);
+        y += (graphs.len() as u32).div_ceil(2) * 8;
     }
-    let dashboard = json!({
-        "__inputs": [{ "name": "DS_CLOUDWATCH", "label": "CloudWatch", "type": "datasource", "pluginId": "cloudwatch", "pluginName": "CloudWatch" }],
-        "title": format!("{} (generated by onwatch)", settings.dashboards.name_prefix),
-        "uid": slug(&format!("{}-onwatch", settings.dashboards.name_prefix)).chars().take(40).collect::<String>(),
-        "tags": ["onwatch", "generated"],
-        "timezone": "utc",
-        "schemaVersion": 39,
-        "time": { "from": "now-3h", "to": "now" },
-        "panels": panels
-    });
+    let prefix = &settings.dashboards.name_prefix;
+    let dashboard = GrafanaDashboard {
+        inputs: [Input { name: "DS_CLOUDWATCH", label: "CloudWatch", kind: "datasource", plugin_id: "cloudwatch", plugin_name: "CloudWatch" }],
+        title: format!("{prefix} (generated by onwatch)"),
+        uid: slug(&format!("{prefix}-onwatch")).chars().take(40).collect(),
+        tags: ["onwatch", "generated"],
+        timezone: "utc",
+        schema_version: 39,
+        time: TimeRange { from: "now-3h", to: "now" },
+        panels,
+    };
     let mut text = serde_json::to_string_pretty(&dashboard).expect("dashboards serialize");
     text.push('\n');
     text
-}
-
-/// Rows below the last row header: enough to clear the panels placed after it.
-fn graphs_height(panels: &[Value]) -> u32 {
-    let last_row = panels.iter().rposition(|p| p["type"] == "row").unwrap_or(0);
-    let bottom = panels[last_row..]
-        .iter()
-        .map(|p| p["gridPos"]["y"].as_u64().unwrap_or(0) + p["gridPos"]["h"].as_u64().unwrap_or(0))
-        .max()
-        .unwrap_or(0);
-    let top = panels[last_row]["gridPos"]["y"].as_u64().unwrap_or(0) + 1;
-    (bottom.saturating_sub(top)) as u32
 }
 
 #[cfg(test)]

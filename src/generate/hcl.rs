@@ -172,8 +172,58 @@ fn balanced(value: &str) -> bool {
 }
 
 /// Parses generated HCL back, so a template can never write a file Terraform cannot read.
-pub fn parse_back(file: &str, text: &str) -> Result<hcl::Body, String> {
-    hcl::parse(text).map_err(|e| format!("{file}: generated HCL does not parse: {e}"))
+///
+/// Uses hcl-rs's parser (hcl-edit) without building hcl-rs's value tree, which nothing here
+/// needs. Large files are parsed in pieces of a few megabytes, split where a top-level block
+/// starts at the beginning of a line after a blank line, by one worker per core: a parse tree is
+/// many times the size of its text, so this bounds memory as well as using every core. A split
+/// inside a multi-line string or heredoc leaves an unterminated piece, which fails to parse:
+/// splitting can reject a file, never accept a bad one.
+pub fn parse_back(file: &str, text: &str) -> Result<(), String> {
+    const PIECE: usize = 512 << 10;
+    let parse = |piece: &str| hcl_edit::parser::parse_body(piece).map(drop).map_err(|e| format!("{file}: generated HCL does not parse: {e}"));
+    if text.len() <= PIECE {
+        return parse(text);
+    }
+    let pieces = split_top_level(text, PIECE);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8).min(pieces.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    match pieces.get(index) {
+                        Some(piece) => parse(piece)?,
+                        None => return Ok(()),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|handle| handle.join().expect("parser threads do not panic"))
+    })
+}
+
+/// Splits `text` into pieces of about `size` bytes at lines that open a top-level block.
+fn split_top_level(text: &str, size: usize) -> Vec<&str> {
+    const OPENERS: &[&str] = &["resource ", "data ", "variable ", "output ", "provider ", "locals ", "module ", "terraform "];
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut search = size;
+    // Byte offsets just after a "\n\n" are always character boundaries.
+    while let Some(offset) = bytes.get(search..).and_then(|rest| rest.windows(2).position(|w| w == b"\n\n")) {
+        let candidate = search + offset + 2;
+        if OPENERS.iter().any(|opener| bytes[candidate..].starts_with(opener.as_bytes())) {
+            pieces.push(&text[start..candidate]);
+            start = candidate;
+            search = candidate + size;
+        } else {
+            search = candidate;
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
 }
 
 #[cfg(test)]
@@ -217,6 +267,27 @@ mod tests {
         let odd = identifier(&["9/x:y"], &["z"]);
         assert!(odd.starts_with("_9_x_y_"), "{odd}");
         assert!(identifier(&[&"x".repeat(300)], &["z"]).len() <= 72 + 9);
+    }
+
+    #[test]
+    fn large_files_split_only_at_top_level_blocks() {
+        let block = |n: usize| format!("resource \"a\" \"r{n}\" {{\n  x = \"{}\"\n}}\n\n", "y".repeat(100));
+        let text: String = (0..100).map(block).collect();
+        let pieces = split_top_level(&text, 1000);
+        assert!(pieces.len() > 5);
+        assert_eq!(pieces.concat(), text);
+        assert!(pieces.iter().all(|p| p.starts_with("resource ")));
+        // A heredoc holding what looks like a block start is not a place to split.
+        let tricky = format!("{}locals {{\n  h = <<EOT\n\nresource \"no\" \"split\" {{\nEOT\n}}\n", block(0));
+        let pieces = split_top_level(&tricky, 10);
+        assert!(pieces.iter().all(|p| !p.starts_with("resource \"no\"")) || pieces.iter().any(|p| hcl::parse(p).is_err()));
+        assert!(parse_back("x.tf", "resource \"a\" \"b\" {\n").is_err());
+        // A large file with one broken block in the middle is rejected.
+        let mut large: String = (0..40_000).map(block).collect();
+        assert!(large.len() > 4 << 20);
+        assert!(parse_back("large.tf", &large).is_ok());
+        large.insert_str(large.len() / 2, "resource \"broken\" {\n\n");
+        assert!(parse_back("large.tf", &large).is_err());
     }
 
     #[test]

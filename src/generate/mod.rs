@@ -133,7 +133,10 @@ struct ModuleContext {
     regions: Vec<RegionContext>,
     slack: bool,
     teams: bool,
+    /// Rendered into `alarm_blocks` by the block template `alarm.hbs`, one alarm at a time.
+    #[serde(skip)]
     alarms: Vec<AlarmContext>,
+    alarm_count: usize,
     dashboards: Vec<DashboardContext>,
     delivery: DeliveryContext,
 }
@@ -151,17 +154,27 @@ pub fn generate(
     templates: &Templates,
     options: &GenerateOptions,
 ) -> Result<Vec<GeneratedFile>> {
-    let context = plan(inventory, settings, evaluation, options)?;
-    let mut files = templates.render(&context)?;
-    if settings.dashboards.grafana {
-        let watched = watched_resources(inventory, evaluation);
-        files.push(GeneratedFile { path: "grafana/onwatch.json".into(), contents: dashboards::grafana(settings, &watched) });
-    }
+    let watched = watched_resources(inventory, evaluation);
+    let mut context = plan(inventory, settings, evaluation, &watched, options)?;
+    let alarm_blocks = templates.render_blocks("alarm.hbs", &context.alarms)?;
+    context.alarms = Vec::new();
+    // The Grafana dashboard is independent of the templates: build it alongside.
+    let (files, grafana) = std::thread::scope(|scope| {
+        let grafana = scope.spawn(|| {
+            settings
+                .dashboards
+                .grafana
+                .then(|| GeneratedFile { path: "grafana/onwatch.json".into(), contents: dashboards::grafana(settings, &watched) })
+        });
+        (templates.render(context, &[("alarm_blocks", &alarm_blocks)]), grafana.join().expect("the Grafana thread does not panic"))
+    });
+    let mut files = files?;
+    files.extend(grafana);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
-fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, options: &GenerateOptions) -> Result<ModuleContext> {
+fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, watched: &[&Resource], options: &GenerateOptions) -> Result<ModuleContext> {
     let accounts: BTreeSet<&str> = inventory.resources.iter().map(|r| r.account.as_str()).collect();
     if accounts.len() > 1 {
         return Err(Error::Usage(format!(
@@ -288,7 +301,6 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, opt
         })
         .collect();
 
-    let watched = watched_resources(inventory, evaluation);
     let mut alarm_arns: Vec<String> = alarms
         .iter()
         .map(|a| format!("arn:{partition}:cloudwatch:{}:{account}:alarm:{}", a.region, a.name))
@@ -297,9 +309,9 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, opt
             Some(format!("arn:{partition}:cloudwatch:{}:{account}:alarm:{}", resource.region, r.alarm.as_deref()?))
         }))
         .collect();
-    alarm_arns.sort();
+    alarm_arns.sort_unstable();
     alarm_arns.dedup();
-    let dashboards = dashboards::cloudwatch(settings, &watched, &alarm_arns)
+    let dashboards = dashboards::cloudwatch(settings, watched, &alarm_arns)
         .into_iter()
         .map(|(name, body)| DashboardContext {
             address: hcl::identifier(&[&name], &[&name]),
@@ -323,6 +335,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, opt
         regions: region_contexts,
         slack,
         teams,
+        alarm_count: alarms.len(),
         alarms,
         dashboards,
         delivery: DeliveryContext {
@@ -335,7 +348,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, opt
 
 /// Resources some policy requires alarms of (exempted ones too: they still deserve a graph).
 fn watched_resources<'a>(inventory: &'a Inventory, evaluation: &Evaluation) -> Vec<&'a Resource> {
-    let required: BTreeSet<&str> = evaluation.requirements.iter().map(|r| r.resource.as_str()).collect();
+    let required: rustc_hash::FxHashSet<&str> = evaluation.requirements.iter().map(|r| r.resource.as_str()).collect();
     let mut watched: Vec<&Resource> = inventory.resources.iter().filter(|r| required.contains(r.arn.as_str())).collect();
     watched.sort_by(|a, b| a.arn.cmp(&b.arn));
     watched.dedup_by(|a, b| a.arn == b.arn);

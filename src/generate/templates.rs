@@ -16,10 +16,19 @@ use crate::{
     error::{Error, Result},
 };
 
+/// File templates (`*.tf.hbs`, `*.json.hbs`, ...) render one output file each; block templates
+/// (`alarm.hbs`) render one block per item, which a file template places with `{{{...}}}`.
+/// Blocks are rendered item by item: a large account's alarms as one template context would
+/// take gigabytes.
 pub struct Templates {
     registry: Handlebars<'static>,
-    /// Output file name and template name, sorted.
+    /// File templates, by name, sorted.
     outputs: Vec<String>,
+}
+
+/// A file template's name has a file extension before `.hbs`.
+fn is_file_template(name: &str) -> bool {
+    name.strip_suffix(".hbs").is_some_and(|stem| stem.contains('.'))
 }
 
 /// `{{hcl value}}`: any JSON value as an HCL literal (strings escaped, numbers bare, lists inline).
@@ -76,54 +85,115 @@ impl Templates {
             registry
                 .register_template_string(&name, text)
                 .map_err(|e| Error::Generate(format!("{origin}: template does not compile: {e}")))?;
-            outputs.push(name);
+            if is_file_template(&name) {
+                outputs.push(name);
+            }
         }
         outputs.sort();
         Ok(Templates { registry, outputs })
     }
 
-    /// Renders every template to its file (`alarms.tf.hbs` → `alarms.tf`).
-    pub fn render(&self, context: &impl Serialize) -> Result<Vec<GeneratedFile>> {
-        let mut files = Vec::new();
-        for name in &self.outputs {
-            let rendered = self.registry.render(name, context).map_err(|e| Error::Generate(format!("template {name}: {e}")))?;
+    /// Renders block template `name` once per item, on one thread per core, and joins the blocks
+    /// with blank lines, in item order.
+    pub fn render_blocks<T: Serialize + Sync>(&self, name: &str, items: &[T]) -> Result<String> {
+        let render_share = |share: &[T]| -> Result<String> {
+            let mut out = String::new();
+            for item in share {
+                let context = Context::wraps(item).map_err(|e| Error::Generate(format!("template {name}: {e}")))?;
+                let block = self.registry.render_with_context(name, &context).map_err(|e| Error::Generate(format!("template {name}: {e}")))?;
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                tidy_into(&mut out, &block);
+            }
+            Ok(out)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        if items.len() < 1024 || threads == 1 {
+            return render_share(items);
+        }
+        let shares: Vec<Result<String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items.chunks(items.len().div_ceil(threads)).map(|share| scope.spawn(move || render_share(share))).collect();
+            handles.into_iter().map(|handle| handle.join().expect("template threads do not panic")).collect()
+        });
+        let shares = shares.into_iter().collect::<Result<Vec<String>>>()?;
+        Ok(shares.join("\n"))
+    }
+
+    /// Renders every file template to its file (`alarms.tf.hbs` → `alarms.tf`), each on its own
+    /// thread. `blocks` are pre-rendered, tidied block lists: a template places one with
+    /// `{{{name}}}`, and the text is spliced in after rendering rather than copied through the
+    /// template context (on large accounts it is hundreds of megabytes).
+    pub fn render(&self, context: impl Serialize, blocks: &[(&str, &str)]) -> Result<Vec<GeneratedFile>> {
+        // Converted to a template context once, not once per template; the typed context is
+        // dropped before rendering, since on large accounts it is hundreds of megabytes.
+        let mut value = serde_json::to_value(&context).map_err(|e| Error::Generate(format!("template context: {e}")))?;
+        drop(context);
+        for (name, _) in blocks {
+            value[*name] = Value::String(block_marker(name));
+        }
+        let context = Context::wraps(value).map_err(|e| Error::Generate(format!("template context: {e}")))?;
+        let render_one = |name: &String| -> Result<GeneratedFile> {
+            let rendered =
+                self.registry.render_with_context(name, &context).map_err(|e| Error::Generate(format!("template {name}: {e}")))?;
             let path = name.trim_end_matches(".hbs").to_string();
-            let contents = tidy(&format!("{HEADER}\n\n{rendered}"));
+            let mut contents = tidy(HEADER, &rendered);
+            drop(rendered);
+            for (name, text) in blocks {
+                let marker = block_marker(name);
+                if let Some(at) = contents.find(&marker) {
+                    // The marker stands on its own line; the block text brings its own newlines.
+                    let end = at + marker.len() + usize::from(contents[at + marker.len()..].starts_with('\n'));
+                    contents.replace_range(at..end, text);
+                }
+            }
             if path.ends_with(".tf") {
                 hcl::parse_back(&path, &contents).map_err(Error::Generate)?;
             }
-            files.push(GeneratedFile { path, contents });
-        }
-        Ok(files)
+            Ok(GeneratedFile { path, contents })
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = self.outputs.iter().map(|name| scope.spawn(move || render_one(name))).collect();
+            handles.into_iter().map(|handle| handle.join().expect("template threads do not panic")).collect()
+        })
     }
 }
 
-/// `terraform fmt` alignment, no trailing spaces, at most one blank line in a row, no blank
-/// line right after an opening or before a closing brace, one final newline.
-fn tidy(text: &str) -> String {
-    let aligned = hcl::align(text);
-    let mut out = String::with_capacity(aligned.len());
-    let mut blank_run = 0;
+/// What a file template renders where a block list goes, replaced by the blocks afterwards.
+fn block_marker(name: &str) -> String {
+    format!("__onwatch_blocks_{name}__")
+}
+
+/// `header`, a blank line, then `body` with `terraform fmt` alignment, no trailing spaces, at
+/// most one blank line in a row, no blank line right after an opening or before a closing
+/// bracket, and one final newline.
+fn tidy(header: &str, body: &str) -> String {
+    let mut out = String::with_capacity(header.len() + body.len() + body.len() / 8);
+    out.push_str(header);
+    out.push_str("\n\n");
+    tidy_into(&mut out, body);
+    out
+}
+
+/// Appends `body`, tidied as [`tidy`] describes, to `out`.
+fn tidy_into(out: &mut String, body: &str) {
+    let aligned = hcl::align(body);
+    let mut pending_blank = false;
     let mut previous_opens = true;
-    let lines: Vec<&str> = aligned.lines().map(str::trim_end).collect();
-    for (index, line) in lines.iter().enumerate() {
+    for line in aligned.lines().map(str::trim_end) {
         if line.is_empty() {
-            blank_run += 1;
-            let next_closes = lines[index + 1..].iter().find(|l| !l.is_empty()).is_none_or(|l| {
-                let t = l.trim_start();
-                t.starts_with('}') || t.starts_with(']') || t.starts_with(')')
-            });
-            if blank_run > 1 || previous_opens || next_closes {
-                continue;
-            }
-        } else {
-            blank_run = 0;
-            previous_opens = line.ends_with('{') || line.ends_with('[') || line.ends_with('(');
+            pending_blank = !previous_opens;
+            continue;
         }
+        let closes = matches!(line.trim_start().as_bytes().first(), Some(b'}' | b']' | b')'));
+        if pending_blank && !closes {
+            out.push('\n');
+        }
+        pending_blank = false;
+        previous_opens = line.ends_with(['{', '[', '(']);
         out.push_str(line);
         out.push('\n');
     }
-    out
 }
 
 #[cfg(test)]
@@ -132,7 +202,13 @@ mod tests {
 
     #[test]
     fn tidy_collapses_blank_lines() {
-        assert_eq!(tidy("a {\n\n  b = 1  \n\n\n  c = 2\n\n}\n\n"), "a {\n  b = 1\n\n  c = 2\n}\n");
+        assert_eq!(tidy("# h", "\n\na {\n\n  b = 1  \n\n\n  c = 2\n\n}\n\n"), "# h\n\na {\n  b = 1\n\n  c = 2\n}\n");
+    }
+
+    #[test]
+    fn file_and_block_templates_are_told_apart() {
+        assert!(is_file_template("alarms.tf.hbs") && is_file_template("onwatch.json.hbs"));
+        assert!(!is_file_template("alarm.hbs"));
     }
 
     #[test]

@@ -17,8 +17,11 @@ pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The fixture configuration, loaded by a relative path (cargo runs tests from the package
+/// root) so that file names in findings and reports do not depend on the checkout's location.
 pub fn settings() -> Settings {
-    config::load(&Sources { config_dir: Some(fixtures().join("config")), policies_dir: Some(fixtures().join("policies")) })
+    let dir = std::path::Path::new("tests/fixtures");
+    config::load(&Sources { config_dir: Some(dir.join("config")), policies_dir: Some(dir.join("policies")) })
         .expect("fixture configuration is valid")
 }
 
