@@ -3,9 +3,10 @@
 //! (account, region, namespace, metric, identifying dimensions), so the cost grows
 //! linearly with resources + alarms.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use regex::Regex;
+use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -72,6 +73,16 @@ impl Counts {
         self.required += 1;
     }
 
+    fn merge(&mut self, other: &Counts) {
+        self.resources += other.resources;
+        self.required += other.required;
+        self.covered += other.covered;
+        self.missing += other.missing;
+        self.misconfigured += other.misconfigured;
+        self.exempted += other.exempted;
+        self.unresolved += other.unresolved;
+    }
+
     fn finish(&mut self) {
         // Nothing required is full coverage; one decimal keeps reports stable.
         self.coverage_percent =
@@ -113,9 +124,8 @@ impl Evaluation {
     }
 }
 
-/// `account ␟ region ␟ namespace ␟ name=value…`: identifies one resource in one namespace.
-fn resource_key<'a>(account: &str, region: &str, namespace: &str, dimensions: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let mut key = String::with_capacity(96);
+/// Appends `account ␟ region ␟ namespace ␟ name=value…` to `key`: identifies one resource in one namespace.
+fn push_resource_key<'a>(key: &mut String, account: &str, region: &str, namespace: &str, dimensions: impl Iterator<Item = (&'a str, &'a str)>) {
     for part in [account, region, namespace] {
         key.push_str(part);
         key.push('\u{1f}');
@@ -126,13 +136,11 @@ fn resource_key<'a>(account: &str, region: &str, namespace: &str, dimensions: im
         key.push_str(value);
         key.push('\u{1f}');
     }
-    key
 }
 
-fn metric_key(resource_key: &str, metric: &str) -> String {
-    let mut key = String::with_capacity(resource_key.len() + metric.len());
-    key.push_str(resource_key);
-    key.push_str(metric);
+fn resource_key<'a>(account: &str, region: &str, namespace: &str, dimensions: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut key = String::with_capacity(96);
+    push_resource_key(&mut key, account, region, namespace, dimensions);
     key
 }
 
@@ -146,10 +154,30 @@ struct Mismatch {
     message: String,
 }
 
-/// Where the required threshold came from, for messages that explain themselves.
+/// Where a required threshold came from, so messages can explain themselves.
+#[derive(Clone, Copy)]
+enum ThresholdSource {
+    Tag,
+    Override(usize),
+    Config,
+    Policy,
+}
+
+#[derive(Clone, Copy)]
 struct Threshold {
     value: f64,
-    source: String,
+    source: ThresholdSource,
+}
+
+impl Threshold {
+    fn describe(&self, tag: &str) -> String {
+        match self.source {
+            ThresholdSource::Tag => format!("tag {tag}"),
+            ThresholdSource::Override(index) => format!("alert_thresholds.json overrides[{index}]"),
+            ThresholdSource::Config => "alert_thresholds.json".to_string(),
+            ThresholdSource::Policy => "policy default".to_string(),
+        }
+    }
 }
 
 fn format_number(value: f64) -> String {
@@ -164,89 +192,203 @@ fn same_threshold(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
+/// What to keep besides findings and counts.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluateOptions {
+    /// Keep one record per requirement (JUnit and generation need them; the other reports do not,
+    /// and on large accounts they cost time and memory).
+    pub requirements: bool,
+    /// Threads to check resources with; 0 picks one per core for large inventories.
+    pub threads: usize,
+}
+
+impl Default for EvaluateOptions {
+    fn default() -> Self {
+        EvaluateOptions { requirements: true, threads: 0 }
+    }
+}
+
 /// Evaluates coverage of `inventory` under `settings` as of `today` (for exemption expiry).
 pub fn evaluate(inventory: &Inventory, settings: &Settings, today: Date) -> Evaluation {
-    Checker::new(inventory, settings, today).run()
+    evaluate_with(inventory, settings, today, EvaluateOptions::default())
+}
+
+pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions) -> Evaluation {
+    Checker::new(inventory, settings, today, options).run()
+}
+
+/// Per alarm rule, what does not depend on the resource.
+struct RuleInfo {
+    /// `<tag prefix><metric>`, the tag that overrides this rule's threshold.
+    tag: String,
+    /// The config's per-type threshold, else the policy default.
+    base: Threshold,
+    /// `policy/rule`.
+    requirement: String,
 }
 
 struct Checker<'a> {
     inventory: &'a Inventory,
     settings: &'a Settings,
     today: Date,
-    topics: HashMap<&'a str, &'a SnsTopic>,
-    /// Per alarm: its resource key, when its namespace and dimensions identify a catalogued resource.
-    alarm_resource_keys: Vec<Option<String>>,
-    alarms_by_metric: HashMap<String, Vec<usize>>,
-    metrics_present: HashSet<String>,
-    policies_by_type: HashMap<&'a str, Vec<&'a Policy>>,
-    composite_children: HashSet<&'a str>,
-    findings: Vec<Finding>,
-    requirements: Vec<RequirementResult>,
+    options: EvaluateOptions,
+    topics: FxHashMap<&'a str, &'a SnsTopic>,
+    /// Per alarm: the id of its resource key, when its namespace and dimensions identify a catalogued resource.
+    alarm_resources: Vec<Option<u32>>,
+    /// Resource keys, interned: alarms, metrics and resources meet on these ids.
+    keys: FxHashMap<String, u32>,
+    alarms_by_metric: FxHashMap<(u32, &'a str), Vec<u32>>,
+    metrics_present: FxHashSet<(u32, &'a str)>,
+    /// Indices into `settings.policies`, by resource type.
+    policies_by_type: FxHashMap<&'a str, Vec<usize>>,
+    rules: Vec<Vec<RuleInfo>>,
+    composite_children: FxHashSet<&'a str>,
+    opt_out_tag: String,
 }
 
+/// What checking a share of the resources produces; shares are checked in parallel and merged in order.
+#[derive(Default)]
+struct Output<'a> {
+    findings: Vec<Finding>,
+    requirements: Vec<RequirementResult>,
+    counts: FxHashMap<&'a str, Counts>,
+    /// Interned resource keys of the resources seen, for orphan detection.
+    known: FxHashSet<u32>,
+}
+
+impl<'a> Output<'a> {
+    fn absorb(&mut self, other: Output<'a>) {
+        self.findings.extend(other.findings);
+        self.requirements.extend(other.requirements);
+        for (name, counts) in other.counts {
+            self.counts.entry(name).or_default().merge(&counts);
+        }
+        self.known.extend(other.known);
+    }
+}
+
+/// Below this many resources one thread is faster than starting more.
+const PARALLEL_THRESHOLD: usize = 4096;
+
 impl<'a> Checker<'a> {
-    fn new(inventory: &'a Inventory, settings: &'a Settings, today: Date) -> Self {
+    fn new(inventory: &'a Inventory, settings: &'a Settings, today: Date, options: EvaluateOptions) -> Self {
         let catalog = &settings.catalog;
-        let mut alarm_resource_keys = Vec::with_capacity(inventory.alarms.len());
-        let mut alarms_by_metric: HashMap<String, Vec<usize>> = HashMap::with_capacity(inventory.alarms.len());
+        let mut keys: FxHashMap<String, u32> = FxHashMap::default();
+        let mut intern = |key: String| -> u32 {
+            let next = keys.len() as u32;
+            *keys.entry(key).or_insert(next)
+        };
+        let mut alarm_resources = Vec::with_capacity(inventory.alarms.len());
+        let mut alarms_by_metric: FxHashMap<(u32, &str), Vec<u32>> = FxHashMap::default();
+        alarms_by_metric.reserve(inventory.alarms.len());
         for (index, alarm) in inventory.alarms.iter().enumerate() {
-            let key = match (&alarm.namespace, &alarm.metric_name) {
+            let id = match (&alarm.namespace, &alarm.metric_name) {
                 (Some(namespace), Some(metric)) => catalog.identity(namespace, &alarm.dimensions).map(|identity| {
-                    let key = resource_key(&alarm.account, &alarm.region, namespace, identity.into_iter());
-                    alarms_by_metric.entry(metric_key(&key, metric)).or_default().push(index);
-                    key
+                    let id = intern(resource_key(&alarm.account, &alarm.region, namespace, identity));
+                    alarms_by_metric.entry((id, metric.as_str())).or_default().push(index as u32);
+                    id
                 }),
                 _ => None,
             };
-            alarm_resource_keys.push(key);
+            alarm_resources.push(id);
         }
         let metrics_present = inventory
             .metrics
             .iter()
             .filter_map(|metric| {
                 let identity = catalog.identity(&metric.namespace, &metric.dimensions)?;
-                let key = resource_key(&metric.account, &metric.region, &metric.namespace, identity.into_iter());
-                Some(metric_key(&key, &metric.metric_name))
+                let id = intern(resource_key(&metric.account, &metric.region, &metric.namespace, identity));
+                Some((id, metric.metric_name.as_str()))
             })
             .collect();
-        let mut policies_by_type: HashMap<&str, Vec<&Policy>> = HashMap::new();
-        for policy in &settings.policies {
-            policies_by_type.entry(policy.resource_type.as_str()).or_default().push(policy);
+        let mut policies_by_type: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let thresholds = &settings.thresholds;
+        let mut rules = Vec::with_capacity(settings.policies.len());
+        for (index, policy) in settings.policies.iter().enumerate() {
+            policies_by_type.entry(policy.resource_type.as_str()).or_default().push(index);
+            let configured = thresholds.by_type.get(&policy.resource_type);
+            rules.push(
+                policy
+                    .alarms
+                    .iter()
+                    .map(|rule| RuleInfo {
+                        tag: format!("{}{}", thresholds.tag_prefix, rule.metric),
+                        base: match configured.and_then(|m| m.get(&rule.metric)) {
+                            Some(&value) => Threshold { value, source: ThresholdSource::Config },
+                            None => Threshold { value: rule.threshold, source: ThresholdSource::Policy },
+                        },
+                        requirement: format!("{}/{}", policy.id, rule.id),
+                    })
+                    .collect(),
+            );
         }
         Checker {
             inventory,
             settings,
             today,
+            options,
             topics: inventory.sns_topics.iter().map(|t| (t.arn.as_str(), t)).collect(),
-            alarm_resource_keys,
+            alarm_resources,
+            keys,
             alarms_by_metric,
             metrics_present,
             policies_by_type,
+            rules,
             composite_children: composite_children(inventory),
-            findings: Vec::new(),
-            requirements: Vec::new(),
+            opt_out_tag: format!("{}ignore", thresholds.tag_prefix),
         }
     }
 
-    fn run(mut self) -> Evaluation {
-        let mut known_resources: HashSet<String> = HashSet::with_capacity(self.inventory.resources.len() * 2);
+    fn run(self) -> Evaluation {
         let action_problems: Vec<Vec<Mismatch>> = self.inventory.alarms.iter().map(|alarm| self.action_problems(alarm)).collect();
 
-        for resource in &self.inventory.resources {
-            self.check_resource(resource, &action_problems, &mut known_resources);
-        }
+        // Resources in ARN order, so findings come out in a canonical order whatever the
+        // inventory's, split into one share per core.
+        let mut resources: Vec<&Resource> = self.inventory.resources.iter().collect();
+        resources.sort_unstable_by(|a, b| (&a.arn, &a.region).cmp(&(&b.arn, &b.region)));
+        let threads = match self.options.threads {
+            0 if resources.len() < PARALLEL_THRESHOLD => 1,
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(8),
+            n => n,
+        };
+        let share = resources.len().div_ceil(threads).max(1);
+        let check = |resources: &[&'a Resource]| {
+            let mut out = Output::default();
+            let mut key = String::with_capacity(128);
+            for resource in resources {
+                self.check_resource(resource, &action_problems, &mut out, &mut key);
+            }
+            out
+        };
+        let mut out = if threads == 1 {
+            check(&resources)
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = resources.chunks(share).map(|part| scope.spawn(move || check(part))).collect();
+                let mut merged = Output::default();
+                for handle in handles {
+                    merged.absorb(handle.join().expect("checking threads do not panic"));
+                }
+                merged
+            })
+        };
 
+        let mut alarms: Vec<usize> = (0..self.inventory.alarms.len()).collect();
+        alarms.sort_unstable_by_key(|&index| {
+            let alarm = &self.inventory.alarms[index];
+            (&alarm.account, &alarm.region, &alarm.name)
+        });
         let mut orphaned = 0;
-        for (index, alarm) in self.inventory.alarms.iter().enumerate() {
-            let arn = alarm_arn(alarm);
-            match &self.alarm_resource_keys[index] {
-                Some(key) if !known_resources.contains(key) => {
+        for index in alarms {
+            let alarm = &self.inventory.alarms[index];
+            match self.alarm_resources[index] {
+                Some(id) if !out.known.contains(&id) => {
                     orphaned += 1;
                     let watched: Vec<String> = alarm.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    self.findings.push(
+                    out.findings.push(
                         Finding::new(
                             Code::OrphanedAlarm,
-                            &arn,
+                            alarm_arn(alarm),
                             format!(
                                 "alarm {:?} watches {} {} in {}, which is not in the inventory",
                                 alarm.name,
@@ -261,38 +403,79 @@ impl<'a> Checker<'a> {
                 }
                 _ => {
                     for problem in &action_problems[index] {
-                        self.findings.push(
-                            Finding::new(problem.code, &arn, problem.message.clone(), problem.code.fix()).with_alarm(&alarm.name),
+                        out.findings.push(
+                            Finding::new(problem.code, alarm_arn(alarm), problem.message.clone(), problem.code.fix()).with_alarm(&alarm.name),
                         );
                     }
                 }
             }
         }
-        self.finish(orphaned)
+        self.finish(out, orphaned)
     }
 
-    fn check_resource(&mut self, resource: &'a Resource, action_problems: &[Vec<Mismatch>], known: &mut HashSet<String>) {
+    /// Records the outcome of one requirement.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        out: &mut Output<'a>,
+        resource: &'a Resource,
+        (policy, rule): (usize, usize),
+        status: Status,
+        alarm: Option<&str>,
+        threshold: f64,
+        detail: impl FnOnce() -> Option<String>,
+    ) {
+        out.counts.entry(resource.resource_type.as_str()).or_default().add(status);
+        if self.options.requirements {
+            let policy = &self.settings.policies[policy];
+            out.requirements.push(RequirementResult {
+                resource: resource.arn.clone(),
+                resource_type: resource.resource_type.clone(),
+                policy: policy.id.clone(),
+                alarm_rule: policy.alarms[rule].id.clone(),
+                status,
+                alarm: alarm.map(str::to_string),
+                threshold,
+                detail: detail(),
+            });
+        }
+    }
+
+    fn origin(&self, policy: usize, rule: usize) -> Option<Origin> {
+        let policy = &self.settings.policies[policy];
+        Some(Origin { file: policy.file.clone(), line: policy.alarm_lines[rule] })
+    }
+
+    fn check_resource(&self, resource: &'a Resource, action_problems: &[Vec<Mismatch>], out: &mut Output<'a>, key: &mut String) {
         let Some(resource_type) = self.settings.catalog.get(&resource.resource_type) else {
             return;
         };
-        let mut dimensions: BTreeMap<&str, Result<(String, BTreeMap<String, String>), DimensionError>> = BTreeMap::new();
-        for namespace in resource_type.namespaces.keys() {
-            let resolved = resource_type.dimensions(resource, namespace).map(|dims| {
-                let key = resource_key(&resource.account, &resource.region, namespace, dims.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-                known.insert(key.clone());
-                (key, dims)
+        // Per namespace: the interned resource key when any alarm or metric shares it (`None`
+        // when none does), or why the dimensions cannot be computed.
+        let located = resource_type.locate(resource);
+        let mut dimensions: Vec<(&str, Result<Option<u32>, DimensionError>)> = Vec::with_capacity(resource_type.namespaces.len());
+        for (name, namespace) in &resource_type.namespaces {
+            let resolved = located.as_ref().map_err(Clone::clone).and_then(|captures| {
+                key.clear();
+                push_resource_key(key, &resource.account, &resource.region, name, std::iter::empty());
+                resource_type.push_identity(namespace, resource, captures, key)?;
+                let id = self.keys.get(key.as_str()).copied();
+                if let Some(id) = id {
+                    out.known.insert(id);
+                }
+                Ok(id)
             });
-            dimensions.insert(namespace.as_str(), resolved);
+            dimensions.push((name.as_str(), resolved));
         }
 
-        let Some(policies) = self.policies_by_type.get(resource.resource_type.as_str()).cloned() else {
+        let Some(policies) = self.policies_by_type.get(resource.resource_type.as_str()) else {
             return;
         };
         let prefix = &self.settings.thresholds.tag_prefix;
-        let opt_out = match resource.tags.get(&format!("{prefix}ignore")) {
+        let opt_out = match resource.tags.get(&self.opt_out_tag) {
             Some(reason) if !reason.trim().is_empty() => Some(reason.as_str()),
             Some(_) => {
-                self.findings.push(
+                out.findings.push(
                     Finding::new(
                         Code::OptOutWithoutReason,
                         &resource.arn,
@@ -306,48 +489,36 @@ impl<'a> Checker<'a> {
             None => None,
         };
 
-        let mut unresolved_reported = HashSet::new();
+        let mut unresolved_reported: Vec<&str> = Vec::new();
         // Metrics a publisher other than AWS must emit, grouped by that publisher.
         let mut absent_metrics: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let mut expired_reported = HashSet::new();
-        let mut bad_tags_reported = HashSet::new();
-        for policy in policies.iter().copied() {
+        let mut expired_reported = Vec::new();
+        let mut bad_tags_reported = Vec::new();
+        for &policy_index in policies {
+            let policy = &self.settings.policies[policy_index];
             if !all_match(&policy.select, &resource.tags, &resource.attributes) {
                 continue;
             }
             for (rule_index, rule) in policy.alarms.iter().enumerate() {
-                let requirement = format!("{}/{}", policy.id, rule.id);
-                let origin = Some(Origin { file: policy.file.clone(), line: policy.alarm_lines[rule_index] });
-                let threshold = self.threshold(resource, rule, &mut bad_tags_reported);
-                let mut result = RequirementResult {
-                    resource: resource.arn.clone(),
-                    resource_type: resource.resource_type.clone(),
-                    policy: policy.id.clone(),
-                    alarm_rule: rule.id.clone(),
-                    status: Status::Missing,
-                    alarm: None,
-                    threshold: threshold.value,
-                    detail: None,
-                };
+                let at = (policy_index, rule_index);
+                let threshold = self.threshold(out, resource, at, &mut bad_tags_reported);
 
                 if let Some(reason) = opt_out {
-                    result.status = Status::Exempted;
-                    result.detail = Some(format!("opted out by tag {prefix}ignore: {reason}"));
-                    self.requirements.push(result);
+                    self.record(out, resource, at, Status::Exempted, None, threshold.value, || Some(format!("opted out by tag {prefix}ignore: {reason}")));
                     continue;
                 }
-                if let Some(reason) = self.exemption(policy, resource, rule, &mut expired_reported) {
-                    result.status = Status::Exempted;
-                    result.detail = Some(reason);
-                    self.requirements.push(result);
+                if let Some(reason) = self.exemption(out, policy_index, resource, rule, &mut expired_reported) {
+                    self.record(out, resource, at, Status::Exempted, None, threshold.value, || Some(reason));
                     continue;
                 }
 
-                let key = match dimensions.get(rule.namespace.as_str()) {
-                    Some(Ok((key, _))) => key,
-                    Some(Err(error)) => {
-                        if unresolved_reported.insert(rule.namespace.clone()) {
-                            self.findings.push(
+                let resolved = &dimensions.iter().find(|(ns, _)| *ns == rule.namespace).expect("validated policies only name the type's namespaces").1;
+                let id = match resolved {
+                    Ok(id) => *id,
+                    Err(error) => {
+                        if !unresolved_reported.contains(&rule.namespace.as_str()) {
+                            unresolved_reported.push(&rule.namespace);
+                            out.findings.push(
                                 Finding::new(
                                     Code::UnresolvedDimensions,
                                     &resource.arn,
@@ -357,99 +528,93 @@ impl<'a> Checker<'a> {
                                 .with_type(&resource.resource_type),
                             );
                         }
-                        result.status = Status::Unresolved;
-                        result.detail = Some(error.to_string());
-                        self.requirements.push(result);
+                        let detail = error.to_string();
+                        self.record(out, resource, at, Status::Unresolved, None, threshold.value, || Some(detail));
                         continue;
                     }
-                    None => unreachable!("validated policies only name the type's namespaces"),
                 };
-                let key = metric_key(key, &rule.metric);
 
                 if let Some(publisher) = &resource_type.namespaces[&rule.namespace].published_by {
+                    let present = id.is_some_and(|id| self.metrics_present.contains(&(id, rule.metric.as_str())));
                     let absent = absent_metrics.entry(publisher.as_str()).or_default();
-                    if !self.metrics_present.contains(&key) && !absent.contains(&rule.metric.as_str()) {
+                    if !present && !absent.contains(&rule.metric.as_str()) {
                         absent.push(&rule.metric);
                     }
                 }
 
-                let candidates = self.alarms_by_metric.get(&key).map(Vec::as_slice).unwrap_or_default();
+                let candidates = id.and_then(|id| self.alarms_by_metric.get(&(id, rule.metric.as_str()))).map(Vec::as_slice).unwrap_or_default();
                 let best = candidates
                     .iter()
                     .map(|&index| {
-                        let alarm = &self.inventory.alarms[index];
-                        let mismatches = settings_mismatches(alarm, rule, &threshold);
-                        let serious = mismatches.iter().filter(|m| m.code.severity() > Severity::Info).count() + action_problems[index].len();
-                        (serious, mismatches.len(), &alarm.name, alarm, mismatches, index)
+                        let alarm = &self.inventory.alarms[index as usize];
+                        let mismatches = settings_mismatches(alarm, rule, &threshold, &self.rules[policy_index][rule_index].tag);
+                        let serious =
+                            mismatches.iter().filter(|m| m.code.severity() > Severity::Info).count() + action_problems[index as usize].len();
+                        (serious, mismatches.len(), &alarm.name, alarm, mismatches, index as usize)
                     })
                     .min_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
 
+                let requirement = &self.rules[policy_index][rule_index].requirement;
                 match best {
                     None => {
-                        result.status = Status::Missing;
-                        let dims: Vec<String> = dimensions[rule.namespace.as_str()]
-                            .as_ref()
-                            .map(|(_, d)| d.iter().map(|(k, v)| format!("{k}={v}")).collect())
-                            .unwrap_or_default();
                         let message = format!(
                             "no alarm on {} {} ({}) {} {} for {} periods of {}s; required by {requirement}",
                             rule.namespace,
                             rule.metric,
-                            dims.join(", "),
+                            resource_type
+                                .dimensions(resource, &rule.namespace)
+                                .map(|dims| dims.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+                                .unwrap_or_default(),
                             comparison_symbol(rule.comparison),
                             format_number(threshold.value),
                             rule.evaluation_periods,
                             rule.period
                         );
-                        result.detail = Some(message.clone());
-                        self.findings.push(
-                            Finding::new(
-                                Code::MissingAlarm,
-                                &resource.arn,
-                                message,
-                                format!(
-                                    "Create a {} alarm on {} {} {} {} (run `onwatch generate`), or add an exemption to policy {}.",
-                                    rule.severity,
-                                    rule.namespace,
-                                    rule.metric,
-                                    comparison_symbol(rule.comparison),
-                                    format_number(threshold.value),
-                                    policy.id
-                                ),
-                            )
-                            .with_type(&resource.resource_type)
-                            .with_requirement(requirement, origin),
-                        );
+                        let finding = Finding::new(
+                            Code::MissingAlarm,
+                            &resource.arn,
+                            message.clone(),
+                            format!(
+                                "Create a {} alarm on {} {} {} {} (run `onwatch generate`), or add an exemption to policy {}.",
+                                rule.severity,
+                                rule.namespace,
+                                rule.metric,
+                                comparison_symbol(rule.comparison),
+                                format_number(threshold.value),
+                                policy.id
+                            ),
+                        )
+                        .with_type(&resource.resource_type)
+                        .with_requirement(requirement.clone(), self.origin(policy_index, rule_index));
+                        out.findings.push(finding);
+                        self.record(out, resource, at, Status::Missing, None, threshold.value, || Some(message));
                     }
                     Some((serious, _, _, alarm, mismatches, index)) => {
-                        result.alarm = Some(alarm.name.clone());
-                        result.status = if serious == 0 { Status::Covered } else { Status::Misconfigured };
-                        let mut details: Vec<String> = mismatches.iter().map(|m| m.message.clone()).collect();
-                        details.extend(action_problems[index].iter().map(|m| m.message.clone()));
-                        if !details.is_empty() {
-                            result.detail = Some(details.join("; "));
+                        let status = if serious == 0 { Status::Covered } else { Status::Misconfigured };
+                        for mismatch in &mismatches {
+                            let finding = Finding::new(
+                                mismatch.code,
+                                &resource.arn,
+                                format!("alarm {:?}: {}; required by {requirement}", alarm.name, mismatch.message),
+                                format!("{} Update alarm {:?} accordingly (run `onwatch generate --all` to have Terraform own it).", mismatch.code.fix(), alarm.name),
+                            )
+                            .with_type(&resource.resource_type)
+                            .with_alarm(&alarm.name)
+                            .with_requirement(requirement.clone(), self.origin(policy_index, rule_index));
+                            out.findings.push(finding);
                         }
-                        for mismatch in mismatches {
-                            self.findings.push(
-                                Finding::new(
-                                    mismatch.code,
-                                    &resource.arn,
-                                    format!("alarm {:?}: {}; required by {requirement}", alarm.name, mismatch.message),
-                                    format!("{} Update alarm {:?} accordingly (run `onwatch generate --all` to have Terraform own it).", mismatch.code.fix(), alarm.name),
-                                )
-                                .with_type(&resource.resource_type)
-                                .with_alarm(&alarm.name)
-                                .with_requirement(requirement.clone(), origin.clone()),
-                            );
-                        }
+                        self.record(out, resource, at, status, Some(&alarm.name), threshold.value, || {
+                            let details: Vec<&str> =
+                                mismatches.iter().chain(&action_problems[index]).map(|m| m.message.as_str()).collect();
+                            (!details.is_empty()).then(|| details.join("; "))
+                        });
                     }
                 }
-                self.requirements.push(result);
             }
         }
 
         for (publisher, metrics) in absent_metrics.into_iter().filter(|(_, metrics)| !metrics.is_empty()) {
-            self.findings.push(
+            out.findings.push(
                 Finding::new(
                     Code::AgentMetricsMissing,
                     &resource.arn,
@@ -463,15 +628,18 @@ impl<'a> Checker<'a> {
 
     /// The required threshold: a resource tag beats the config's tag overrides, which beat the
     /// config's per-type thresholds, which beat the policy default.
-    fn threshold(&mut self, resource: &Resource, rule: &AlarmRule, bad_tags_reported: &mut HashSet<String>) -> Threshold {
-        let thresholds = &self.settings.thresholds;
-        let tag = format!("{}{}", thresholds.tag_prefix, rule.metric);
-        if let Some(text) = resource.tags.get(&tag) {
+    fn threshold(&self, out: &mut Output, resource: &Resource, (policy, rule): (usize, usize), bad_tags_reported: &mut Vec<usize>) -> Threshold {
+        let info = &self.rules[policy][rule];
+        if let Some(text) = resource.tags.get(&info.tag) {
             match text.trim().parse::<f64>() {
-                Ok(value) if value.is_finite() => return Threshold { value, source: format!("tag {tag}") },
+                Ok(value) if value.is_finite() => return Threshold { value, source: ThresholdSource::Tag },
                 _ => {
-                    if bad_tags_reported.insert(tag.clone()) {
-                        self.findings.push(
+                    // Report each bad tag once per resource, though several rules may read it.
+                    let first = (0..=policy).flat_map(|p| self.rules[p].iter()).position(|r| r.tag == info.tag).unwrap_or(0);
+                    if !bad_tags_reported.contains(&first) {
+                        bad_tags_reported.push(first);
+                        let tag = &info.tag;
+                        out.findings.push(
                             Finding::new(
                                 Code::InvalidThresholdTag,
                                 &resource.arn,
@@ -484,23 +652,22 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let lookup = |map: &BTreeMap<String, BTreeMap<String, f64>>| map.get(&resource.resource_type).and_then(|m| m.get(&rule.metric)).copied();
+        let thresholds = &self.settings.thresholds;
+        let metric = &self.settings.policies[policy].alarms[rule].metric;
         for (index, (selectors, map)) in thresholds.overrides.iter().enumerate().rev() {
-            if all_match(selectors, &resource.tags, &resource.attributes) {
-                if let Some(value) = lookup(map) {
-                    return Threshold { value, source: format!("alert_thresholds.json overrides[{index}]") };
+            if let Some(&value) = map.get(&resource.resource_type).and_then(|m| m.get(metric)) {
+                if all_match(selectors, &resource.tags, &resource.attributes) {
+                    return Threshold { value, source: ThresholdSource::Override(index) };
                 }
             }
         }
-        if let Some(value) = lookup(&thresholds.by_type) {
-            return Threshold { value, source: "alert_thresholds.json".to_string() };
-        }
-        Threshold { value: rule.threshold, source: "policy default".to_string() }
+        self.rules[policy][rule].base
     }
 
     /// The reason the requirement is exempted, if a current exemption covers it. Expired
     /// exemptions are reported (once per resource) and do not exempt.
-    fn exemption(&mut self, policy: &Policy, resource: &Resource, rule: &AlarmRule, expired_reported: &mut HashSet<(String, usize)>) -> Option<String> {
+    fn exemption(&self, out: &mut Output, policy_index: usize, resource: &Resource, rule: &AlarmRule, expired_reported: &mut Vec<(usize, usize)>) -> Option<String> {
+        let policy: &Policy = &self.settings.policies[policy_index];
         for (index, exemption) in policy.exemptions.iter().enumerate() {
             if !crate::config::selector::glob_match(&exemption.resource, &resource.arn)
                 || !(exemption.alarms.is_empty() || exemption.alarms.contains(&rule.id))
@@ -510,8 +677,10 @@ impl<'a> Checker<'a> {
             if self.today <= exemption.expires {
                 return Some(format!("exempted until {}: {}", exemption.expires, exemption.reason));
             }
-            if expired_reported.insert((policy.id.clone(), index)) {
-                self.findings.push(
+            // Report an expired exemption once per resource, though it names several rules.
+            if !expired_reported.contains(&(policy_index, index)) {
+                expired_reported.push((policy_index, index));
+                out.findings.push(
                     Finding::new(
                         Code::ExemptionExpired,
                         &resource.arn,
@@ -565,24 +734,24 @@ impl<'a> Checker<'a> {
         self.composite_children.contains(alarm.name.as_str())
     }
 
-    fn finish(mut self, orphaned: usize) -> Evaluation {
+    fn finish(self, out: Output<'a>, orphaned: usize) -> Evaluation {
         let mut summary = Summary { resources: self.inventory.resources.len(), orphaned, ..Summary::default() };
-        summary.discovered_by_metrics =
-            self.inventory.resources.iter().filter(|r| r.discovered_by == crate::inventory::DiscoveredBy::Metrics).count();
+        let mut by_type = out.counts;
         for resource in &self.inventory.resources {
+            if resource.discovered_by == crate::inventory::DiscoveredBy::Metrics {
+                summary.discovered_by_metrics += 1;
+            }
             if self.settings.catalog.get(&resource.resource_type).is_some() {
-                summary.by_type.entry(resource.resource_type.clone()).or_default().resources += 1;
+                by_type.entry(resource.resource_type.as_str()).or_default().resources += 1;
             }
         }
         let mut overall = Counts::default();
-        for requirement in &self.requirements {
-            overall.add(requirement.status);
-            summary.by_type.entry(requirement.resource_type.clone()).or_default().add(requirement.status);
+        for (name, mut counts) in by_type {
+            overall.merge(&counts);
+            counts.finish();
+            summary.by_type.insert(name.to_string(), counts);
         }
         overall.finish();
-        for counts in summary.by_type.values_mut() {
-            counts.finish();
-        }
         summary.required = overall.required;
         summary.covered = overall.covered;
         summary.missing = overall.missing;
@@ -591,29 +760,23 @@ impl<'a> Checker<'a> {
         summary.exempted = overall.exempted;
         summary.coverage_percent = overall.coverage_percent;
 
-        let mut findings: Vec<Finding> = self.findings.into_iter().map(Finding::seal).collect();
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.code.cmp(&b.code))
-                .then_with(|| a.resource.cmp(&b.resource))
-                .then_with(|| a.alarm.cmp(&b.alarm))
-                .then_with(|| a.requirement.cmp(&b.requirement))
-        });
+        // Findings were produced resource by resource in ARN order (and alarm by alarm in name
+        // order); a stable sort by severity and code keeps that order within each code.
+        let mut findings: Vec<Finding> = out.findings.into_iter().map(Finding::seal).collect();
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.code.cmp(&b.code)));
         for severity in [Severity::Error, Severity::Warning, Severity::Info] {
             summary.findings.insert(severity, findings.iter().filter(|f| f.severity == severity).count());
         }
-        self.requirements.sort_by(|a, b| (&a.resource, &a.policy, &a.alarm_rule).cmp(&(&b.resource, &b.policy, &b.alarm_rule)));
-        Evaluation { summary, findings, requirements: self.requirements }
+        Evaluation { summary, findings, requirements: out.requirements }
     }
 }
 
 /// Names of metric alarms referenced by a composite alarm that has actions of its own: they
 /// need none themselves.
-fn composite_children(inventory: &Inventory) -> HashSet<&str> {
+fn composite_children(inventory: &Inventory) -> FxHashSet<&str> {
     static RULE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let rule = RULE.get_or_init(|| Regex::new(r#"(?:ALARM|OK|INSUFFICIENT_DATA)\(\s*"?([^")]+?)"?\s*\)"#).unwrap());
-    let mut children = HashSet::new();
+    let mut children = FxHashSet::default();
     for composite in inventory.composite_alarms.iter().filter(|c| c.actions_enabled && !c.alarm_actions.is_empty()) {
         for capture in rule.captures_iter(&composite.alarm_rule) {
             let name = capture.get(1).unwrap().as_str();
@@ -636,7 +799,7 @@ fn comparison_symbol(op: crate::inventory::ComparisonOperator) -> &'static str {
     }
 }
 
-fn settings_mismatches(alarm: &MetricAlarm, rule: &AlarmRule, threshold: &Threshold) -> Vec<Mismatch> {
+fn settings_mismatches(alarm: &MetricAlarm, rule: &AlarmRule, threshold: &Threshold, tag: &str) -> Vec<Mismatch> {
     let mut found = Vec::new();
     if alarm.comparison_operator != rule.comparison {
         found.push(Mismatch {
@@ -652,7 +815,7 @@ fn settings_mismatches(alarm: &MetricAlarm, rule: &AlarmRule, threshold: &Thresh
                 "threshold is {}, required {} (from {})",
                 actual.map_or("absent".to_string(), format_number),
                 format_number(threshold.value),
-                threshold.source
+                threshold.describe(tag)
             ),
         }),
     }

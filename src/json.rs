@@ -43,8 +43,12 @@ pub fn parse_validated<T: DeserializeOwned + JsonSchema>(file: &str, text: &str)
 }
 
 /// Parses large inputs (inventories) straight into `T` without building a `Value` first;
-/// `deny_unknown_fields` on the types gives the same strictness as the schema.
+/// `deny_unknown_fields` on the types gives the same strictness as the schema. The fast parser
+/// runs first; only when it fails is the input parsed again to find the JSON path of the error.
 pub fn parse_fast<T: DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let located = |error: &serde_json::Error, json_path: String| {
         let position = (error.line() > 0).then(|| (error.line(), error.column()));
         Error::Invalid(vec![Problem { file: file.to_string(), json_path, position, message: strip_position(&error.to_string()) }])

@@ -231,7 +231,7 @@ fn orphaned_alarm_for_deleted_instance_and_queue() {
     queue_alarm.name = "gone-queue-age".into();
     queue_alarm.namespace = Some("AWS/SQS".into());
     queue_alarm.metric_name = Some("ApproximateAgeOfOldestMessage".into());
-    queue_alarm.dimensions = tags(&[("QueueName", "gone")]);
+    queue_alarm.dimensions = tags(&[("QueueName", "gone")]).into();
     inv.alarms.push(queue_alarm);
     // A custom-namespace alarm cannot be judged orphaned.
     let mut custom = cpu_alarm("x", 1.0);
@@ -251,7 +251,7 @@ fn agent_disk_alarm_with_extra_dimensions_is_not_orphaned() {
     let mut disk = mem_alarm("i-disk", 90.0);
     disk.name = "i-disk-root".into();
     disk.metric_name = Some("disk_used_percent".into());
-    disk.dimensions = tags(&[("InstanceId", "i-disk"), ("path", "/"), ("device", "nvme0n1p1"), ("fstype", "xfs")]);
+    disk.dimensions = tags(&[("InstanceId", "i-disk"), ("path", "/"), ("device", "nvme0n1p1"), ("fstype", "xfs")]).into();
     inv.alarms.push(disk);
     assert_eq!(codes(&run(&inv)), vec![]);
 }
@@ -355,7 +355,7 @@ fn unresolved_dimensions_when_an_attribute_is_missing() {
     let mut alarm = cpu_alarm("x", 0.0);
     alarm.namespace = Some("AWS/ApplicationELB".into());
     alarm.metric_name = Some("UnHealthyHostCount".into());
-    alarm.dimensions = tags(&[("TargetGroup", "targetgroup/web/0123abcd"), ("LoadBalancer", "app/web/99aa")]);
+    alarm.dimensions = tags(&[("TargetGroup", "targetgroup/web/0123abcd"), ("LoadBalancer", "app/web/99aa")]).into();
     alarm.statistic = Some(Statistic::Maximum);
     alarm.period = Some(60);
     alarm.evaluation_periods = 2;
@@ -400,4 +400,29 @@ fn findings_are_sorted_and_fingerprints_stable() {
     assert_eq!(severities, sorted);
     let fingerprints: std::collections::HashSet<_> = first.findings.iter().map(|f| &f.fingerprint).collect();
     assert_eq!(fingerprints.len(), first.findings.len(), "fingerprints are unique");
+}
+
+#[test]
+fn parallel_checking_gives_the_same_result_as_one_thread() {
+    use onwatch::check::{evaluate_with, EvaluateOptions};
+    let mut inv = inventory();
+    for n in 0..600 {
+        let id = format!("i-{n:05}");
+        match n % 4 {
+            0 => covered_instance(&mut inv, &id),
+            1 => inv.resources.push(instance(&id, &[("env", "dev")])),
+            2 => {
+                covered_instance(&mut inv, &id);
+                inv.alarms.last_mut().unwrap().threshold = Some(1.0);
+            }
+            _ => inv.alarms.push(cpu_alarm(&id, 80.0)),
+        }
+    }
+    let settings = settings();
+    let one = evaluate_with(&inv, &settings, today(), EvaluateOptions { requirements: true, threads: 1 });
+    for threads in [2, 3, 7] {
+        assert_eq!(evaluate_with(&inv, &settings, today(), EvaluateOptions { requirements: true, threads }), one, "{threads} threads");
+    }
+    assert_eq!(one.summary.orphaned, 150);
+    assert!(one.summary.covered > 0 && one.summary.missing > 0 && one.summary.misconfigured > 0);
 }

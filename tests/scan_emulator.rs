@@ -94,7 +94,7 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     );
     let web_cpu = inventory.alarms.iter().find(|a| a.name == "web-cpu").unwrap();
     assert_eq!(web_cpu.namespace.as_deref(), Some("AWS/EC2"));
-    assert_eq!(web_cpu.dimensions.get("InstanceId"), Some(&web));
+    assert_eq!(web_cpu.dimensions.get("InstanceId"), Some(web.as_str()));
     assert_eq!((web_cpu.threshold, web_cpu.period, web_cpu.evaluation_periods), (Some(80.0), Some(300), 3));
     assert_eq!(web_cpu.statistic, Some(onwatch::inventory::Statistic::Average));
     assert_eq!(web_cpu.alarm_actions, [made["topics"]["alerts"].as_str().unwrap()]);
@@ -103,8 +103,8 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert_eq!(inventory.composite_alarms[0].alarm_rule, r#"ALARM("web-cpu") AND ALARM("web-status")"#);
 
     // Metrics, including the CloudWatch agent's.
-    assert!(inventory.metrics.iter().any(|m| m.namespace == "CWAgent" && m.metric_name == "mem_used_percent" && m.dimensions.get("InstanceId") == Some(&web)));
-    assert!(!inventory.metrics.iter().any(|m| m.namespace == "CWAgent" && m.dimensions.get("InstanceId") == Some(&batch)));
+    assert!(inventory.metrics.iter().any(|m| m.namespace == "CWAgent" && m.metric_name == "mem_used_percent" && m.dimensions.get("InstanceId") == Some(web.as_str())));
+    assert!(!inventory.metrics.iter().any(|m| m.namespace == "CWAgent" && m.dimensions.get("InstanceId") == Some(batch.as_str())));
 
     // Dashboards with their bodies.
     assert_eq!(inventory.dashboards.len(), 1);

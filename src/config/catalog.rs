@@ -3,12 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use regex::Regex;
+use regex::{Captures, Regex};
+use rustc_hash::FxHashMap;
 
 use super::types::{ResourceTypesFile, ResourceTypeSpec};
 use crate::{
     error::{Error, Problem, Result},
-    inventory::{Arn, Resource},
+    inventory::{Arn, Dimensions, Resource},
 };
 
 #[derive(Debug, Clone)]
@@ -68,38 +69,59 @@ impl ResourceType {
         self.namespaces.get(namespace).is_some_and(|ns| ns.metrics.contains(metric))
     }
 
-    /// The dimensions that identify `resource` in `namespace`, in name order.
-    pub fn dimensions(&self, resource: &Resource, namespace: &str) -> Result<BTreeMap<String, String>, DimensionError> {
-        let Some(spec) = self.namespaces.get(namespace) else {
-            return Ok(BTreeMap::new());
-        };
+    /// Matches the resource's ARN against the type's pattern, once per resource.
+    pub fn locate<'r>(&self, resource: &'r Resource) -> Result<Captures<'r>, DimensionError> {
         let arn = Arn::parse(&resource.arn).ok_or(DimensionError::ArnMismatch)?;
-        let captures = self.arn_resource.captures(arn.resource).ok_or(DimensionError::ArnMismatch)?;
-        let mut dimensions = BTreeMap::new();
+        self.arn_resource.captures(arn.resource).ok_or(DimensionError::ArnMismatch)
+    }
+
+    /// Appends `name=value␟` for each dimension identifying `resource` in `namespace`, in name order.
+    pub fn push_identity(&self, namespace: &Namespace, resource: &Resource, captures: &Captures, key: &mut String) -> Result<(), DimensionError> {
+        for (name, parts) in &namespace.dimensions {
+            key.push_str(name);
+            key.push('=');
+            push_value(parts, resource, captures, key)?;
+            key.push('\u{1f}');
+        }
+        Ok(())
+    }
+
+    /// The dimensions that identify `resource` in `namespace`, in name order.
+    pub fn dimensions(&self, resource: &Resource, namespace: &str) -> Result<Dimensions, DimensionError> {
+        let Some(spec) = self.namespaces.get(namespace) else {
+            return Ok(Dimensions::default());
+        };
+        let captures = self.locate(resource)?;
+        let mut dimensions = Dimensions::default();
         for (name, parts) in &spec.dimensions {
             let mut value = String::new();
-            for part in parts {
-                match part {
-                    Part::Literal(text) => value.push_str(text),
-                    Part::Capture(group) => value.push_str(captures.name(group).map_or("", |m| m.as_str())),
-                    Part::Arn => value.push_str(&resource.arn),
-                    Part::Region => value.push_str(&resource.region),
-                    Part::Account => value.push_str(&resource.account),
-                    Part::Attribute(attribute) => match resource.attributes.get(attribute) {
-                        Some(found) => value.push_str(found),
-                        None => return Err(DimensionError::MissingAttribute(attribute.clone())),
-                    },
-                }
-            }
-            dimensions.insert(name.clone(), value);
+            push_value(parts, resource, &captures, &mut value)?;
+            dimensions.insert(name.as_str(), value);
         }
         Ok(dimensions)
     }
 }
 
+fn push_value(parts: &[Part], resource: &Resource, captures: &Captures, out: &mut String) -> Result<(), DimensionError> {
+    for part in parts {
+        match part {
+            Part::Literal(text) => out.push_str(text),
+            Part::Capture(group) => out.push_str(captures.name(group).map_or("", |m| m.as_str())),
+            Part::Arn => out.push_str(&resource.arn),
+            Part::Region => out.push_str(&resource.region),
+            Part::Account => out.push_str(&resource.account),
+            Part::Attribute(attribute) => match resource.attributes.get(attribute) {
+                Some(found) => out.push_str(found),
+                None => return Err(DimensionError::MissingAttribute(attribute.clone())),
+            },
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    types: HashMap<String, ResourceType>,
+    types: FxHashMap<String, ResourceType>,
     /// Per namespace, the identifying dimension-name sets of every type, largest first.
     identities: HashMap<String, Vec<Vec<String>>>,
 }
@@ -107,7 +129,7 @@ pub struct Catalog {
 impl Catalog {
     pub fn new(file: &str, parsed: ResourceTypesFile) -> Result<Self> {
         let mut problems = Vec::new();
-        let mut types = HashMap::new();
+        let mut types = FxHashMap::default();
         let mut owners: HashMap<(String, BTreeSet<String>), String> = HashMap::new();
         for (name, spec) in parsed.resource_types {
             match compile(file, &name, spec) {
@@ -152,16 +174,10 @@ impl Catalog {
     /// The dimensions of `dimensions` that identify a resource in `namespace`: the largest
     /// identifying set they contain. `None` when the namespace is not in the catalogue or no set fits
     /// (a custom metric, or an aggregate alarm across resources).
-    pub fn identity<'d>(&self, namespace: &str, dimensions: &'d BTreeMap<String, String>) -> Option<Vec<(&'d str, &'d str)>> {
+    pub fn identity<'d>(&self, namespace: &str, dimensions: &'d Dimensions) -> Option<impl Iterator<Item = (&'d str, &'d str)> + use<'_, 'd>> {
         let sets = self.identities.get(namespace)?;
         let set = sets.iter().find(|set| set.iter().all(|name| dimensions.contains_key(name)))?;
-        Some(
-            dimensions
-                .iter()
-                .filter(|(name, _)| set.contains(name))
-                .map(|(name, value)| (name.as_str(), value.as_str()))
-                .collect(),
-        )
+        Some(dimensions.iter().filter(move |(name, _)| set.iter().any(|s| s == name)))
     }
 }
 

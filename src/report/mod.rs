@@ -38,18 +38,27 @@ pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const INFORMATION_URI: &str = "https://github.com/onwatch/onwatch";
 
 impl Report<'_> {
-    /// Renders the report. `color` applies to text only.
+    /// Renders the report to a string. `color` applies to text only.
     pub fn render(&self, format: Format, color: bool) -> String {
-        match format {
+        let mut out = Vec::new();
+        self.write(format, color, &mut out).expect("writing to memory does not fail");
+        String::from_utf8(out).expect("reports are UTF-8")
+    }
+
+    /// Writes the report; JSON is streamed rather than built in memory first, since on large
+    /// accounts it is the biggest output.
+    pub fn write(&self, format: Format, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let text = match format {
             Format::Text => text::render(self, color),
-            Format::Json => self.json(),
+            Format::Json => return self.write_json(out),
             Format::Markdown => markdown::render(self, GITHUB_COMMENT_LIMIT),
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
-        }
+        };
+        out.write_all(text.as_bytes())
     }
 
-    fn json(&self) -> String {
+    fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         #[derive(Serialize)]
         struct Tool {
             name: &'static str,
@@ -70,9 +79,8 @@ impl Report<'_> {
             summary: &self.evaluation.summary,
             findings: &self.evaluation.findings,
         };
-        let mut text = serde_json::to_string_pretty(&report).expect("reports serialize");
-        text.push('\n');
-        text
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        out.write_all(b"\n")
     }
 }
 

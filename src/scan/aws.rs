@@ -16,7 +16,7 @@ use super::{calls::CallLog, discovery::Place};
 use crate::{
     error::{Error, Result},
     inventory::{
-        AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Metric, MetricAlarm, Resource, SnsTopic, Statistic,
+        AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, Metric, MetricAlarm, Resource, SnsTopic, Statistic,
         Subscription, TreatMissingData,
     },
 };
@@ -307,7 +307,7 @@ where
     scan_error(at, action, message)
 }
 
-fn dimensions(dimensions: &[cloudwatch::types::Dimension]) -> BTreeMap<String, String> {
+fn dimensions(dimensions: &[cloudwatch::types::Dimension]) -> Dimensions {
     dimensions.iter().filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string()))).collect()
 }
 

@@ -96,13 +96,13 @@ const RULES: &[Rule] = &[
 /// The ARN of the resource a metric identifies, if its namespace and dimension names match a rule.
 /// Step Functions metrics carry the state machine's ARN itself.
 fn arn_of(metric: &Metric, place: &Place) -> Option<String> {
-    let names: Vec<&str> = metric.dimensions.keys().map(String::as_str).collect();
+    let names: Vec<&str> = metric.dimensions.iter().map(|(name, _)| name).collect();
     if metric.namespace == "AWS/States" && names == ["StateMachineArn"] {
-        let arn = &metric.dimensions["StateMachineArn"];
-        return Arn::parse(arn).is_some().then(|| arn.clone());
+        let arn = metric.dimensions.get("StateMachineArn")?;
+        return Arn::parse(arn).is_some().then(|| arn.to_string());
     }
     let rule = RULES.iter().find(|r| r.namespace == metric.namespace && r.dimensions == names.as_slice())?;
-    let values: Vec<&str> = rule.dimensions.iter().map(|name| metric.dimensions[*name].as_str()).collect();
+    let values: Vec<&str> = rule.dimensions.iter().filter_map(|name| metric.dimensions.get(name)).collect();
     if values.iter().any(|v| v.is_empty()) {
         return None;
     }

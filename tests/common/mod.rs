@@ -68,7 +68,7 @@ pub fn cpu_alarm(instance_id: &str, threshold: f64) -> MetricAlarm {
         description: None,
         namespace: Some("AWS/EC2".into()),
         metric_name: Some("CPUUtilization".into()),
-        dimensions: tags(&[("InstanceId", instance_id)]),
+        dimensions: tags(&[("InstanceId", instance_id)]).into(),
         statistic: Some(Statistic::Average),
         extended_statistic: None,
         period: Some(300),
@@ -98,7 +98,7 @@ pub fn mem_metric(instance_id: &str) -> Metric {
     Metric {
         namespace: "CWAgent".into(),
         metric_name: "mem_used_percent".into(),
-        dimensions: tags(&[("InstanceId", instance_id)]),
+        dimensions: tags(&[("InstanceId", instance_id)]).into(),
         region: REGION.into(),
         account: ACCOUNT.into(),
     }
