@@ -105,16 +105,48 @@ export ONWATCH_HCLFMT="$hclfmt"
 log "hclfmt: $ONWATCH_HCLFMT"
 
 # ---------------------------------------------------------------------------------------------
-# More tools go here, each installed idempotently into $tools and exported as ONWATCH_*:
-#
-# - Python venv with moto (AWS emulator) for the inventory-collection tests:
-#   python3 -m venv "$tools/venv" (apt_install python3-venv if missing), pip install a pinned
-#   moto[server], export its path (e.g. ONWATCH_MOTO_SERVER="$tools/venv/bin/moto_server").
+# moto, an AWS API emulator from PyPI, in a virtual environment, for tests/scan_emulator.rs and
+# tests/scan_calls.rs: its server mode plays AWS for `onwatch scan --endpoint-url`, and boto3
+# seeds it (tests/emulator/). Reinstalled only when the pinned versions change.
 # ---------------------------------------------------------------------------------------------
+MOTO_VERSION=5.2.5
+BOTO3_VERSION=1.44.8
+venv="$tools/venv"
+venv_stamp="$venv/onwatch-pins"
+install_moto() {
+    local pins="moto[server]==$MOTO_VERSION boto3==$BOTO3_VERSION"
+    if [ -x "$venv/bin/moto_server" ] && [ "$(cat "$venv_stamp" 2>/dev/null)" = "$pins" ]; then
+        return 0
+    fi
+    command -v python3 >/dev/null || apt_install python3
+    # Debian splits venv's pip bootstrap (ensurepip) into python3-venv.
+    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+    log "installing $pins into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086 # the pins are separate words on purpose
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $pins
+    "$venv/bin/moto_server" --help >/dev/null || die "moto_server does not run"
+    printf '%s' "$pins" >"$venv_stamp"
+}
+install_moto
+export ONWATCH_MOTO_SERVER="$venv/bin/moto_server"
+export ONWATCH_PYTHON="$venv/bin/python"
+log "moto: $ONWATCH_MOTO_SERVER ($("$ONWATCH_PYTHON" -c 'import moto; print(moto.__version__)'))"
 
 # Snapshots are compared, never written, inside the suite (as insta does under CI=true).
 export INSTA_UPDATE=no
 
 # --no-fail-fast: every failing test binary is reported, not only the first.
+status=0
 log "cargo test --locked --no-fail-fast --all-targets $*"
-exec cargo test --locked --no-fail-fast --all-targets "$@"
+cargo test --locked --no-fail-fast --all-targets "$@" || status=$?
+
+# The scanner's fault tests (mocked AWS SDK) are a package of their own, built separately: the
+# SDK's test utilities would change onwatch's JSON output in the build above (see
+# tests/scan-faults/src/lib.rs). Run with the whole suite, or alone with `-p onwatch-scan-faults`.
+if [ $# -eq 0 ]; then
+    log "cargo test --locked --no-fail-fast -p onwatch-scan-faults"
+    cargo test --locked --no-fail-fast -p onwatch-scan-faults || status=$?
+fi
+exit "$status"

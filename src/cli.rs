@@ -7,7 +7,7 @@ use std::{
     process::ExitCode,
 };
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
     check,
@@ -15,9 +15,10 @@ use crate::{
     generate,
     error::Error,
     findings::{Code, Severity},
-    output::write_atomic_with,
+    inventory::Inventory,
+    output::{write_atomic, write_atomic_with},
     report::{Format, Report},
-    snapshot,
+    scan, snapshot,
 };
 
 /// Exit codes, as documented in the README.
@@ -41,6 +42,10 @@ enum Command {
     Validate(ConfigArgs),
     /// Write the Terraform module that gives every selected resource its alarms, dashboards and alert delivery.
     Generate(GenerateArgs),
+    /// Read AWS accounts and regions into an inventory snapshot.
+    Scan(ScanArgs),
+    /// Print the least-privilege, read-only IAM policy that `scan` and `--live` need.
+    IamPolicy,
     /// Explain a finding code (or list them all).
     Explain {
         /// A finding code such as missing-alarm; omit to list every code.
@@ -65,11 +70,62 @@ enum FailOn {
     Never,
 }
 
+/// How to reach AWS, for `scan` and `--live`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "AWS")]
+struct AwsArgs {
+    /// Region to scan; repeat for several [default: the region of the AWS profile or environment].
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// Scan every region enabled by default in a commercial AWS account (opt-in regions need --region).
+    #[arg(long, conflicts_with = "regions")]
+    all_regions: bool,
+    /// AWS profile for credentials and region [default: the standard credential chain].
+    #[arg(long, value_name = "PROFILE")]
+    profile: Option<String>,
+    /// Assume this IAM role and scan its account; repeat for several accounts.
+    #[arg(long = "role-arn", value_name = "ARN")]
+    role_arns: Vec<String>,
+    /// Send every AWS call to this endpoint, such as a local emulator.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    fn given(&self) -> bool {
+        !self.regions.is_empty() || self.all_regions || self.profile.is_some() || !self.role_arns.is_empty() || self.endpoint_url.is_some()
+    }
+
+    fn options(&self) -> scan::ScanOptions {
+        scan::ScanOptions {
+            regions: self.regions.clone(),
+            all_regions: self.all_regions,
+            profile: self.profile.clone(),
+            role_arns: self.role_arns.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Write the inventory snapshot (JSON) to FILE, atomically; nothing is written when the scan fails.
+    #[arg(long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["inventory", "live"])))]
 struct CheckArgs {
     /// Inventory snapshot (JSON) to check.
     #[arg(long, value_name = "FILE")]
-    inventory: PathBuf,
+    inventory: Option<PathBuf>,
+    /// Scan AWS now (as `onwatch scan` does) and check that instead of a snapshot.
+    #[arg(long)]
+    live: bool,
     #[command(flatten)]
     config: ConfigArgs,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -83,13 +139,19 @@ struct CheckArgs {
     /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["inventory", "live"])))]
 struct GenerateArgs {
     /// Inventory snapshot (JSON) to generate for.
     #[arg(long, value_name = "FILE")]
-    inventory: PathBuf,
+    inventory: Option<PathBuf>,
+    /// Scan AWS now (as `onwatch scan` does) and generate for that instead of a snapshot.
+    #[arg(long)]
+    live: bool,
     #[command(flatten)]
     config: ConfigArgs,
     /// Templates directory; its *.hbs files replace or add to the built-in templates.
@@ -113,6 +175,8 @@ struct GenerateArgs {
     /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 /// Parses arguments, runs, and maps the outcome to an exit code.
@@ -131,6 +195,18 @@ fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Generate(args) => run_generate(args),
+        Command::Scan(args) => {
+            let scan = scan::run(&args.aws.options())?;
+            write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
+            eprintln!("{}: {}", args.output.display(), scan.summary());
+            Ok(EXIT_CLEAN)
+        }
+        Command::IamPolicy => {
+            let mut policy = serde_json::to_string_pretty(&scan::iam_policy()).expect("policies serialize");
+            policy.push('\n');
+            print_stdout(&policy)?;
+            Ok(EXIT_CLEAN)
+        }
         Command::Validate(args) => {
             let settings = config::load(&Sources::from_flags(args.config, args.policies)?)?;
             let rules: usize = settings.policies.iter().map(|p| p.alarms.len()).sum();
@@ -166,6 +242,20 @@ fn as_of(flag: &Option<String>) -> Result<time::Date, Error> {
     }
 }
 
+/// The inventory to work on, from `--inventory FILE` or `--live`, and the name reports give it.
+fn load_inventory(file: Option<&PathBuf>, live: bool, aws: &AwsArgs) -> Result<(Inventory, String), Error> {
+    if live {
+        let scan = scan::run(&aws.options())?;
+        eprintln!("live: {}", scan.summary());
+        return Ok((scan.inventory, "live scan".to_string()));
+    }
+    if aws.given() {
+        return Err(Error::Usage("--region, --all-regions, --profile, --role-arn and --endpoint-url need --live".into()));
+    }
+    let file = file.expect("clap requires --inventory or --live");
+    Ok((snapshot::read(file)?, file.display().to_string()))
+}
+
 fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     if !(0.0..=100.0).contains(&args.max_deletions) {
@@ -173,7 +263,7 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     }
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let templates = generate::Templates::load(args.templates.as_deref())?;
-    let inventory = snapshot::read(&args.inventory)?;
+    let (inventory, _) = load_inventory(args.inventory.as_ref(), args.live, &args.aws)?;
     let evaluation = check::evaluate(&inventory, &settings, as_of);
     let files = generate::generate(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all })?;
     if args.check {
@@ -197,10 +287,9 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
 fn run_check(args: CheckArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
-    let inventory = snapshot::read(&args.inventory)?;
+    let (inventory, inventory_name) = load_inventory(args.inventory.as_ref(), args.live, &args.aws)?;
     let options = check::EvaluateOptions { requirements: args.format == Format::Junit, ..Default::default() };
     let evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
-    let inventory_name = args.inventory.display().to_string();
     let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string() };
     let color = args.format == Format::Text && args.output.is_none() && std::io::stdout().is_terminal() && !no_color();
     match &args.output {

@@ -40,6 +40,15 @@ pub enum Error {
     /// A safety guard refused to go on (for example, a generation that would delete many alarms).
     #[error("{0}")]
     Refused(String),
+    /// A live scan call failed after the SDK's retries; the scan wrote nothing.
+    #[error("scan failed: {action} in {account}/{region}: {message}")]
+    Scan {
+        account: String,
+        region: String,
+        /// The IAM action of the call, such as `cloudwatch:DescribeAlarms`.
+        action: String,
+        message: String,
+    },
 }
 
 fn list(problems: &[Problem]) -> String {

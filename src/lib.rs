@@ -1,6 +1,6 @@
 //! onwatch: monitoring-as-code for AWS.
 //!
-//! One neutral [`inventory::Inventory`] model, filled from snapshots (or the live scanner);
+//! One neutral [`inventory::Inventory`] model, filled from snapshots or the live [`scan`]ner;
 //! [`check::evaluate`] diffs it against validated [`config::Settings`] and yields findings,
 //! which the [`report`] printers render.
 
@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod json;
 pub mod output;
 pub mod report;
+pub mod scan;
 pub mod snapshot;
 
 /// Built-in defaults, embedded at build time by `build.rs`.

@@ -1,0 +1,382 @@
+//! The adapter between the AWS SDK and onwatch: the only module that sees SDK types. Each method
+//! reads one source of one account and region, paginating at the API's largest page size, and
+//! returns onwatch's own inventory types. Any call that fails after the SDK's retries becomes an
+//! [`Error::Scan`] naming the account, region and IAM action.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aws_sdk_cloudwatch as cloudwatch;
+use aws_sdk_resourcegroupstagging as tagging;
+use aws_sdk_sns as sns;
+use aws_smithy_runtime_api::{client::result::SdkError, http::Response};
+use aws_smithy_types::error::{display::DisplayErrorContext, metadata::ProvideErrorMetadata};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::{calls::CallLog, discovery::Place};
+use crate::{
+    error::{Error, Result},
+    inventory::{
+        AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, Metric, MetricAlarm, Resource, SnsTopic, Statistic,
+        Subscription, TreatMissingData,
+    },
+};
+
+/// Largest page sizes the APIs accept (ListMetrics, ListDashboards, ListTopics and
+/// ListSubscriptionsByTopic have fixed pages of 500, 1000, 100 and 100).
+pub const TAGGING_PAGE_SIZE: i32 = 100;
+pub const ALARMS_PAGE_SIZE: i32 = 100;
+/// Requests in flight at once for per-item calls (GetDashboard, GetTopicAttributes, ...) in one region.
+const PER_ITEM_CONCURRENCY: usize = 8;
+/// A backstop against a service that hands out new tokens for ever.
+const MAX_PAGES: usize = 100_000;
+
+/// The three SDK clients of one account and region.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    tagging: tagging::Client,
+    cloudwatch: cloudwatch::Client,
+    sns: sns::Client,
+}
+
+impl AwsClients {
+    /// Clients for the account and region of `config`, recording every call in `calls`.
+    pub fn new(config: &aws_config::SdkConfig, calls: &CallLog) -> Self {
+        AwsClients {
+            tagging: tagging::Client::from_conf(tagging::config::Builder::from(config).interceptor(calls.interceptor()).build()),
+            cloudwatch: cloudwatch::Client::from_conf(
+                cloudwatch::config::Builder::from(config).interceptor(calls.interceptor()).build(),
+            ),
+            sns: sns::Client::from_conf(sns::config::Builder::from(config).interceptor(calls.interceptor()).build()),
+        }
+    }
+
+    /// Clients built elsewhere (tests build them on a mocked HTTP layer).
+    pub fn from_clients(tagging: tagging::Client, cloudwatch: cloudwatch::Client, sns: sns::Client) -> Self {
+        AwsClients { tagging, cloudwatch, sns }
+    }
+
+    /// Every resource the Resource Groups Tagging API lists (those tagged now or before).
+    pub async fn resources(&self, at: &Place) -> Result<Vec<Resource>> {
+        const ACTION: &str = "tag:GetResources";
+        let mut pages = self.tagging.get_resources().into_paginator().page_size(TAGGING_PAGE_SIZE).send();
+        let mut tokens = Tokens::default();
+        let mut resources = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.pagination_token())?;
+            for mapping in page.resource_tag_mapping_list() {
+                let Some(arn) = mapping.resource_arn() else { continue };
+                let parsed = crate::inventory::Arn::parse(arn);
+                let resource_type = super::arn::resource_type(arn).unwrap_or_else(|| "unknown:unknown".to_string());
+                let pick = |value: Option<&str>, default: &str| value.filter(|v| !v.is_empty()).unwrap_or(default).to_string();
+                resources.push(Resource {
+                    arn: arn.to_string(),
+                    resource_type,
+                    region: pick(parsed.map(|a| a.region), &at.region),
+                    account: pick(parsed.map(|a| a.account), &at.account),
+                    tags: mapping.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+                    attributes: BTreeMap::new(),
+                    discovered_by: Default::default(),
+                });
+            }
+        }
+        Ok(resources)
+    }
+
+    /// Metric and composite alarms.
+    pub async fn alarms(&self, at: &Place) -> Result<(Vec<MetricAlarm>, Vec<CompositeAlarm>)> {
+        const ACTION: &str = "cloudwatch:DescribeAlarms";
+        let mut pages = self
+            .cloudwatch
+            .describe_alarms()
+            .alarm_types(cloudwatch::types::AlarmType::MetricAlarm)
+            .alarm_types(cloudwatch::types::AlarmType::CompositeAlarm)
+            .into_paginator()
+            .page_size(ALARMS_PAGE_SIZE)
+            .send();
+        let mut tokens = Tokens::default();
+        let (mut metric_alarms, mut composite_alarms) = (Vec::new(), Vec::new());
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            for alarm in page.metric_alarms() {
+                metric_alarms.push(metric_alarm(alarm, at)?);
+            }
+            for alarm in page.composite_alarms() {
+                composite_alarms.push(CompositeAlarm {
+                    name: alarm.alarm_name().unwrap_or_default().to_string(),
+                    arn: alarm.alarm_arn().map(str::to_string),
+                    region: at.region.clone(),
+                    account: at.account.clone(),
+                    alarm_rule: alarm.alarm_rule().unwrap_or_default().to_string(),
+                    actions_enabled: alarm.actions_enabled().unwrap_or(true),
+                    alarm_actions: alarm.alarm_actions().to_vec(),
+                    ok_actions: alarm.ok_actions().to_vec(),
+                    state: alarm.state_value().and_then(state),
+                });
+            }
+        }
+        Ok((metric_alarms, composite_alarms))
+    }
+
+    /// Every metric CloudWatch lists (those with data in the last two weeks), in every namespace.
+    pub async fn metrics(&self, at: &Place) -> Result<Vec<Metric>> {
+        const ACTION: &str = "cloudwatch:ListMetrics";
+        let mut pages = self.cloudwatch.list_metrics().into_paginator().send();
+        let mut tokens = Tokens::default();
+        let mut metrics = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            for metric in page.metrics() {
+                let (Some(namespace), Some(metric_name)) = (metric.namespace(), metric.metric_name()) else { continue };
+                metrics.push(Metric {
+                    namespace: namespace.to_string(),
+                    metric_name: metric_name.to_string(),
+                    dimensions: dimensions(metric.dimensions()),
+                    region: at.region.clone(),
+                    account: at.account.clone(),
+                });
+            }
+        }
+        Ok(metrics)
+    }
+
+    /// Dashboards with their bodies.
+    pub async fn dashboards(&self, at: &Place) -> Result<Vec<Dashboard>> {
+        const ACTION: &str = "cloudwatch:ListDashboards";
+        let mut pages = self.cloudwatch.list_dashboards().into_paginator().send();
+        let mut tokens = Tokens::default();
+        let mut entries = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            for entry in page.dashboard_entries() {
+                if let Some(name) = entry.dashboard_name() {
+                    entries.push((name.to_string(), entry.dashboard_arn().map(str::to_string)));
+                }
+            }
+        }
+        futures_util::stream::iter(entries)
+            .map(|(name, arn)| async move {
+                let output = self
+                    .cloudwatch
+                    .get_dashboard()
+                    .dashboard_name(&name)
+                    .send()
+                    .await
+                    .map_err(|e| failed(at, "cloudwatch:GetDashboard", e))?;
+                Ok::<_, Error>(Dashboard {
+                    arn: arn.or_else(|| output.dashboard_arn().map(str::to_string)),
+                    name,
+                    region: at.region.clone(),
+                    account: at.account.clone(),
+                    body: output.dashboard_body().map(str::to_string),
+                })
+            })
+            .buffer_unordered(PER_ITEM_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// SNS topics with their KMS key and subscriptions.
+    pub async fn topics(&self, at: &Place) -> Result<Vec<SnsTopic>> {
+        const ACTION: &str = "sns:ListTopics";
+        let mut pages = self.sns.list_topics().into_paginator().send();
+        let mut tokens = Tokens::default();
+        let mut arns = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            arns.extend(page.topics().iter().filter_map(|t| t.topic_arn()).map(str::to_string));
+        }
+        futures_util::stream::iter(arns)
+            .map(|arn| async move {
+                let attributes = self
+                    .sns
+                    .get_topic_attributes()
+                    .topic_arn(&arn)
+                    .send()
+                    .await
+                    .map_err(|e| failed(at, "sns:GetTopicAttributes", e))?;
+                let kms_master_key_id =
+                    attributes.attributes().and_then(|a| a.get("KmsMasterKeyId")).filter(|k| !k.is_empty()).cloned();
+                Ok::<_, Error>(SnsTopic {
+                    subscriptions: self.subscriptions(at, &arn).await?,
+                    arn,
+                    region: at.region.clone(),
+                    account: at.account.clone(),
+                    kms_master_key_id,
+                })
+            })
+            .buffer_unordered(PER_ITEM_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    async fn subscriptions(&self, at: &Place, topic_arn: &str) -> Result<Vec<Subscription>> {
+        const ACTION: &str = "sns:ListSubscriptionsByTopic";
+        let mut pages = self.sns.list_subscriptions_by_topic().topic_arn(topic_arn).into_paginator().send();
+        let mut tokens = Tokens::default();
+        let mut subscriptions = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            for subscription in page.subscriptions() {
+                subscriptions.push(Subscription {
+                    protocol: subscription.protocol().unwrap_or_default().to_string(),
+                    endpoint: subscription.endpoint().unwrap_or_default().to_string(),
+                    // A pending subscription's ARN is the text "PendingConfirmation".
+                    confirmed: subscription.subscription_arn().is_some_and(|arn| arn.starts_with("arn:")),
+                });
+            }
+        }
+        subscriptions.sort_by(|a, b| (&a.protocol, &a.endpoint, a.confirmed).cmp(&(&b.protocol, &b.endpoint, b.confirmed)));
+        Ok(subscriptions)
+    }
+}
+
+/// The account, partition and ARN of the caller, from STS GetCallerIdentity.
+pub async fn caller_identity(config: &aws_config::SdkConfig, calls: &CallLog, label: &Place) -> Result<(String, String)> {
+    let client = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(config).interceptor(calls.interceptor()).build());
+    let identity = client.get_caller_identity().send().await.map_err(|e| failed(label, "sts:GetCallerIdentity", e))?;
+    let account = identity.account().unwrap_or_default().to_string();
+    let partition = identity
+        .arn()
+        .and_then(crate::inventory::Arn::parse)
+        .map(|arn| arn.partition.to_string())
+        .unwrap_or_else(|| "aws".to_string());
+    if account.is_empty() {
+        return Err(scan_error(label, "sts:GetCallerIdentity", "the response names no account".to_string()));
+    }
+    Ok((account, partition))
+}
+
+/// Pagination tokens seen so far in one listing: a token handed out twice means the listing
+/// would loop, which fails the scan rather than hanging it or silently cutting it short.
+#[derive(Default)]
+struct Tokens {
+    seen: HashSet<String>,
+    pages: usize,
+}
+
+impl Tokens {
+    fn check(&mut self, at: &Place, action: &str, next: Option<&str>) -> Result<()> {
+        self.pages += 1;
+        if let Some(token) = next.filter(|t| !t.is_empty()) {
+            if !self.seen.insert(token.to_string()) {
+                return Err(scan_error(
+                    at,
+                    action,
+                    format!("page {} returned pagination token {token:?} a second time; the listing would loop, so the scan stops", self.pages),
+                ));
+            }
+        }
+        if self.pages >= MAX_PAGES {
+            return Err(scan_error(at, action, format!("more than {MAX_PAGES} pages; the listing does not end")));
+        }
+        Ok(())
+    }
+}
+
+fn scan_error(at: &Place, action: &str, message: String) -> Error {
+    Error::Scan { account: at.account.clone(), region: at.region.clone(), action: action.to_string(), message }
+}
+
+/// An SDK error as a scan error, with a hint for the failures people can fix.
+fn failed<E>(at: &Place, action: &str, error: SdkError<E, Response>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut message = DisplayErrorContext(&error).to_string();
+    let hint = match error.code() {
+        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => Some(
+            "the AWS credentials have expired: refresh them (for example `aws sso login`, or a new session token) and scan again".to_string(),
+        ),
+        Some("InvalidClientTokenId" | "UnrecognizedClientException" | "InvalidSignatureException" | "SignatureDoesNotMatch" | "AuthFailure") => {
+            Some("the AWS credentials are not valid here (an opt-in region that the account has not enabled answers this way too)".to_string())
+        }
+        Some("AccessDenied" | "AccessDeniedException" | "AuthorizationError" | "UnauthorizedOperation") => {
+            Some(format!("the credentials lack {action}: grant the policy that `onwatch iam-policy` prints"))
+        }
+        _ => None,
+    };
+    if let Some(hint) = hint {
+        message = format!("{hint}\n  cause: {message}");
+    }
+    scan_error(at, action, message)
+}
+
+fn dimensions(dimensions: &[cloudwatch::types::Dimension]) -> Dimensions {
+    dimensions.iter().filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string()))).collect()
+}
+
+fn state(value: &cloudwatch::types::StateValue) -> Option<AlarmState> {
+    use cloudwatch::types::StateValue::*;
+    match value {
+        Ok => Some(AlarmState::Ok),
+        Alarm => Some(AlarmState::Alarm),
+        InsufficientData => Some(AlarmState::InsufficientData),
+        _ => None,
+    }
+}
+
+fn metric_alarm(alarm: &cloudwatch::types::MetricAlarm, at: &Place) -> Result<MetricAlarm> {
+    use cloudwatch::types::{ComparisonOperator as Op, Statistic as Stat};
+    let name = alarm.alarm_name().unwrap_or_default().to_string();
+    let unsupported = |what: &str, value: &str| {
+        scan_error(at, "cloudwatch:DescribeAlarms", format!("alarm {name:?} has {what} {value:?}, which this onwatch does not know"))
+    };
+    let comparison_operator = match alarm.comparison_operator() {
+        Some(Op::GreaterThanOrEqualToThreshold) => ComparisonOperator::GreaterThanOrEqualToThreshold,
+        Some(Op::GreaterThanThreshold) => ComparisonOperator::GreaterThanThreshold,
+        Some(Op::LessThanThreshold) => ComparisonOperator::LessThanThreshold,
+        Some(Op::LessThanOrEqualToThreshold) => ComparisonOperator::LessThanOrEqualToThreshold,
+        Some(Op::LessThanLowerOrGreaterThanUpperThreshold) => ComparisonOperator::LessThanLowerOrGreaterThanUpperThreshold,
+        Some(Op::LessThanLowerThreshold) => ComparisonOperator::LessThanLowerThreshold,
+        Some(Op::GreaterThanUpperThreshold) => ComparisonOperator::GreaterThanUpperThreshold,
+        Some(other) => return Err(unsupported("comparison operator", other.as_str())),
+        None => return Err(unsupported("comparison operator", "")),
+    };
+    let statistic = match alarm.statistic() {
+        None => None,
+        Some(Stat::Average) => Some(Statistic::Average),
+        Some(Stat::Sum) => Some(Statistic::Sum),
+        Some(Stat::Minimum) => Some(Statistic::Minimum),
+        Some(Stat::Maximum) => Some(Statistic::Maximum),
+        Some(Stat::SampleCount) => Some(Statistic::SampleCount),
+        Some(other) => return Err(unsupported("statistic", other.as_str())),
+    };
+    let treat_missing_data = match alarm.treat_missing_data() {
+        None => None,
+        Some("breaching") => Some(TreatMissingData::Breaching),
+        Some("notBreaching") => Some(TreatMissingData::NotBreaching),
+        Some("ignore") => Some(TreatMissingData::Ignore),
+        Some("missing") => Some(TreatMissingData::Missing),
+        Some(other) => return Err(unsupported("TreatMissingData", other)),
+    };
+    let count = |value: Option<i32>| value.and_then(|v| u32::try_from(v).ok());
+    Ok(MetricAlarm {
+        arn: alarm.alarm_arn().map(str::to_string),
+        region: at.region.clone(),
+        account: at.account.clone(),
+        description: alarm.alarm_description().filter(|d| !d.is_empty()).map(str::to_string),
+        namespace: alarm.namespace().map(str::to_string),
+        metric_name: alarm.metric_name().map(str::to_string),
+        dimensions: dimensions(alarm.dimensions()),
+        statistic,
+        extended_statistic: alarm.extended_statistic().map(str::to_string),
+        period: count(alarm.period()),
+        evaluation_periods: count(alarm.evaluation_periods()).unwrap_or(1),
+        datapoints_to_alarm: count(alarm.datapoints_to_alarm()),
+        comparison_operator,
+        threshold: alarm.threshold(),
+        treat_missing_data,
+        actions_enabled: alarm.actions_enabled().unwrap_or(true),
+        alarm_actions: alarm.alarm_actions().to_vec(),
+        ok_actions: alarm.ok_actions().to_vec(),
+        insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
+        state: alarm.state_value().and_then(state),
+        name,
+    })
+}

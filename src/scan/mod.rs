@@ -1,0 +1,395 @@
+//! The live scanner: reads accounts and regions through the AWS SDK into one [`Inventory`].
+//!
+//! - Credentials come from aws-config's default chain (environment, profile, SSO, web identity,
+//!   container and instance roles); `role_arns` assume one role per account.
+//! - Each (account, region) is one [`Target`]; targets are scanned concurrently, at most
+//!   [`CONCURRENCY`] at once, and within a target the five sources are read concurrently.
+//! - The SDK retries in adaptive mode ([`retry_config`]). A call that still fails fails the whole
+//!   scan with [`Error::Scan`]: there is no partial inventory.
+//! - The result is sorted, so the same account gives a byte-identical snapshot (set
+//!   `SOURCE_DATE_EPOCH` to pin `generated_at` too).
+//!
+//! Only [`aws`] sees SDK types; everything else works on onwatch's own.
+
+pub mod arn;
+pub mod aws;
+pub mod calls;
+pub mod discovery;
+
+use std::time::Duration;
+
+use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use futures_util::{StreamExt, TryStreamExt};
+
+pub use aws::AwsClients;
+pub use calls::{iam_policy, CallLog, OPERATIONS};
+pub use discovery::Place;
+
+use crate::{
+    error::{Error, Result},
+    inventory::{
+        CompositeAlarm, Dashboard, DiscoveredBy, Inventory, Metric, MetricAlarm, Resource, Scope, SnsTopic, SNAPSHOT_VERSION,
+    },
+};
+
+/// Regions enabled by default in every commercial AWS account (all regions launched before
+/// March 2019): what `--all-regions` scans. A static list, so the scanner needs no EC2 client
+/// and no `ec2:DescribeRegions` permission. Opt-in regions (af-south-1, ap-east-1, eu-south-1,
+/// me-south-1, ...) are named with `--region`: an account that has not enabled one rejects
+/// calls there, which would fail the scan.
+pub const DEFAULT_REGIONS: &[&str] = &[
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// (account, region) targets scanned at once.
+pub const CONCURRENCY: usize = 4;
+
+/// What to scan and how to reach it; the CLI's flags, validated by [`run`].
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Regions to scan; empty means the region of the profile or environment.
+    pub regions: Vec<String>,
+    /// Scan [`DEFAULT_REGIONS`].
+    pub all_regions: bool,
+    /// Named profile for the credential chain.
+    pub profile: Option<String>,
+    /// Roles to assume, one account each; empty means the caller's own account.
+    pub role_arns: Vec<String>,
+    /// Send every call to this endpoint (an emulator).
+    pub endpoint_url: Option<String>,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// A finished scan.
+#[derive(Debug)]
+pub struct Scan {
+    pub inventory: Inventory,
+    /// Every AWS call the scan made.
+    pub calls: CallLog,
+}
+
+impl Scan {
+    /// One line for stderr: what was found and how many calls it took.
+    pub fn summary(&self) -> String {
+        let inv = &self.inventory;
+        let accounts: std::collections::BTreeSet<&str> = inv.scopes.iter().map(|s| s.account.as_str()).collect();
+        let regions: std::collections::BTreeSet<&str> = inv.scopes.iter().map(|s| s.region.as_str()).collect();
+        let through_metrics = inv.resources.iter().filter(|r| r.discovered_by == DiscoveredBy::Metrics).count();
+        format!(
+            "scanned {} account{} in {} region{}: {} resources ({} found through metrics), {} alarms, {} composite alarms, {} metrics, {} dashboards, {} SNS topics; {} API calls",
+            accounts.len(),
+            plural(accounts.len()),
+            regions.len(),
+            plural(regions.len()),
+            inv.resources.len(),
+            through_metrics,
+            inv.alarms.len(),
+            inv.composite_alarms.len(),
+            inv.metrics.len(),
+            inv.dashboards.len(),
+            inv.sns_topics.len(),
+            self.calls.total()
+        )
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Adaptive retries: client-side rate limiting that backs off when AWS throttles, up to 6 attempts.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::adaptive().with_max_attempts(6)
+}
+
+/// Bounds on one attempt and on one call with its retries, so a stalled connection cannot hang
+/// an unattended scan.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .operation_timeout(Duration::from_secs(300))
+        .build()
+}
+
+/// One account and region, with the clients that reach it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub place: Place,
+    pub clients: AwsClients,
+    /// Whether to read dashboards here. Dashboards are global to an account, so they are read
+    /// in one region per account only.
+    pub dashboards: bool,
+}
+
+/// Scans what `options` name. Blocks; builds its own single-threaded runtime.
+pub fn run(options: &ScanOptions) -> Result<Scan> {
+    for region in &options.regions {
+        if !is_region_name(region) {
+            return Err(Error::Usage(format!("--region {region:?} is not an AWS region name (such as eu-west-1)")));
+        }
+    }
+    for arn in &options.role_arns {
+        let valid = crate::inventory::Arn::parse(arn).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+        if !valid {
+            return Err(Error::Usage(format!("--role-arn {arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(run_async(options))
+}
+
+fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+async fn run_async(options: &ScanOptions) -> Result<Scan> {
+    let calls = CallLog::new();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config()).timeout_config(timeout_config());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(first) = options.regions.first() {
+        loader = loader.region(Region::new(first.clone()));
+    }
+    let mut base = loader.load().await;
+
+    let mut regions: Vec<String> = if options.all_regions {
+        DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect()
+    } else if !options.regions.is_empty() {
+        options.regions.clone()
+    } else {
+        match base.region() {
+            Some(region) => vec![region.to_string()],
+            None => {
+                return Err(Error::Usage(
+                    "no region to scan: pass --region (or --all-regions), or set AWS_REGION or a region in the AWS profile".into(),
+                ))
+            }
+        }
+    };
+    regions.sort();
+    regions.dedup();
+    if base.region().is_none() {
+        base = base.into_builder().region(Region::new(regions[0].clone())).build();
+    }
+    let home_region = base.region().map(|r| r.to_string()).unwrap_or_default();
+
+    // One configuration per account: the caller's own, or one per assumed role.
+    let mut configs: Vec<(Place, SdkConfig)> = Vec::new();
+    if options.role_arns.is_empty() {
+        let label = Place { partition: "aws".into(), account: "(caller)".into(), region: home_region.clone() };
+        configs.push((label, base.clone()));
+    } else {
+        for role in &options.role_arns {
+            let arn = crate::inventory::Arn::parse(role).expect("validated above");
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+                .session_name("onwatch-scan")
+                .configure(&base)
+                .build()
+                .await;
+            let config = base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+            let label = Place { partition: arn.partition.into(), account: arn.account.into(), region: home_region.clone() };
+            configs.push((label, config));
+        }
+    }
+    let calls_ref = &calls;
+    let mut accounts: Vec<(String, String, SdkConfig)> = futures_util::stream::iter(configs)
+        .map(|(label, config)| async move {
+            let (account, partition) = aws::caller_identity(&config, calls_ref, &label).await?;
+            Ok::<_, Error>((account, partition, config))
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    accounts.sort_by(|a, b| a.0.cmp(&b.0));
+    accounts.dedup_by(|a, b| a.0 == b.0);
+
+    let mut targets = Vec::new();
+    for (account, partition, config) in &accounts {
+        for (index, region) in regions.iter().enumerate() {
+            let regional = config.to_builder().region(Region::new(region.clone())).build();
+            targets.push(Target {
+                place: Place { partition: partition.clone(), account: account.clone(), region: region.clone() },
+                clients: AwsClients::new(&regional, &calls),
+                dashboards: index == 0,
+            });
+        }
+    }
+    let inventory = scan_targets(targets, CONCURRENCY, options.progress).await?;
+    Ok(Scan { inventory, calls })
+}
+
+/// What one target holds.
+struct Part {
+    place: Place,
+    resources: Vec<Resource>,
+    alarms: Vec<MetricAlarm>,
+    composite_alarms: Vec<CompositeAlarm>,
+    metrics: Vec<Metric>,
+    dashboards: Vec<Dashboard>,
+    topics: Vec<SnsTopic>,
+}
+
+/// Scans `targets`, `concurrency` at a time, into one sorted inventory. The first failure cancels
+/// the scans in flight and is returned.
+pub async fn scan_targets(targets: Vec<Target>, concurrency: usize, progress: bool) -> Result<Inventory> {
+    let bar = Progress::new(progress, targets.len());
+    let bar = &bar;
+    let parts: Vec<Part> = futures_util::stream::iter(targets)
+        .map(|target| async move {
+            let part = scan_target(&target).await;
+            bar.done(&target.place);
+            part
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    Ok(assemble(parts, generated_at()))
+}
+
+async fn scan_target(target: &Target) -> Result<Part> {
+    let (clients, at) = (&target.clients, &target.place);
+    let dashboards = async {
+        if target.dashboards {
+            clients.dashboards(at).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (mut resources, (alarms, composite_alarms), metrics, dashboards, topics) = futures_util::future::try_join5(
+        clients.resources(at),
+        clients.alarms(at),
+        clients.metrics(at),
+        dashboards,
+        clients.topics(at),
+    )
+    .await?;
+    discovery::complete(&mut resources, &metrics, at);
+    Ok(Part { place: target.place.clone(), resources, alarms, composite_alarms, metrics, dashboards, topics })
+}
+
+fn place_key(place: &Place) -> (&str, &str) {
+    (&place.account, &place.region)
+}
+
+/// Merges the parts in a fixed order, whatever order they finished in.
+fn assemble(mut parts: Vec<Part>, generated_at: String) -> Inventory {
+    parts.sort_by(|a, b| place_key(&a.place).cmp(&place_key(&b.place)));
+    let mut inventory = Inventory { version: SNAPSHOT_VERSION, generated_at: Some(generated_at), ..Inventory::default() };
+    for part in parts {
+        inventory.scopes.push(Scope { account: part.place.account, region: part.place.region });
+        inventory.resources.extend(part.resources);
+        inventory.alarms.extend(part.alarms);
+        inventory.composite_alarms.extend(part.composite_alarms);
+        inventory.metrics.extend(part.metrics);
+        inventory.dashboards.extend(part.dashboards);
+        inventory.sns_topics.extend(part.topics);
+    }
+    // Global resources (CloudFront) can be listed from more than one region: keep the first.
+    inventory.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
+    inventory.resources.dedup_by(|a, b| a.arn == b.arn);
+    inventory.alarms.sort_by(|a, b| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)));
+    inventory.composite_alarms.sort_by(|a, b| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)));
+    inventory.metrics.sort_by(|a, b| {
+        (&a.account, &a.region, &a.namespace, &a.metric_name, &a.dimensions).cmp(&(&b.account, &b.region, &b.namespace, &b.metric_name, &b.dimensions))
+    });
+    inventory.metrics.dedup();
+    inventory.dashboards.sort_by(|a, b| (&a.account, &a.name).cmp(&(&b.account, &b.name)));
+    inventory.sns_topics.sort_by(|a, b| a.arn.cmp(&b.arn));
+    inventory.scopes.sort();
+    inventory
+}
+
+/// Now, in RFC 3339 UTC to the second; `SOURCE_DATE_EPOCH` (seconds) pins it for reproducible output.
+fn generated_at() -> String {
+    let when = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or_else(time::OffsetDateTime::now_utc);
+    when.replace_nanosecond(0)
+        .expect("zero nanoseconds")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339 formats every date")
+}
+
+/// A progress bar on stderr, or nothing.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Self {
+        if !enabled {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} scanning {pos}/{len} account regions {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    fn done(&self, place: &Place) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(format!("{}/{} done", place.account, place.region));
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        assert!(is_region_name("eu-west-1"));
+        assert!(is_region_name("us-gov-west-1"));
+        assert!(!is_region_name("eu-west"));
+        assert!(!is_region_name("EU-west-1"));
+        assert!(!is_region_name("eu--1"));
+        for region in DEFAULT_REGIONS {
+            assert!(is_region_name(region));
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Faults and page sizes, through the real SDK clients on a mocked HTTP layer (aws-smithy-mocks):
+//! throttling, server errors, pagination that would loop, expired credentials, and the number of
+//! calls a scan makes.
+
+use std::{future::Future, time::Duration};
+
+use aws_sdk_cloudwatch as cloudwatch;
+use aws_sdk_resourcegroupstagging as tagging;
+use aws_sdk_sns as sns;
+use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use onwatch::{
+    inventory::Inventory,
+    scan::{scan_targets, AwsClients, CallLog, Place, Target},
+    Error,
+};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "eu-west-1";
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // No hang: every scenario here finishes in seconds or fails.
+    runtime.block_on(async { tokio::time::timeout(Duration::from_secs(60), future).await.expect("the scan hung") })
+}
+
+fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    rules.iter().fold(MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny), |i, rule| i.with_rule(rule))
+}
+
+/// The scanner's own retry policy, with short backoffs so the tests stay fast.
+fn retries() -> aws_smithy_types::retry::RetryConfig {
+    onwatch::scan::retry_config().with_initial_backoff(Duration::from_millis(1)).with_max_backoff(Duration::from_millis(20))
+}
+
+/// Empty answers for every listing, after the rules a test cares about (the first match wins).
+fn defaults() -> Vec<Rule> {
+    vec![
+        mock!(tagging::Client::get_resources).then_output(|| tagging::operation::get_resources::GetResourcesOutput::builder().build()),
+        mock!(cloudwatch::Client::describe_alarms).then_output(|| cloudwatch::operation::describe_alarms::DescribeAlarmsOutput::builder().build()),
+        mock!(cloudwatch::Client::list_metrics).then_output(|| cloudwatch::operation::list_metrics::ListMetricsOutput::builder().build()),
+        mock!(cloudwatch::Client::list_dashboards).then_output(|| cloudwatch::operation::list_dashboards::ListDashboardsOutput::builder().build()),
+        mock!(sns::Client::list_topics).then_output(|| sns::operation::list_topics::ListTopicsOutput::builder().build()),
+    ]
+}
+
+/// Clients whose every call is answered by the first matching rule of `rules`, then by [`defaults`].
+fn clients(rules: &[&Rule], calls: &CallLog) -> AwsClients {
+    let defaults = defaults();
+    let mut all: Vec<&Rule> = rules.to_vec();
+    all.extend(defaults.iter());
+    let time = aws_smithy_async::time::SharedTimeSource::new(aws_smithy_async::time::SystemTimeSource::new());
+    AwsClients::from_clients(
+        tagging::Client::from_conf(
+            tagging::Config::builder()
+                .with_test_defaults()
+                .region(tagging::config::Region::new(REGION))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor(&all))
+                .interceptor(calls.interceptor())
+                .retry_config(retries())
+                .time_source(time.clone())
+                .build(),
+        ),
+        cloudwatch::Client::from_conf(
+            cloudwatch::Config::builder()
+                .with_test_defaults()
+                .region(cloudwatch::config::Region::new(REGION))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor(&all))
+                .interceptor(calls.interceptor())
+                .retry_config(retries())
+                .time_source(time.clone())
+                .build(),
+        ),
+        sns::Client::from_conf(
+            sns::Config::builder()
+                .with_test_defaults()
+                .region(sns::config::Region::new(REGION))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor(&all))
+                .interceptor(calls.interceptor())
+                .retry_config(retries())
+                .time_source(time)
+                .build(),
+        ),
+    )
+}
+
+fn scan(rules: &[&Rule], calls: &CallLog) -> Result<Inventory, Error> {
+    let place = Place { partition: "aws".into(), account: ACCOUNT.into(), region: REGION.into() };
+    let target = Target { place, clients: clients(rules, calls), dashboards: true };
+    block_on(scan_targets(vec![target], 4, false))
+}
+
+fn resources_page(arns: &[String], token: Option<&str>) -> tagging::operation::get_resources::GetResourcesOutput {
+    let mappings = arns.iter().map(|arn| {
+        tagging::types::ResourceTagMapping::builder()
+            .resource_arn(arn)
+            .tags(tagging::types::Tag::builder().key("team").value("shop").build().unwrap())
+            .build()
+    });
+    tagging::operation::get_resources::GetResourcesOutput::builder()
+        .set_resource_tag_mapping_list(Some(mappings.collect()))
+        .set_pagination_token(token.map(str::to_string))
+        .build()
+}
+
+fn queue_arns(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|n| format!("arn:aws:sqs:{REGION}:{ACCOUNT}:queue-{n:05}")).collect()
+}
+
+fn json_error(code: &str, message: &str) -> String {
+    format!(r#"{{"__type":"{code}","message":"{message}"}}"#)
+}
+
+fn scan_error(result: Result<Inventory, Error>) -> (String, String) {
+    match result {
+        Err(error @ Error::Scan { .. }) => {
+            let Error::Scan { action, .. } = &error else { unreachable!() };
+            (action.clone(), error.to_string())
+        }
+        other => panic!("expected a scan error, got {other:?}"),
+    }
+}
+
+#[test]
+fn throttled_calls_are_retried_and_give_the_same_result() {
+    let page = || resources_page(&queue_arns(0..3), None);
+    let calm = mock!(tagging::Client::get_resources).then_output(page);
+    let expected = scan(&[&calm], &CallLog::new()).unwrap();
+
+    let throttled = mock!(tagging::Client::get_resources)
+        .sequence()
+        .http_status(400, Some(json_error("ThrottlingException", "Rate exceeded")))
+        .times(2)
+        .output(page)
+        .build();
+    let calls = CallLog::new();
+    let inventory = scan(&[&throttled], &calls).unwrap();
+    assert_eq!(inventory.resources, expected.resources);
+    assert_eq!(inventory.resources.len(), 3);
+    let counts = calls.counts();
+    let get_resources = counts[&("Resource Groups Tagging API".to_string(), "GetResources".to_string())];
+    assert_eq!((get_resources.executions, get_resources.attempts), (1, 3), "two throttled attempts, then success");
+}
+
+#[test]
+fn a_persistent_server_error_fails_the_scan_naming_the_call() {
+    let broken = mock!(cloudwatch::Client::describe_alarms).sequence().http_status(500, None).repeatedly().build();
+    let calls = CallLog::new();
+    let (action, message) = scan_error(scan(&[&broken], &calls));
+    assert_eq!(action, "cloudwatch:DescribeAlarms");
+    assert!(message.starts_with("scan failed: cloudwatch:DescribeAlarms in 123456789012/eu-west-1: "), "{message}");
+    assert!(message.contains("500"), "the SDK's error is shown: {message}");
+    let counts = calls.counts();
+    let attempts = counts[&("CloudWatch".to_string(), "DescribeAlarms".to_string())].attempts;
+    assert_eq!(attempts, 6, "retried up to the configured maximum, then given up");
+}
+
+#[test]
+fn a_pagination_token_handed_out_twice_fails_instead_of_looping() {
+    // The same token for ever.
+    let stuck = mock!(tagging::Client::get_resources).then_compute_output(|_| resources_page(&queue_arns(0..1), Some("again")));
+    let (action, message) = scan_error(scan(&[&stuck], &CallLog::new()));
+    assert_eq!(action, "tag:GetResources");
+    assert!(message.contains("pagination token \"again\" a second time"), "{message}");
+
+    // A longer cycle: a, b, a, ...
+    let cycle = mock!(cloudwatch::Client::list_metrics).then_compute_output(|input| {
+        let next = if input.next_token() == Some("a") { "b" } else { "a" };
+        cloudwatch::operation::list_metrics::ListMetricsOutput::builder().next_token(next).build()
+    });
+    let calls = CallLog::new();
+    let (action, message) = scan_error(scan(&[&cycle], &calls));
+    assert_eq!(action, "cloudwatch:ListMetrics");
+    assert!(message.contains("a second time"), "{message}");
+    assert_eq!(calls.executions("cloudwatch:ListMetrics"), 3);
+}
+
+#[test]
+fn empty_pages_are_followed_to_the_end() {
+    let pages = mock!(tagging::Client::get_resources).then_compute_output(|input| match input.pagination_token() {
+        None => resources_page(&[], Some("1")),
+        Some("1") => resources_page(&[], Some("2")),
+        Some("2") => resources_page(&queue_arns(0..2), Some("")),
+        Some(other) => panic!("unexpected token {other}"),
+    });
+    let calls = CallLog::new();
+    let inventory = scan(&[&pages], &calls).unwrap();
+    assert_eq!(inventory.resources.len(), 2);
+    assert_eq!(calls.executions("tag:GetResources"), 3);
+}
+
+#[test]
+fn expired_credentials_are_named_as_such() {
+    let expired = mock!(tagging::Client::get_resources)
+        .then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(json_error("ExpiredTokenException", "The security token included in the request is expired")),
+            )
+        });
+    let calls = CallLog::new();
+    let (action, message) = scan_error(scan(&[&expired], &calls));
+    assert_eq!(action, "tag:GetResources");
+    assert!(message.contains("the AWS credentials have expired: refresh them"), "{message}");
+    assert!(message.contains("ExpiredTokenException"), "the cause is kept: {message}");
+    assert_eq!(calls.executions("tag:GetResources"), 1);
+}
+
+/// API calls per 1,000 resources and per 1,000 alarms stay at the pagination minimum: the scanner
+/// asks for the largest page each API allows, and the mocks honour the page size asked for.
+#[test]
+fn calls_stay_at_the_pagination_minimum() {
+    const N: usize = 1000;
+    let resources = mock!(tagging::Client::get_resources).then_compute_output(|input| {
+        let size = input.resources_per_page().unwrap_or(50) as usize;
+        let start: usize = input.pagination_token().map_or(0, |t| t.parse().unwrap());
+        let end = (start + size).min(N);
+        resources_page(&queue_arns(start..end), (end < N).then(|| end.to_string()).as_deref())
+    });
+    let alarms = mock!(cloudwatch::Client::describe_alarms).then_compute_output(|input| {
+        assert_eq!(input.alarm_types(), [cloudwatch::types::AlarmType::MetricAlarm, cloudwatch::types::AlarmType::CompositeAlarm]);
+        let size = input.max_records().unwrap_or(50) as usize;
+        let start: usize = input.next_token().map_or(0, |t| t.parse().unwrap());
+        let end = (start + size).min(N);
+        let page = (start..end).map(|n| {
+            cloudwatch::types::MetricAlarm::builder()
+                .alarm_name(format!("alarm-{n:05}"))
+                .namespace("AWS/SQS")
+                .metric_name("ApproximateAgeOfOldestMessage")
+                .dimensions(cloudwatch::types::Dimension::builder().name("QueueName").value(format!("queue-{n:05}")).build())
+                .statistic(cloudwatch::types::Statistic::Maximum)
+                .period(60)
+                .evaluation_periods(15)
+                .comparison_operator(cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold)
+                .threshold(900.0)
+                .build()
+        });
+        cloudwatch::operation::describe_alarms::DescribeAlarmsOutput::builder()
+            .set_metric_alarms(Some(page.collect()))
+            .set_next_token((end < N).then(|| end.to_string()))
+            .build()
+    });
+    // ListMetrics pages hold 500 metrics, a size no request can change.
+    let metrics = mock!(cloudwatch::Client::list_metrics).then_compute_output(|input| {
+        let start: usize = input.next_token().map_or(0, |t| t.parse().unwrap());
+        let end = (start + 500).min(N);
+        let page = (start..end).map(|n| {
+            cloudwatch::types::Metric::builder()
+                .namespace("AWS/SQS")
+                .metric_name("ApproximateAgeOfOldestMessage")
+                .dimensions(cloudwatch::types::Dimension::builder().name("QueueName").value(format!("queue-{n:05}")).build())
+                .build()
+        });
+        cloudwatch::operation::list_metrics::ListMetricsOutput::builder()
+            .set_metrics(Some(page.collect()))
+            .set_next_token((end < N).then(|| end.to_string()))
+            .build()
+    });
+    let calls = CallLog::new();
+    let inventory = scan(&[&resources, &alarms, &metrics], &calls).unwrap();
+    assert_eq!((inventory.resources.len(), inventory.alarms.len(), inventory.metrics.len()), (N, N, N));
+    assert_eq!(calls.executions("tag:GetResources"), 10, "1,000 resources: 10 pages of 100");
+    assert_eq!(calls.executions("cloudwatch:DescribeAlarms"), 10, "1,000 alarms: 10 pages of 100");
+    assert_eq!(calls.executions("cloudwatch:ListMetrics"), 2, "1,000 metrics: 2 pages of 500");
+    assert_eq!(calls.total(), 10 + 10 + 2 + 1 + 1, "plus one ListDashboards and one ListTopics");
+}
+
+#[test]
+fn pending_subscriptions_are_unconfirmed_and_topics_keep_their_key() {
+    let topic_arn = format!("arn:aws:sns:{REGION}:{ACCOUNT}:alerts");
+    let topics = {
+        let topic_arn = topic_arn.clone();
+        mock!(sns::Client::list_topics).then_output(move || {
+            sns::operation::list_topics::ListTopicsOutput::builder().topics(sns::types::Topic::builder().topic_arn(&topic_arn).build()).build()
+        })
+    };
+    let attributes = mock!(sns::Client::get_topic_attributes).then_output(|| {
+        sns::operation::get_topic_attributes::GetTopicAttributesOutput::builder().attributes("KmsMasterKeyId", "alias/aws/sns").build()
+    });
+    let subscriptions = mock!(sns::Client::list_subscriptions_by_topic).then_output(|| {
+        let subscription = |arn: &str, endpoint: &str| sns::types::Subscription::builder().subscription_arn(arn).protocol("email").endpoint(endpoint).build();
+        sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicOutput::builder()
+            .subscriptions(subscription("PendingConfirmation", "b@example.com"))
+            .subscriptions(subscription("arn:aws:sns:eu-west-1:123456789012:alerts:1", "a@example.com"))
+            .build()
+    });
+    let inventory = scan(&[&topics, &attributes, &subscriptions], &CallLog::new()).unwrap();
+    let topic = &inventory.sns_topics[0];
+    assert_eq!(topic.arn, topic_arn);
+    assert!(topic.uses_aws_managed_key());
+    let states: Vec<(&str, bool)> = topic.subscriptions.iter().map(|s| (s.endpoint.as_str(), s.confirmed)).collect();
+    assert_eq!(states, [("a@example.com", true), ("b@example.com", false)]);
+}
