@@ -137,16 +137,22 @@ log "moto: $ONWATCH_MOTO_SERVER ($("$ONWATCH_PYTHON" -c 'import moto; print(moto
 # Snapshots are compared, never written, inside the suite (as insta does under CI=true).
 export INSTA_UPDATE=no
 
-# --no-fail-fast: every failing test binary is reported, not only the first.
+# --no-fail-fast: every failing test binary is reported, not only the first. The output is kept
+# to total the results at the end.
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
 status=0
 log "cargo test --locked --no-fail-fast --all-targets $*"
-cargo test --locked --no-fail-fast --all-targets "$@" || status=$?
+cargo test --locked --no-fail-fast --all-targets "$@" 2>&1 | tee -a "$results" || status=$?
 
 # The scanner's fault tests (mocked AWS SDK) are a package of their own, built separately: the
 # SDK's test utilities would change onwatch's JSON output in the build above (see
 # tests/scan-faults/src/lib.rs). Run with the whole suite, or alone with `-p onwatch-scan-faults`.
 if [ $# -eq 0 ]; then
     log "cargo test --locked --no-fail-fast -p onwatch-scan-faults"
-    cargo test --locked --no-fail-fast -p onwatch-scan-faults || status=$?
+    cargo test --locked --no-fail-fast -p onwatch-scan-faults 2>&1 | tee -a "$results" || status=$?
 fi
+
+# One closing line for the whole suite.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "onwatch suite: %d passed, %d failed\n", passed, failed }' "$results"
 exit "$status"
