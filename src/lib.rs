@@ -16,6 +16,7 @@ pub mod output;
 pub mod report;
 pub mod scan;
 pub mod snapshot;
+pub mod terraform;
 
 /// Built-in defaults, embedded at build time by `build.rs`.
 pub mod embedded {
