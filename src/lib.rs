@@ -8,6 +8,7 @@ pub mod check;
 pub mod generate;
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod findings;
 pub mod inventory;
