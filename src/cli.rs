@@ -154,6 +154,12 @@ struct CheckArgs {
     /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// Count alarms declared in this Terraform directory, not yet live, as coverage (for pull requests).
+    #[arg(long, value_name = "DIR")]
+    terraform: Option<PathBuf>,
+    /// A previous `check --format json` report: show coverage before and after and the findings introduced and fixed.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
 }
@@ -354,10 +360,34 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
 fn run_check(args: CheckArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
-    let (inventory, inventory_name) = load_inventory(args.inventory.as_ref(), args.live, &args.aws)?;
-    let options = check::EvaluateOptions { requirements: args.format == Format::Junit, ..Default::default() };
-    let evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
-    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string() };
+    let baseline = args.baseline.as_deref().map(crate::baseline::read).transpose()?;
+    let (mut inventory, inventory_name) = load_inventory(args.inventory.as_ref(), args.live, &args.aws)?;
+    let mut declared_names = rustc_hash::FxHashSet::default();
+    if let Some(dir) = &args.terraform {
+        let declared = terraform::read_dir(dir)?;
+        let added = drift::declared_as_live(&declared, &inventory);
+        for (address, reason) in &added.skipped {
+            eprintln!("terraform: {address} not counted: {reason}");
+        }
+        eprintln!("terraform: {} alarms declared in {} and not yet live, counted as coverage", added.alarms.len(), dir.display());
+        declared_names.extend(added.alarms.iter().map(|a| a.name.clone()));
+        inventory.alarms.extend(added.alarms);
+        inventory.sns_topics.extend(added.topics);
+    }
+    let options = check::EvaluateOptions { requirements: args.format == Format::Junit || !declared_names.is_empty(), ..Default::default() };
+    let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
+    if !declared_names.is_empty() {
+        evaluation.summary.declared_not_live = evaluation
+            .requirements
+            .iter()
+            .filter(|r| r.status == check::Status::Covered && r.alarm.as_ref().is_some_and(|a| declared_names.contains(a)))
+            .count();
+        if args.format != Format::Junit {
+            evaluation.requirements = Vec::new();
+        }
+    }
+    let delta = baseline.as_ref().map(|baseline| crate::baseline::delta(baseline, &evaluation));
+    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string(), delta: delta.as_ref() };
     let color = args.format == Format::Text && args.output.is_none() && std::io::stdout().is_terminal() && !no_color();
     match &args.output {
         Some(path) => write_atomic_with(path, |out| report.write(args.format, color, out))?,

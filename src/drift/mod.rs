@@ -607,5 +607,131 @@ fn apply_ignore_rules(items: &mut Vec<DriftItem>, summary: &mut DriftSummary, op
     }
 }
 
+/// Declared alarms (and the SNS topics they notify) that the inventory does not have yet, as
+/// live objects, so `check --terraform` can count them as coverage ("declared, not yet live").
+/// Alarms go to the inventory's account and to their provider's region (else the inventory's
+/// only region). An alarm with any unresolved value is left out, as is everything when the
+/// inventory covers several accounts. Subscriptions declared for a new topic are taken as confirmed.
+pub struct DeclaredAsLive {
+    pub alarms: Vec<MetricAlarm>,
+    pub topics: Vec<crate::inventory::SnsTopic>,
+    /// Declared alarms left out, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredAsLive {
+    let mut out = DeclaredAsLive { alarms: Vec::new(), topics: Vec::new(), skipped: Vec::new() };
+    let unique = |values: Vec<&str>| -> Option<String> {
+        let set: std::collections::BTreeSet<&str> = values.into_iter().collect();
+        (set.len() == 1).then(|| set.into_iter().next().unwrap().to_string())
+    };
+    let account = unique(inventory.scopes.iter().map(|s| s.account.as_str()).chain(inventory.resources.iter().map(|r| r.account.as_str())).collect());
+    let only_region = unique(inventory.scopes.iter().map(|s| s.region.as_str()).chain(inventory.resources.iter().map(|r| r.region.as_str())).collect());
+    let live: FxHashSet<(&str, &str)> = inventory.alarms.iter().map(|a| (a.region.as_str(), a.name.as_str())).collect();
+    let live_topics: FxHashSet<&str> = inventory.sns_topics.iter().map(|t| t.arn.as_str()).collect();
+    let topics = Topics::new(declared);
+    let mut new_topics: BTreeMap<String, crate::inventory::SnsTopic> = BTreeMap::new();
+    for resource in declared.of_kind(Kind::MetricAlarm) {
+        let mut skip = |reason: String| out.skipped.push((resource.address.clone(), reason));
+        let Some(account) = &account else {
+            skip("the inventory does not cover exactly one account".into());
+            continue;
+        };
+        let Some(region) = resource.region.clone().or_else(|| only_region.clone()) else {
+            skip("its region is unknown".into());
+            continue;
+        };
+        let name = match resource.name() {
+            Ok(Some(name)) => name,
+            Ok(None) => continue,
+            Err(reason) => {
+                skip(reason);
+                continue;
+            }
+        };
+        if live.contains(&(region.as_str(), name.as_str())) {
+            continue;
+        }
+        match alarm_from_declaration(&topics, resource, &name, account, &region) {
+            Ok(alarm) => {
+                for action in alarm.alarm_actions.iter().chain(&alarm.ok_actions) {
+                    if action.contains(":sns:") && !live_topics.contains(action.as_str()) {
+                        new_topics.entry(action.clone()).or_insert_with(|| crate::inventory::SnsTopic {
+                            arn: action.clone(),
+                            region: region.clone(),
+                            account: account.clone(),
+                            kms_master_key_id: None,
+                            subscriptions: Vec::new(),
+                        });
+                    }
+                }
+                out.alarms.push(alarm);
+            }
+            Err(reason) => skip(reason),
+        }
+    }
+    // A new topic counts as delivering when the repository subscribes something to it.
+    for subscription in declared.of_kind(Kind::SnsSubscription) {
+        let Ok(Some(target)) = resolved(subscription, "topic_arn") else { continue };
+        for topic in new_topics.values_mut() {
+            if topics.action(subscription.module, target, "", &topic.region, &topic.account).is_ok_and(|arn| arn == topic.arn) {
+                topic.subscriptions.push(crate::inventory::Subscription {
+                    protocol: text(subscription, "protocol").ok().flatten().unwrap_or_default(),
+                    endpoint: text(subscription, "endpoint").ok().flatten().unwrap_or_default(),
+                    confirmed: true,
+                });
+            }
+        }
+    }
+    out.topics = new_topics.into_values().collect();
+    out
+}
+
+fn alarm_from_declaration(topics: &Topics, resource: &DeclaredResource, name: &str, account: &str, region: &str) -> Field<MetricAlarm> {
+    let whole = |value: Option<f64>, field: &str| -> Field<Option<u32>> {
+        value.map(|v| if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) { Ok(v as u32) } else { Err(format!("{field} is not a whole number")) }).transpose()
+    };
+    let enumeration = |field: &str| -> Field<Option<serde_json::Value>> { Ok(text(resource, field).map_err(|r| format!("{field}: {r}"))?.map(serde_json::Value::String)) };
+    let arn = alarm_arn(region, account, name);
+    let dimensions = match resolved(resource, "dimensions")? {
+        None => crate::inventory::Dimensions::default(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) if !terraform::holds_reference(s) => Ok((k.clone(), s.clone())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                _ => Err(format!("dimension {k} is unresolved")),
+            })
+            .collect::<Field<Vec<(String, String)>>>()?
+            .into_iter()
+            .collect(),
+        Some(other) => return Err(format!("dimensions is not a map: {other}")),
+    };
+    let comparison = enumeration("comparison_operator")?.ok_or("comparison_operator is not set")?;
+    Ok(MetricAlarm {
+        name: name.to_string(),
+        arn: Some(arn.clone()),
+        region: region.to_string(),
+        account: account.to_string(),
+        description: text(resource, "alarm_description").ok().flatten(),
+        namespace: text(resource, "namespace").map_err(|r| format!("namespace: {r}"))?,
+        metric_name: text(resource, "metric_name").map_err(|r| format!("metric_name: {r}"))?,
+        dimensions,
+        statistic: enumeration("statistic")?.map(serde_json::from_value).transpose().map_err(|e| format!("statistic: {e}"))?,
+        extended_statistic: text(resource, "extended_statistic").map_err(|r| format!("extended_statistic: {r}"))?,
+        period: whole(number(resource, "period")?, "period")?,
+        evaluation_periods: whole(number(resource, "evaluation_periods")?, "evaluation_periods")?.ok_or("evaluation_periods is not set")?,
+        datapoints_to_alarm: whole(number(resource, "datapoints_to_alarm")?, "datapoints_to_alarm")?,
+        comparison_operator: serde_json::from_value(comparison).map_err(|e| format!("comparison_operator: {e}"))?,
+        threshold: number(resource, "threshold").map_err(|r| format!("threshold: {r}"))?,
+        treat_missing_data: enumeration("treat_missing_data")?.map(serde_json::from_value).transpose().map_err(|e| format!("treat_missing_data: {e}"))?,
+        actions_enabled: boolean(resource, "actions_enabled")?.unwrap_or(true),
+        alarm_actions: topics.actions(resource, "alarm_actions", &arn, region, account).map_err(|r| format!("alarm_actions: {r}"))?,
+        ok_actions: topics.actions(resource, "ok_actions", &arn, region, account).map_err(|r| format!("ok_actions: {r}"))?,
+        insufficient_data_actions: topics.actions(resource, "insufficient_data_actions", &arn, region, account).map_err(|r| format!("insufficient_data_actions: {r}"))?,
+        state: None,
+    })
+}
+
 #[cfg(test)]
 mod tests;

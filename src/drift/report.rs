@@ -41,7 +41,7 @@ impl DriftPrinter<'_> {
                     findings: self.report.items.iter().map(|i| i.finding.clone()).collect(),
                     requirements: Vec::new(),
                 };
-                Report { evaluation: &evaluation, inventory: self.inventory, as_of: self.as_of.clone() }.render(Format::Sarif, false)
+                Report { evaluation: &evaluation, inventory: self.inventory, as_of: self.as_of.clone(), delta: None }.render(Format::Sarif, false)
             }
         }
     }
