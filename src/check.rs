@@ -106,6 +106,10 @@ pub struct Summary {
     pub coverage_percent: f64,
     /// Resources found through their metrics because the Tagging API does not list them.
     pub discovered_by_metrics: usize,
+    /// Requirements covered by an alarm declared in the repository's Terraform and not yet live
+    /// (`check --terraform`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub declared_not_live: usize,
     pub findings: BTreeMap<Severity, usize>,
     pub by_type: BTreeMap<String, Counts>,
 }
@@ -190,6 +194,10 @@ fn format_number(value: f64) -> String {
 
 fn same_threshold(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
 }
 
 /// What to keep besides findings and counts.

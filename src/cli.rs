@@ -12,13 +12,14 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use crate::{
     check,
     config::{self, parse_date, Sources},
+    drift::{self, report::DriftFormat},
     generate,
     error::Error,
     findings::{Code, Severity},
     inventory::Inventory,
     output::{write_atomic, write_atomic_with},
     report::{Format, Report},
-    scan, snapshot,
+    scan, snapshot, terraform,
 };
 
 /// Exit codes, as documented in the README.
@@ -34,6 +35,18 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// Parses arguments as the binary does, without exiting: for tests that check command lines
+    /// (for example the ones in the example CI workflows) against the real definition.
+    pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        <Cli as Parser>::try_parse_from(args)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check an inventory against the coverage policies and report findings.
@@ -44,6 +57,8 @@ enum Command {
     Generate(GenerateArgs),
     /// Read AWS accounts and regions into an inventory snapshot.
     Scan(ScanArgs),
+    /// Compare the repository's Terraform with the account: missing, changed and unmanaged alarms and dashboards.
+    Drift(DriftArgs),
     /// Print the least-privilege, read-only IAM policy that `scan` and `--live` need.
     IamPolicy,
     /// Explain a finding code (or list them all).
@@ -139,6 +154,43 @@ struct CheckArgs {
     /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// Count alarms declared in this Terraform directory, not yet live, as coverage (for pull requests).
+    #[arg(long, value_name = "DIR")]
+    terraform: Option<PathBuf>,
+    /// A previous `check --format json` report: show coverage before and after and the findings introduced and fixed.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["inventory", "live"])))]
+#[command(after_help = "Exit codes: 0 no drift, 1 drift (missing live, changed, unmanaged, dashboard body), 2 error.")]
+struct DriftArgs {
+    /// Directory of Terraform to read, recursively (every .tf file; terraform.tfvars and *.auto.tfvars).
+    #[arg(long, value_name = "DIR")]
+    terraform: PathBuf,
+    /// Inventory snapshot (JSON) of the account.
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<PathBuf>,
+    /// Scan AWS now (as `onwatch scan` does) and compare with that instead of a snapshot.
+    #[arg(long)]
+    live: bool,
+    /// Configuration directory holding drift_ignore.json [default: ./config if present].
+    #[arg(long, value_name = "DIR")]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    format: DriftFormat,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Report only unmanaged alarms and dashboards whose name starts with PREFIX; repeat for several.
+    #[arg(long = "unmanaged-prefix", value_name = "PREFIX")]
+    unmanaged_prefixes: Vec<String>,
+    /// Judge ignore-rule expiry as of this date (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
     #[command(flatten)]
     aws: AwsArgs,
 }
@@ -195,6 +247,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Generate(args) => run_generate(args),
+        Command::Drift(args) => run_drift(args),
         Command::Scan(args) => {
             let scan = scan::run(&args.aws.options())?;
             write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
@@ -284,13 +337,57 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     Ok(EXIT_CLEAN)
 }
 
+fn run_drift(args: DriftArgs) -> Result<u8, Error> {
+    let as_of = as_of(&args.as_of)?;
+    let config_dir = config::Sources::from_flags(args.config, None)?.config_dir;
+    let ignore = drift::ignore::load(config_dir.as_deref())?;
+    let declared = terraform::read_dir(&args.terraform)?;
+    let (inventory, inventory_name) = load_inventory(args.inventory.as_ref(), args.live, &args.aws)?;
+    let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of) };
+    let report = drift::drift(&declared, &inventory, &options);
+    let terraform_name = args.terraform.display().to_string();
+    let printer = drift::report::DriftPrinter { report: &report, terraform: &terraform_name, inventory: &inventory_name, as_of: as_of.to_string() };
+    let text = printer.render(args.format);
+    match &args.output {
+        Some(path) => write_atomic(path, text.as_bytes())?,
+        None => print_stdout(&text)?,
+    }
+    let drifted = report.has_drift();
+    std::mem::forget((declared, inventory, report));
+    Ok(if drifted { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
 fn run_check(args: CheckArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
-    let (inventory, inventory_name) = load_inventory(args.inventory.as_ref(), args.live, &args.aws)?;
-    let options = check::EvaluateOptions { requirements: args.format == Format::Junit, ..Default::default() };
-    let evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
-    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string() };
+    let baseline = args.baseline.as_deref().map(crate::baseline::read).transpose()?;
+    let (mut inventory, inventory_name) = load_inventory(args.inventory.as_ref(), args.live, &args.aws)?;
+    let mut declared_names = rustc_hash::FxHashSet::default();
+    if let Some(dir) = &args.terraform {
+        let declared = terraform::read_dir(dir)?;
+        let added = drift::declared_as_live(&declared, &inventory);
+        for (address, reason) in &added.skipped {
+            eprintln!("terraform: {address} not counted: {reason}");
+        }
+        eprintln!("terraform: {} alarms declared in {} and not yet live, counted as coverage", added.alarms.len(), dir.display());
+        declared_names.extend(added.alarms.iter().map(|a| a.name.clone()));
+        inventory.alarms.extend(added.alarms);
+        inventory.sns_topics.extend(added.topics);
+    }
+    let options = check::EvaluateOptions { requirements: args.format == Format::Junit || !declared_names.is_empty(), ..Default::default() };
+    let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
+    if !declared_names.is_empty() {
+        evaluation.summary.declared_not_live = evaluation
+            .requirements
+            .iter()
+            .filter(|r| r.status == check::Status::Covered && r.alarm.as_ref().is_some_and(|a| declared_names.contains(a)))
+            .count();
+        if args.format != Format::Junit {
+            evaluation.requirements = Vec::new();
+        }
+    }
+    let delta = baseline.as_ref().map(|baseline| crate::baseline::delta(baseline, &evaluation));
+    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string(), delta: delta.as_ref() };
     let color = args.format == Format::Text && args.output.is_none() && std::io::stdout().is_terminal() && !no_color();
     match &args.output {
         Some(path) => write_atomic_with(path, |out| report.write(args.format, color, out))?,

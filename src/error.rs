@@ -40,6 +40,9 @@ pub enum Error {
     /// A safety guard refused to go on (for example, a generation that would delete many alarms).
     #[error("{0}")]
     Refused(String),
+    /// A Terraform file does not parse.
+    #[error("{file}:{line}:{column}: HCL syntax error: {message}")]
+    Syntax { file: String, line: usize, column: usize, message: String },
     /// A live scan call failed after the SDK's retries; the scan wrote nothing.
     #[error("scan failed: {action} in {account}/{region}: {message}")]
     Scan {

@@ -109,6 +109,24 @@ codes! {
     UnresolvedDimensions = "unresolved-dimensions", Warning,
         "onwatch cannot compute the resource's CloudWatch dimensions, so its alarms cannot be checked.",
         "Make sure the scan records the attribute named in the message, or fix the resource type's arn_resource pattern in config/resource_types.json.";
+    DriftMissingLive = "drift-missing-live", Error,
+        "An alarm or dashboard declared in the repository's Terraform does not exist in the account.",
+        "Run `terraform apply`, or remove the declaration if the object was deleted on purpose.";
+    DriftChanged = "drift-changed", Error,
+        "A live alarm differs from its Terraform declaration: it was edited outside Terraform.",
+        "Run `terraform apply` to restore the declared values, or copy the edits into the Terraform.";
+    DriftUnmanaged = "drift-unmanaged", Warning,
+        "A live alarm or dashboard is not declared in any Terraform read.",
+        "Import it into Terraform, delete it, or leave it out with --unmanaged-prefix or a drift ignore rule.";
+    DriftDashboardBody = "drift-dashboard-body", Error,
+        "A live dashboard's body differs from its Terraform declaration (compared as normalized JSON).",
+        "Run `terraform apply` to restore the declared body, or copy the console edits into the Terraform.";
+    DriftUnresolved = "drift-unresolved", Info,
+        "A declared value cannot be known before apply (a data source, an unknown variable, a dynamic for_each), so it was not compared.",
+        "Nothing to do, or give the value a static form (a literal, a variable default or a .tfvars value).";
+    DriftIgnoreExpired = "drift-ignore-expired", Warning,
+        "A drift ignore rule has passed its expiry date; the drift it ignored is reported again.",
+        "Fix the drift, or renew the rule in config/drift_ignore.json with a new reason and expiry date.";
 }
 
 impl std::str::FromStr for Code {

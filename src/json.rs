@@ -96,5 +96,6 @@ pub fn shipped_schemas() -> Vec<(&'static str, Value)> {
         ("alert_thresholds.schema.json", schema_of::<ThresholdsFile>()),
         ("dashboard_config.schema.json", schema_of::<DashboardConfigFile>()),
         ("audit_log_schema.schema.json", schema_of::<AuditLogSchemaFile>()),
+        ("drift_ignore.schema.json", schema_of::<crate::drift::ignore::DriftIgnoreFile>()),
     ]
 }

@@ -4,10 +4,12 @@
 //! [`check::evaluate`] diffs it against validated [`config::Settings`] and yields findings,
 //! which the [`report`] printers render.
 
+pub mod baseline;
 pub mod check;
 pub mod generate;
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod findings;
 pub mod inventory;
@@ -16,6 +18,7 @@ pub mod output;
 pub mod report;
 pub mod scan;
 pub mod snapshot;
+pub mod terraform;
 
 /// Built-in defaults, embedded at build time by `build.rs`.
 pub mod embedded {

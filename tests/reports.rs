@@ -7,7 +7,7 @@ use onwatch::report::{Format, Report, GITHUB_COMMENT_LIMIT};
 
 fn render(inventory: &onwatch::inventory::Inventory, format: Format) -> String {
     let evaluation = run(inventory);
-    Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into() }.render(format, false)
+    Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None }.render(format, false)
 }
 
 #[test]
@@ -18,7 +18,7 @@ fn text_report() {
 #[test]
 fn text_report_in_colour_uses_ansi_only_when_asked() {
     let evaluation = run(&showcase());
-    let report = Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into() };
+    let report = Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None };
     assert!(report.render(Format::Text, true).contains("\u{1b}["));
     assert!(!report.render(Format::Text, false).contains('\u{1b}'));
 }

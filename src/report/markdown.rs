@@ -15,6 +15,9 @@ const RESERVE: usize = 512;
 pub fn render(report: &Report, limit: usize) -> String {
     let s = &report.evaluation.summary;
     let mut out = String::new();
+    if let Some(delta) = report.delta {
+        write_delta(&mut out, delta, limit / 4);
+    }
     let verdict = match report.evaluation.worst() {
         Some(Severity::Error) => "❌",
         Some(Severity::Warning) => "⚠️",
@@ -23,6 +26,9 @@ pub fn render(report: &Report, limit: usize) -> String {
     let _ = writeln!(out, "## {verdict} onwatch: {}% alarm coverage\n", s.coverage_percent);
     let _ = writeln!(out, "| Required | Covered | Missing | Misconfigured | Unresolved | Exempted | Orphaned alarms |");
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    if s.declared_not_live > 0 {
+        let _ = writeln!(out, "{} covered by alarms declared in Terraform and not yet live.\n", plural(s.declared_not_live, "requirement"));
+    }
     let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} | {} |\n", s.required, s.covered, s.missing, s.misconfigured, s.unresolved, s.exempted, s.orphaned);
     if !s.by_type.is_empty() {
         let _ = writeln!(out, "| Resource type | Resources | Required | Covered | Missing | Misconfigured | Coverage |");
@@ -71,6 +77,43 @@ pub fn render(report: &Report, limit: usize) -> String {
     }
     let _ = writeln!(out, "\n<sub>onwatch {} · inventory `{}` · exemptions as of {}</sub>", super::TOOL_VERSION, cell(report.inventory), report.as_of);
     out
+}
+
+/// The change this run makes against a baseline: coverage, then findings introduced and fixed,
+/// within `budget` characters.
+fn write_delta(out: &mut String, delta: &crate::baseline::Delta, budget: usize) {
+    let start = out.len();
+    let sign = if delta.coverage_change > 0.0 { "+" } else { "" };
+    let verdict = if delta.introduced.iter().any(|f| f.severity == Severity::Error) { "❌" } else { "✅" };
+    let _ = writeln!(
+        out,
+        "## {verdict} This change: coverage {}% → {}% ({sign}{} points), {} introduced, {} fixed\n",
+        delta.coverage_before,
+        delta.coverage_after,
+        delta.coverage_change,
+        plural(delta.introduced.len(), "finding"),
+        delta.fixed.len()
+    );
+    for (title, list) in [("Introduced", &delta.introduced), ("Fixed", &delta.fixed)] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "**{title}**\n");
+        let mut shown = 0;
+        for finding in list.iter() {
+            let row = format!("- `{}` {}: {}\n", finding.code, code_cell(&finding.resource), cell(&finding.message));
+            if out.len() - start + row.len() > budget {
+                break;
+            }
+            out.push_str(&row);
+            shown += 1;
+        }
+        if shown < list.len() {
+            let _ = writeln!(out, "- … and {} more", list.len() - shown);
+        }
+        out.push('\n');
+    }
+    out.push_str("---\n\n");
 }
 
 /// Escapes text for a table cell: no pipes, newlines or HTML can break the table out.

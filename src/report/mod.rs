@@ -9,6 +9,7 @@ mod text;
 use serde::Serialize;
 
 use crate::{
+    baseline::Delta,
     check::{Evaluation, Summary},
     findings::Finding,
 };
@@ -22,6 +23,8 @@ pub struct Report<'a> {
     pub inventory: &'a str,
     /// The date exemptions were judged against.
     pub as_of: String,
+    /// The change from a baseline report (`check --baseline`).
+    pub delta: Option<&'a Delta>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,6 +73,8 @@ impl Report<'_> {
             inventory: &'r str,
             as_of: &'r str,
             summary: &'r Summary,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            delta: Option<&'r Delta>,
             findings: &'r [Finding],
         }
         let report = JsonReport {
@@ -77,6 +82,7 @@ impl Report<'_> {
             inventory: self.inventory,
             as_of: &self.as_of,
             summary: &self.evaluation.summary,
+            delta: self.delta,
             findings: &self.evaluation.findings,
         };
         serde_json::to_writer_pretty(&mut *out, &report)?;

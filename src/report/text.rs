@@ -39,6 +39,21 @@ pub fn render(report: &Report, color: bool) -> String {
         s.exempted,
         plural(s.orphaned, "orphaned alarm")
     );
+    if s.declared_not_live > 0 {
+        let _ = writeln!(out, "  {} covered by alarms declared in Terraform, not yet live", plural(s.declared_not_live, "requirement"));
+    }
+    if let Some(delta) = report.delta {
+        let sign = if delta.coverage_change > 0.0 { "+" } else { "" };
+        let _ = writeln!(
+            out,
+            "  against the baseline: coverage {}% -> {}% ({sign}{} points), {} introduced, {} fixed",
+            delta.coverage_before,
+            delta.coverage_after,
+            delta.coverage_change,
+            plural(delta.introduced.len(), "finding"),
+            delta.fixed.len()
+        );
+    }
     if s.discovered_by_metrics > 0 {
         let _ = writeln!(out, "  {} found through their metrics (untagged)", plural(s.discovered_by_metrics, "resource"));
     }

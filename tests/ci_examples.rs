@@ -1,0 +1,129 @@
+//! The example CI workflows under examples/ci/ are valid YAML, authenticate to AWS with OIDC
+//! rather than stored keys, and every `onwatch ...` command line in them parses with the real
+//! command-line definition.
+
+use std::{fs, path::PathBuf};
+
+use serde_norway::Value;
+
+fn examples() -> Vec<(PathBuf, Value, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/ci");
+    let mut files = Vec::new();
+    for dir in ["github", "gitlab"] {
+        for entry in fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yml") {
+                let text = fs::read_to_string(&path).unwrap();
+                let value: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: invalid YAML: {e}", path.display()));
+                files.push((path, value, text));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+/// The shell scripts of a workflow: GitHub's `run:` and GitLab's `script:`/`before_script:`.
+fn scripts(value: &Value, key: Option<&str>, out: &mut Vec<String>) {
+    match value {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                scripts(v, k.as_str(), out);
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                scripts(item, key, out);
+            }
+        }
+        Value::String(text) if matches!(key, Some("run" | "script" | "before_script" | "after_script")) => out.push(text.clone()),
+        _ => {}
+    }
+}
+
+/// Splits a command line into words as a shell would for these simple lines: quotes group,
+/// and the command ends at `||`, `&&`, `;`, a pipe or a redirection.
+fn words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, ';' | '|' | '&' | '>' | '<') => break,
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn every_onwatch_command_in_the_examples_exists() {
+    let mut subcommands = std::collections::BTreeSet::new();
+    let mut count = 0;
+    for (path, value, _) in examples() {
+        let mut found = Vec::new();
+        scripts(&value, None, &mut found);
+        let mut in_file = 0;
+        for script in found {
+            for line in script.replace("\\\n", " ").lines() {
+                let line = line.trim();
+                if !line.starts_with("onwatch ") {
+                    continue;
+                }
+                let args = words(line);
+                if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
+                    panic!("{}: `{line}` does not parse:\n{error}", path.display());
+                }
+                subcommands.insert(args[1].clone());
+                in_file += 1;
+            }
+        }
+        assert!(in_file > 0, "{} runs no onwatch command", path.display());
+        count += in_file;
+    }
+    assert!(count >= 15, "only {count} onwatch commands found");
+    assert_eq!(subcommands.into_iter().collect::<Vec<_>>(), ["check", "drift", "generate", "scan"]);
+    // The linter itself rejects what does not exist.
+    assert!(onwatch::cli::Cli::try_parse_from(words("onwatch drift --terraform x --inventory y --no-such-flag")).is_err());
+    assert!(onwatch::cli::Cli::try_parse_from(words("onwatch drfit --terraform x")).is_err());
+}
+
+#[test]
+fn the_examples_use_oidc_and_no_stored_keys() {
+    let files = examples();
+    assert_eq!(files.len(), 4, "three GitHub workflows and one GitLab pipeline");
+    for (path, _, text) in &files {
+        for forbidden in ["aws-access-key-id", "aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"] {
+            assert!(!text.contains(forbidden), "{} mentions {forbidden}", path.display());
+        }
+        if path.to_string_lossy().contains("github") {
+            assert!(text.contains("id-token: write") && text.contains("role-to-assume:"), "{} does not assume a role with OIDC", path.display());
+        } else {
+            assert!(text.contains("id_tokens:") && text.contains("AWS_WEB_IDENTITY_TOKEN_FILE") && text.contains("AWS_ROLE_ARN"), "{}", path.display());
+        }
+    }
+    let pull_request = &files.iter().find(|f| f.0.ends_with("onwatch-pull-request.yml")).unwrap().2;
+    for needed in ["upload-sarif", "sticky-pull-request-comment", "junit", "--baseline"] {
+        assert!(pull_request.contains(needed), "the pull-request workflow lacks {needed}");
+    }
+}

@@ -1,0 +1,123 @@
+//! `onwatch drift`: exit codes, formats and errors, on the fixture Terraform in tests/fixtures/terraform.
+
+use std::{fs, path::Path, process::Command};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn onwatch(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_onwatch")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// A scratch directory with the fixture Terraform and inventory, to edit one thing at a time.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["main.tf", "alerts/queues.tf"] {
+        let target = dir.path().join("terraform").join(file);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(root().join("tests/fixtures/terraform").join(file), target).unwrap();
+    }
+    fs::copy(root().join("tests/fixtures/drift_inventory.json"), dir.path().join("inventory.json")).unwrap();
+    dir
+}
+
+fn drift(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["drift", "--terraform", "terraform", "--inventory", "inventory.json", "--as-of", "2026-11-25"];
+    args.extend_from_slice(extra);
+    onwatch(&args, dir)
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn an_account_as_declared_exits_zero() {
+    let dir = workspace();
+    let (code, stdout, stderr) = drift(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("No drift: 2 declared alarms and 1 dashboards in 2 files; 3 in sync"), "{stdout}");
+}
+
+#[test]
+fn drift_exits_one_in_every_format() {
+    let dir = workspace();
+    edit(&dir.path().join("inventory.json"), "\"threshold\": 80", "\"threshold\": 95");
+    edit(&dir.path().join("terraform/alerts/queues.tf"), "orders = 300", "orders = 300\n    billing = 600");
+    let (code, stdout, _) = drift(dir.path(), &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("error[drift-changed]") && stdout.contains("threshold: declared 80, live 95"), "{stdout}");
+    assert!(stdout.contains("error[drift-missing-live]") && stdout.contains("\"billing-oldest-message\""), "{stdout}");
+
+    let (code, _, stderr) = drift(dir.path(), &["--format", "json", "--output", "drift.json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(dir.path().join("drift.json")).unwrap()).unwrap();
+    assert_eq!(report["drift"], true);
+    assert_eq!(report["summary"]["changed"], 1);
+    assert_eq!(report["summary"]["missing_live"], 1);
+    let changed = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "drift-changed").unwrap();
+    assert_eq!(changed["changes"][0], serde_json::json!({"field": "threshold", "declared": "80", "live": "95"}));
+    assert_eq!(changed["origin"]["file"], "terraform/main.tf");
+    assert_eq!(changed["origin"]["line"], 15);
+    assert_eq!(changed["fingerprint"].as_str().unwrap().len(), 16);
+
+    let (code, sarif, _) = drift(dir.path(), &["--format", "sarif"]);
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "drift-changed"
+        && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "terraform/main.tf"
+        && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 15));
+
+    let (code, markdown, _) = drift(dir.path(), &["--format", "markdown"]);
+    assert_eq!(code, 1);
+    assert!(markdown.starts_with("## ❌ onwatch: drift"), "{markdown}");
+}
+
+#[test]
+fn a_dashboard_edited_in_the_console_shows_a_diff() {
+    let dir = workspace();
+    edit(&dir.path().join("inventory.json"), "On call: #ops", "On call: #platform");
+    let (code, stdout, _) = drift(dir.path(), &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("error[drift-dashboard-body]"), "{stdout}");
+    assert!(stdout.contains("-        \"markdown\": \"On call: #ops\"") && stdout.contains("+        \"markdown\": \"On call: #platform\""), "{stdout}");
+}
+
+#[test]
+fn unmanaged_alarms_and_ignore_rules_from_config() {
+    let dir = workspace();
+    edit(&dir.path().join("inventory.json"), "\"alarms\": [", r#""alarms": [{"name": "team-x-hand-made", "region": "us-east-1", "account": "111111111111", "evaluation_periods": 1, "comparison_operator": "GreaterThanThreshold"},"#);
+    let (code, stdout, _) = drift(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("warning[drift-unmanaged]") && stdout.contains("team-x-hand-made"), "{stdout}");
+    assert_eq!(drift(dir.path(), &["--unmanaged-prefix", "onwatch-"]).0, 0, "outside the prefix");
+
+    fs::create_dir_all(dir.path().join("config")).unwrap();
+    let rule = r#"{"rules": [{"name": "team-x-*", "codes": ["drift-unmanaged"], "reason": "team x migrates in December", "expires": "2026-12-31"}]}"#;
+    fs::write(dir.path().join("config/drift_ignore.json"), rule).unwrap();
+    let (code, stdout, _) = drift(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("1 ignored"), "{stdout}");
+    let args = ["drift", "--terraform", "terraform", "--inventory", "inventory.json", "--as-of", "2027-01-01"];
+    let (code, stdout, _) = onwatch(&args, dir.path());
+    assert_eq!(code, 1);
+    assert!(stdout.contains("warning[drift-ignore-expired]") && stdout.contains("warning[drift-unmanaged]"), "{stdout}");
+}
+
+#[test]
+fn a_syntax_error_names_file_line_and_column_and_exits_two() {
+    let dir = workspace();
+    edit(&dir.path().join("terraform/alerts/queues.tf"), "period              = 60", "period              = = 60");
+    let (code, stdout, stderr) = drift(dir.path(), &["--output", "drift.json"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("terraform/alerts/queues.tf:17:25: HCL syntax error"), "{stderr}");
+    assert!(!dir.path().join("drift.json").exists());
+    let (code, _, stderr) = onwatch(&["drift", "--terraform", "nowhere", "--inventory", "inventory.json"], dir.path());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("nowhere: not a directory"), "{stderr}");
+}

@@ -1,0 +1,85 @@
+"""A test-only "terraform apply" and hand edits for the end-to-end drift test (tests/drift_emulator.rs).
+
+Usage:
+    python apply.py --endpoint URL apply PLAN.json         create the alarms and dashboards in PLAN
+    python apply.py --endpoint URL set-threshold NAME VALUE edit one alarm's threshold, as in the console
+    python apply.py --endpoint URL delete NAME              delete one alarm
+    python apply.py --endpoint URL add NAME                 create one alarm by hand
+
+PLAN is what the test resolved from the generated Terraform with onwatch's own reader:
+{"alarms": [onwatch inventory metric alarms], "dashboards": [{"name": ..., "body": ...}]}.
+"""
+
+import argparse
+import json
+
+import boto3
+
+
+def client(endpoint, region):
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+    return session.client("cloudwatch", endpoint_url=endpoint)
+
+
+def put(cw, alarm):
+    """Creates an alarm from onwatch's inventory form of it."""
+    args = {
+        "AlarmName": alarm["name"],
+        "EvaluationPeriods": alarm["evaluation_periods"],
+        "ComparisonOperator": alarm["comparison_operator"],
+        "ActionsEnabled": alarm.get("actions_enabled", True),
+        "AlarmActions": alarm.get("alarm_actions", []),
+        "OKActions": alarm.get("ok_actions", []),
+        "InsufficientDataActions": alarm.get("insufficient_data_actions", []),
+        "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(alarm.get("dimensions", {}).items())],
+    }
+    for key, name in [
+        ("description", "AlarmDescription"),
+        ("namespace", "Namespace"),
+        ("metric_name", "MetricName"),
+        ("statistic", "Statistic"),
+        ("extended_statistic", "ExtendedStatistic"),
+        ("period", "Period"),
+        ("datapoints_to_alarm", "DatapointsToAlarm"),
+        ("threshold", "Threshold"),
+        ("treat_missing_data", "TreatMissingData"),
+    ]:
+        if alarm.get(key) is not None:
+            args[name] = alarm[key]
+    cw.put_metric_alarm(**args)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("command", choices=["apply", "set-threshold", "delete", "add"])
+    parser.add_argument("args", nargs="*")
+    args = parser.parse_args()
+    cw = client(args.endpoint, args.region)
+    if args.command == "apply":
+        with open(args.args[0]) as f:
+            plan = json.load(f)
+        for alarm in plan["alarms"]:
+            put(cw, alarm)
+        for dashboard in plan["dashboards"]:
+            cw.put_dashboard(DashboardName=dashboard["name"], DashboardBody=dashboard["body"])
+        print(json.dumps({"alarms": len(plan["alarms"]), "dashboards": len(plan["dashboards"])}))
+    elif args.command == "set-threshold":
+        name, value = args.args
+        described = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        keep = ["AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
+                "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "EvaluationPeriods",
+                "DatapointsToAlarm", "ComparisonOperator", "TreatMissingData"]
+        edited = {k: described[k] for k in keep if described.get(k) not in (None, "")}
+        edited["Threshold"] = float(value)
+        cw.put_metric_alarm(**edited)
+    elif args.command == "delete":
+        cw.delete_alarms(AlarmNames=args.args)
+    elif args.command == "add":
+        cw.put_metric_alarm(AlarmName=args.args[0], Namespace="AWS/EC2", MetricName="CPUUtilization", Statistic="Average",
+                            Period=300, EvaluationPeriods=1, Threshold=99.0, ComparisonOperator="GreaterThanThreshold")
+
+
+if __name__ == "__main__":
+    main()
