@@ -15,8 +15,9 @@ fn main() {
         code.push_str(&format!("pub const {constant}: &[(&str, &str)] = &[\n"));
         for path in files {
             let name = path.file_name().unwrap().to_str().unwrap();
-            let absolute = fs::canonicalize(&path).unwrap();
-            code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", absolute.to_str().unwrap()));
+            // Relative to the manifest, so the generated code does not depend on where the
+            // checkout (or another worktree sharing the target directory) lives.
+            code.push_str(&format!("    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),\n", format!("/{dir}/{name}")));
         }
         code.push_str("];\n");
     }

@@ -184,7 +184,9 @@ impl Threshold {
     }
 }
 
-fn format_number(value: f64) -> String {
+/// A threshold as people write it: whole numbers without a fraction (the same form the
+/// generated Terraform uses).
+pub(crate) fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         format!("{}", value as i64)
     } else {

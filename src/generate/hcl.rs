@@ -33,11 +33,7 @@ pub fn string(text: &str) -> String {
 
 /// A number as HCL writes it: integers without a fraction.
 pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value}")
-    }
+    crate::check::format_number(value)
 }
 
 /// An object key: bare where HCL allows an identifier, quoted otherwise.
