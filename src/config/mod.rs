@@ -69,11 +69,14 @@ pub struct CheckedExemption {
     pub expires: Date,
 }
 
+/// Thresholds by resource type, then metric name.
+pub type MetricThresholds = BTreeMap<String, BTreeMap<String, f64>>;
+
 /// Severity routing and thresholds after validation.
 #[derive(Debug, Clone)]
 pub struct Thresholds {
-    pub by_type: BTreeMap<String, BTreeMap<String, f64>>,
-    pub overrides: Vec<(Vec<Selector>, BTreeMap<String, BTreeMap<String, f64>>)>,
+    pub by_type: MetricThresholds,
+    pub overrides: Vec<(Vec<Selector>, MetricThresholds)>,
     pub severities: BTreeMap<String, SeverityRoute>,
     pub tag_prefix: String,
     pub alarm_name_prefix: String,
@@ -218,7 +221,7 @@ pub fn load(sources: &Sources) -> Result<Settings> {
 fn check_metric_map(
     file: &str,
     path: &str,
-    map: &BTreeMap<String, BTreeMap<String, f64>>,
+    map: &MetricThresholds,
     catalog: &Catalog,
     problems: &mut Vec<Problem>,
 ) {

@@ -38,7 +38,7 @@ fn tostring(args: FuncArgs) -> Result<Value, String> {
 
 fn tonumber(args: FuncArgs) -> Result<Value, String> {
     match &args[0] {
-        Value::Number(n) => Ok(Value::Number(n.clone())),
+        Value::Number(n) => Ok(Value::Number(*n)),
         Value::String(s) => s.trim().parse::<f64>().ok().and_then(hcl::Number::from_f64).map(Value::Number).ok_or_else(|| format!("tonumber of {s:?}")),
         other => Err(format!("tonumber of {other}")),
     }
