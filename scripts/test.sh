@@ -105,16 +105,19 @@ export ONWATCH_HCLFMT="$hclfmt"
 log "hclfmt: $ONWATCH_HCLFMT"
 
 # ---------------------------------------------------------------------------------------------
-# moto, an AWS API emulator from PyPI, in a virtual environment, for tests/scan_emulator.rs and
-# tests/scan_calls.rs: its server mode plays AWS for `onwatch scan --endpoint-url`, and boto3
-# seeds it (tests/emulator/). Reinstalled only when the pinned versions change.
+# moto, an AWS API emulator from PyPI, in a virtual environment, for the emulator tests
+# (tests/scan_emulator.rs, tests/scan_calls.rs, tests/drift_emulator.rs, tests/security_emulator.rs,
+# tests/audit_emulator.rs): its server mode plays AWS for `onwatch --endpoint-url`, and boto3
+# seeds it (tests/emulator/). jsonata-python evaluates the JSONata of Step Functions state machines
+# that moto runs (tests/emulator/server.py). Reinstalled only when the pinned versions change.
 # ---------------------------------------------------------------------------------------------
 MOTO_VERSION=5.2.5
 BOTO3_VERSION=1.44.8
+JSONATA_VERSION=0.7.1
 venv="$tools/venv"
 venv_stamp="$venv/onwatch-pins"
 install_moto() {
-    local pins="moto[server]==$MOTO_VERSION boto3==$BOTO3_VERSION"
+    local pins="moto[server]==$MOTO_VERSION boto3==$BOTO3_VERSION jsonata-python==$JSONATA_VERSION"
     if [ -x "$venv/bin/moto_server" ] && [ "$(cat "$venv_stamp" 2>/dev/null)" = "$pins" ]; then
         return 0
     fi
@@ -133,6 +136,27 @@ install_moto
 export ONWATCH_MOTO_SERVER="$venv/bin/moto_server"
 export ONWATCH_PYTHON="$venv/bin/python"
 log "moto: $ONWATCH_MOTO_SERVER ($("$ONWATCH_PYTHON" -c 'import moto; print(moto.__version__)'))"
+
+# ---------------------------------------------------------------------------------------------
+# Checkov, an IaC security scanner from PyPI, in its own virtual environment (its dependencies
+# would clash with moto's pins), for tests/iac_scan.rs: the generated module must pass its checks.
+# ---------------------------------------------------------------------------------------------
+CHECKOV_VERSION=3.3.30
+checkov_venv="$tools/checkov"
+install_checkov() {
+    if [ -x "$checkov_venv/bin/checkov" ] && [ "$(cat "$checkov_venv/onwatch-pins" 2>/dev/null)" = "$CHECKOV_VERSION" ]; then
+        return 0
+    fi
+    log "installing checkov==$CHECKOV_VERSION into $checkov_venv"
+    rm -rf "$checkov_venv"
+    python3 -m venv "$checkov_venv"
+    "$checkov_venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+    "$checkov_venv/bin/checkov" --version >/dev/null || die "checkov does not run"
+    printf '%s' "$CHECKOV_VERSION" >"$checkov_venv/onwatch-pins"
+}
+install_checkov
+export ONWATCH_CHECKOV="$checkov_venv/bin/checkov"
+log "checkov: $ONWATCH_CHECKOV ($("$ONWATCH_CHECKOV" --version))"
 
 # Snapshots are compared, never written, inside the suite (as insta does under CI=true).
 export INSTA_UPDATE=no

@@ -112,6 +112,9 @@ pub struct Summary {
     pub declared_not_live: usize,
     pub findings: BTreeMap<Severity, usize>,
     pub by_type: BTreeMap<String, Counts>,
+    /// Security-detection coverage (CloudTrail, metric filters, alarms) of the chosen benchmark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<crate::security::SecuritySummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -152,10 +155,10 @@ fn alarm_arn(alarm: &MetricAlarm) -> String {
     alarm.arn.clone().unwrap_or_else(|| format!("arn:aws:cloudwatch:{}:{}:alarm:{}", alarm.region, alarm.account, alarm.name))
 }
 
-/// A difference between an alarm and its requirement.
-struct Mismatch {
-    code: Code,
-    message: String,
+/// A difference between an alarm and its requirement, or a problem with its actions.
+pub(crate) struct Mismatch {
+    pub(crate) code: Code,
+    pub(crate) message: String,
 }
 
 /// Where a required threshold came from, so messages can explain themselves.
@@ -707,45 +710,21 @@ impl<'a> Checker<'a> {
 
     /// Problems with where an alarm's notifications go, found once per alarm.
     fn action_problems(&self, alarm: &MetricAlarm) -> Vec<Mismatch> {
-        let mut problems = Vec::new();
-        if alarm.alarm_actions.is_empty() {
-            if !self.is_composite_child(alarm) {
-                problems.push(Mismatch { code: Code::AlarmNoActions, message: format!("alarm {:?} has no alarm action", alarm.name) });
-            }
-            return problems;
-        }
-        if !alarm.actions_enabled {
-            problems.push(Mismatch { code: Code::AlarmActionsDisabled, message: format!("alarm {:?} has its actions disabled", alarm.name) });
-        }
-        for action in &alarm.alarm_actions {
-            if !action.contains(":sns:") {
-                continue;
-            }
-            match self.topics.get(action.as_str()) {
-                None => problems.push(Mismatch {
-                    code: Code::AlarmTopicUnknown,
-                    message: format!("alarm {:?} notifies {action}, which is not in the inventory", alarm.name),
-                }),
-                Some(topic) if topic.uses_aws_managed_key() => problems.push(Mismatch {
-                    code: Code::AlarmTopicAwsManagedKey,
-                    message: format!("alarm {:?} notifies {action}, encrypted with alias/aws/sns, which CloudWatch cannot publish to", alarm.name),
-                }),
-                Some(topic) if !topic.has_confirmed_subscription() => problems.push(Mismatch {
-                    code: Code::AlarmTopicUnconfirmed,
-                    message: format!("alarm {:?} notifies {action}, which has no confirmed subscription", alarm.name),
-                }),
-                Some(_) => {}
-            }
-        }
-        problems
+        delivery_problems(alarm, &self.topics, self.is_composite_child(alarm))
     }
 
     fn is_composite_child(&self, alarm: &MetricAlarm) -> bool {
         self.composite_children.contains(alarm.name.as_str())
     }
 
-    fn finish(self, out: Output<'a>, orphaned: usize) -> Evaluation {
+    fn finish(self, mut out: Output<'a>, orphaned: usize) -> Evaluation {
         let mut summary = Summary { resources: self.inventory.resources.len(), orphaned, ..Summary::default() };
+        let is_composite_child = |alarm: &MetricAlarm| self.is_composite_child(alarm);
+        let context = crate::security::Context { topics: &self.topics, is_composite_child: &is_composite_child };
+        if let Some(security) = crate::security::evaluate(self.inventory, &self.settings.security, self.today, &context) {
+            out.findings.extend(security.findings);
+            summary.security = Some(security.summary);
+        }
         let mut by_type = out.counts;
         for resource in &self.inventory.resources {
             if resource.discovered_by == crate::inventory::DiscoveredBy::Metrics {
@@ -779,6 +758,42 @@ impl<'a> Checker<'a> {
         }
         Evaluation { summary, findings, requirements: out.requirements }
     }
+}
+
+/// Problems with where an alarm's notifications go. A metric alarm without actions is fine when a
+/// composite alarm with actions watches it (`composite_child`).
+pub(crate) fn delivery_problems(alarm: &MetricAlarm, topics: &FxHashMap<&str, &SnsTopic>, composite_child: bool) -> Vec<Mismatch> {
+    let mut problems = Vec::new();
+    if alarm.alarm_actions.is_empty() {
+        if !composite_child {
+            problems.push(Mismatch { code: Code::AlarmNoActions, message: format!("alarm {:?} has no alarm action", alarm.name) });
+        }
+        return problems;
+    }
+    if !alarm.actions_enabled {
+        problems.push(Mismatch { code: Code::AlarmActionsDisabled, message: format!("alarm {:?} has its actions disabled", alarm.name) });
+    }
+    for action in &alarm.alarm_actions {
+        if !action.contains(":sns:") {
+            continue;
+        }
+        match topics.get(action.as_str()) {
+            None => problems.push(Mismatch {
+                code: Code::AlarmTopicUnknown,
+                message: format!("alarm {:?} notifies {action}, which is not in the inventory", alarm.name),
+            }),
+            Some(topic) if topic.uses_aws_managed_key() => problems.push(Mismatch {
+                code: Code::AlarmTopicAwsManagedKey,
+                message: format!("alarm {:?} notifies {action}, encrypted with alias/aws/sns, which CloudWatch cannot publish to", alarm.name),
+            }),
+            Some(topic) if !topic.has_confirmed_subscription() => problems.push(Mismatch {
+                code: Code::AlarmTopicUnconfirmed,
+                message: format!("alarm {:?} notifies {action}, which has no confirmed subscription", alarm.name),
+            }),
+            Some(_) => {}
+        }
+    }
+    problems
 }
 
 /// Names of metric alarms referenced by a composite alarm that has actions of its own: they

@@ -109,6 +109,24 @@ codes! {
     UnresolvedDimensions = "unresolved-dimensions", Warning,
         "onwatch cannot compute the resource's CloudWatch dimensions, so its alarms cannot be checked.",
         "Make sure the scan records the attribute named in the message, or fix the resource type's arn_resource pattern in config/resource_types.json.";
+    SecurityTrailMissing = "security-trail-missing", Error,
+        "No multi-region CloudTrail trail that is logging delivers to the configured CloudWatch Logs log group, so no security detection sees the account's API calls.",
+        "Create a multi-region (or organization) trail that delivers to the log group and start logging, or set log_group in config/security_detections.json to the log group your trail delivers to.";
+    SecurityFilterMissing = "security-filter-missing", Error,
+        "No metric filter on the CloudTrail log group matches the events a benchmark monitoring control must detect.",
+        "Run `onwatch generate` (it writes the metric filter and its alarm), or add a metric filter with the pattern the message names.";
+    SecurityAlarmMissing = "security-alarm-missing", Error,
+        "A metric filter detects the control's events, but no alarm on its metric fires on a single event.",
+        "Create an alarm on the filter's metric, Sum >= 1 over one period, notifying the security topic (`onwatch generate` writes one).";
+    SecurityAlarmUnrouted = "security-alarm-unrouted", Error,
+        "The alarm of a security control notifies nobody: no action, actions disabled, or a topic without a confirmed subscription.",
+        "Point the alarm at an SNS topic with a confirmed subscription, with its actions enabled.";
+    SecurityFilterUnsupported = "security-filter-unsupported", Warning,
+        "A metric filter on the CloudTrail log group has a pattern onwatch cannot evaluate, so it counts for no control.",
+        "Rewrite it as a JSON filter pattern, or leave it: onwatch generates its own filters for controls it leaves uncovered.";
+    SecurityFilterNoisy = "security-filter-noisy", Warning,
+        "A metric filter on the CloudTrail log group matches a control's events but also events it must not alert on (a pattern that matches nearly everything), so it counts for no control.",
+        "Narrow the pattern to one control's events, or delete the filter and let `onwatch generate` write the benchmark's patterns.";
     DriftMissingLive = "drift-missing-live", Error,
         "An alarm or dashboard declared in the repository's Terraform does not exist in the account.",
         "Run `terraform apply`, or remove the declaration if the object was deleted on purpose.";

@@ -45,6 +45,12 @@ pub struct Inventory {
     /// SNS topics with their subscriptions and encryption key.
     #[serde(default)]
     pub sns_topics: Vec<SnsTopic>,
+    /// CloudTrail trails (DescribeTrails with shadow trails, GetTrailStatus), for the security check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trails: Vec<Trail>,
+    /// CloudWatch Logs metric filters (DescribeMetricFilters), for the security check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_metric_filters: Vec<LogMetricFilter>,
 }
 
 /// One account and region that was scanned.
@@ -309,6 +315,62 @@ pub struct Subscription {
     pub confirmed: bool,
 }
 
+/// A CloudTrail trail, as seen from the account it was listed in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    /// The account the trail was listed in (an organization trail is listed in every member account).
+    pub account: String,
+    /// The region the trail was created in; a multi-region trail records every region's events there.
+    pub home_region: String,
+    pub multi_region: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub organization: bool,
+    /// `CloudWatchLogsLogGroupArn`: the log group the trail delivers to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_group_arn: Option<String>,
+    /// `IsLogging` from GetTrailStatus: false when logging was stopped.
+    pub logging: bool,
+}
+
+impl Trail {
+    /// The name of the log group the trail delivers to, from its ARN
+    /// (`arn:aws:logs:us-east-1:1:log-group:NAME:*`).
+    pub fn log_group_name(&self) -> Option<&str> {
+        let arn = Arn::parse(self.log_group_arn.as_deref()?)?;
+        let name = arn.resource.strip_prefix("log-group:")?;
+        Some(name.strip_suffix(":*").unwrap_or(name))
+    }
+
+    /// The region of the log group the trail delivers to.
+    pub fn log_group_region(&self) -> Option<&str> {
+        Arn::parse(self.log_group_arn.as_deref()?).map(|arn| arn.region)
+    }
+}
+
+/// A CloudWatch Logs metric filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogMetricFilter {
+    pub name: String,
+    pub log_group: String,
+    /// The filter pattern, as CloudWatch Logs stores it.
+    pub pattern: String,
+    pub region: String,
+    pub account: String,
+    /// The metrics the filter publishes (the API allows one).
+    pub metrics: Vec<MetricTransformation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricTransformation {
+    pub namespace: String,
+    pub name: String,
+}
+
 /// CloudWatch dimensions, name → value, sorted by name; in JSON an object. A sorted vector
 /// rather than a map: alarms and metrics have one to four dimensions, and at 300,000 alarms a
 /// B-tree node per alarm costs more memory than everything else the alarm holds.
@@ -466,6 +528,26 @@ mod tests {
         assert!(serde_json::from_str::<Dimensions>(r#"{"a":"1","a":"2"}"#).is_err());
         assert_eq!(dimensions.get("TargetGroup"), Some("tg"));
         assert!(!dimensions.contains_key("InstanceId"));
+    }
+
+    #[test]
+    fn trail_log_group_is_read_off_its_arn() {
+        let mut trail = Trail {
+            name: "main".into(),
+            arn: "arn:aws:cloudtrail:us-east-1:1:trail/main".into(),
+            account: "1".into(),
+            home_region: "us-east-1".into(),
+            multi_region: true,
+            organization: false,
+            log_group_arn: Some("arn:aws:logs:eu-west-1:1:log-group:aws-cloudtrail-logs:*".into()),
+            logging: true,
+        };
+        assert_eq!(trail.log_group_name(), Some("aws-cloudtrail-logs"));
+        assert_eq!(trail.log_group_region(), Some("eu-west-1"));
+        trail.log_group_arn = Some("arn:aws:logs:eu-west-1:1:log-group:/org/trail".into());
+        assert_eq!(trail.log_group_name(), Some("/org/trail"));
+        trail.log_group_arn = None;
+        assert_eq!(trail.log_group_name(), None);
     }
 
     #[test]

@@ -86,6 +86,26 @@ fn typed_path(path: &str) -> String {
     }
 }
 
+/// Applies a JSON merge patch (RFC 7386) to `target`: objects merge key by key, `null` removes a
+/// key, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    let object = target.as_object_mut().expect("made an object above");
+    for (key, value) in patch {
+        if value.is_null() {
+            object.remove(key);
+        } else {
+            merge_patch(object.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
 /// Every schema shipped under `schemas/`, by file name.
 pub fn shipped_schemas() -> Vec<(&'static str, Value)> {
     use crate::{config::types::*, inventory::Inventory};
@@ -97,5 +117,25 @@ pub fn shipped_schemas() -> Vec<(&'static str, Value)> {
         ("dashboard_config.schema.json", schema_of::<DashboardConfigFile>()),
         ("audit_log_schema.schema.json", schema_of::<AuditLogSchemaFile>()),
         ("drift_ignore.schema.json", schema_of::<crate::drift::ignore::DriftIgnoreFile>()),
+        ("security_detections.schema.json", schema_of::<SecurityDetectionsFile>()),
+        ("security_controls.schema.json", schema_of::<SecurityControlsFile>()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        // The RFC's own example (section 3).
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+        let mut target = json!({"a": [1]});
+        merge_patch(&mut target, &json!({"a": {"b": 1}, "n": null}));
+        assert_eq!(target, json!({"a": {"b": 1}}));
+    }
 }

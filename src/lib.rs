@@ -17,6 +17,7 @@ pub mod json;
 pub mod output;
 pub mod report;
 pub mod scan;
+pub mod security;
 pub mod snapshot;
 pub mod terraform;
 

@@ -41,7 +41,7 @@ fn every_call_of_a_scan_is_in_the_iam_policy() {
     assert_eq!(called, allowed, "every action in the policy is exercised by this scan");
 
     // The calls a small account takes: one page of each listing, and per-item calls for the
-    // three topics and the one dashboard.
+    // four topics, the one trail and the one dashboard.
     for (action, expected) in [
         ("sts:GetCallerIdentity", 1),
         ("tag:GetResources", 1),
@@ -50,8 +50,11 @@ fn every_call_of_a_scan_is_in_the_iam_policy() {
         ("cloudwatch:ListDashboards", 1),
         ("cloudwatch:GetDashboard", 1),
         ("sns:ListTopics", 1),
-        ("sns:GetTopicAttributes", 3),
-        ("sns:ListSubscriptionsByTopic", 3),
+        ("sns:GetTopicAttributes", 4),
+        ("sns:ListSubscriptionsByTopic", 4),
+        ("cloudtrail:DescribeTrails", 1),
+        ("cloudtrail:GetTrailStatus", 1),
+        ("logs:DescribeMetricFilters", 1),
     ] {
         assert_eq!(scan.calls.executions(action), expected, "{action}");
     }

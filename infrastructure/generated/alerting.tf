@@ -196,6 +196,91 @@ resource "aws_sns_topic_policy" "info_eu_west_1" {
   policy   = data.aws_iam_policy_document.info_eu_west_1_topic.json
 }
 
+resource "aws_sns_topic" "security_eu_west_1" {
+  provider          = aws.eu_west_1
+  name              = "onwatch-security"
+  kms_master_key_id = aws_kms_key.alerts_eu_west_1.arn
+  tags              = merge(var.tags, { "onwatch:severity" = "security" })
+}
+
+data "aws_iam_policy_document" "security_eu_west_1_topic" {
+  provider = aws.eu_west_1
+
+  statement {
+    sid       = "AlarmsAndEventsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.security_eu_west_1.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = ["123456789012"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "security_eu_west_1" {
+  provider = aws.eu_west_1
+  arn      = aws_sns_topic.security_eu_west_1.arn
+  policy   = data.aws_iam_policy_document.security_eu_west_1_topic.json
+}
+
+resource "aws_sns_topic_subscription" "security_eu_west_1_email_4c7370d7" {
+  provider  = aws.eu_west_1
+  topic_arn = aws_sns_topic.security_eu_west_1.arn
+  protocol  = "email"
+  endpoint  = "security@example.com"
+}
+
+resource "aws_cloudwatch_event_rule" "security_eu_west_1" {
+  provider    = aws.eu_west_1
+  name        = "onwatch-security-alarm-state"
+  description = "onwatch: state changes of this severity's alarms, for chat delivery (into ALARM, and back to OK from ALARM)"
+  event_pattern = jsonencode({
+    source      = ["aws.cloudwatch"]
+    detail-type = ["CloudWatch Alarm State Change"]
+    detail = {
+      alarmName = [{ prefix = "onwatch-security-" }]
+      "$or" = [
+        { state = { value = ["ALARM"] } },
+        { state = { value = ["OK"] }, previousState = { value = ["ALARM"] } },
+      ]
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "security_eu_west_1_slack" {
+  provider  = aws.eu_west_1
+  rule      = aws_cloudwatch_event_rule.security_eu_west_1.name
+  target_id = "slack"
+  arn       = aws_cloudwatch_event_api_destination.slack_eu_west_1.arn
+  role_arn  = aws_iam_role.delivery.arn
+
+  input_transformer {
+    input_paths = {
+      account  = "$.account"
+      alarm    = "$.detail.alarmName"
+      previous = "$.detail.previousState.value"
+      reason   = "$.detail.state.reason"
+      region   = "$.region"
+      state    = "$.detail.state.value"
+      time     = "$.time"
+    }
+    input_template = "{\"text\": <alarm>, \"blocks\": [{\"type\": \"section\", \"text\": {\"type\": \"plain_text\", \"text\": <alarm>}}, {\"type\": \"section\", \"text\": {\"type\": \"plain_text\", \"text\": <reason>}}, {\"type\": \"section\", \"fields\": [{\"type\": \"mrkdwn\", \"text\": \"*State*\"}, {\"type\": \"plain_text\", \"text\": <state>}, {\"type\": \"mrkdwn\", \"text\": \"*Previous*\"}, {\"type\": \"plain_text\", \"text\": <previous>}, {\"type\": \"mrkdwn\", \"text\": \"*Account*\"}, {\"type\": \"plain_text\", \"text\": <account>}, {\"type\": \"mrkdwn\", \"text\": \"*Region*\"}, {\"type\": \"plain_text\", \"text\": <region>}, {\"type\": \"mrkdwn\", \"text\": \"*Time*\"}, {\"type\": \"plain_text\", \"text\": <time>}]}]}"
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+}
+
 resource "aws_sns_topic" "warning_eu_west_1" {
   provider          = aws.eu_west_1
   name              = "onwatch-warning"
@@ -519,6 +604,91 @@ resource "aws_sns_topic_policy" "info_us_east_1" {
   provider = aws.us_east_1
   arn      = aws_sns_topic.info_us_east_1.arn
   policy   = data.aws_iam_policy_document.info_us_east_1_topic.json
+}
+
+resource "aws_sns_topic" "security_us_east_1" {
+  provider          = aws.us_east_1
+  name              = "onwatch-security"
+  kms_master_key_id = aws_kms_key.alerts_us_east_1.arn
+  tags              = merge(var.tags, { "onwatch:severity" = "security" })
+}
+
+data "aws_iam_policy_document" "security_us_east_1_topic" {
+  provider = aws.us_east_1
+
+  statement {
+    sid       = "AlarmsAndEventsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.security_us_east_1.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = ["123456789012"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "security_us_east_1" {
+  provider = aws.us_east_1
+  arn      = aws_sns_topic.security_us_east_1.arn
+  policy   = data.aws_iam_policy_document.security_us_east_1_topic.json
+}
+
+resource "aws_sns_topic_subscription" "security_us_east_1_email_4c7370d7" {
+  provider  = aws.us_east_1
+  topic_arn = aws_sns_topic.security_us_east_1.arn
+  protocol  = "email"
+  endpoint  = "security@example.com"
+}
+
+resource "aws_cloudwatch_event_rule" "security_us_east_1" {
+  provider    = aws.us_east_1
+  name        = "onwatch-security-alarm-state"
+  description = "onwatch: state changes of this severity's alarms, for chat delivery (into ALARM, and back to OK from ALARM)"
+  event_pattern = jsonencode({
+    source      = ["aws.cloudwatch"]
+    detail-type = ["CloudWatch Alarm State Change"]
+    detail = {
+      alarmName = [{ prefix = "onwatch-security-" }]
+      "$or" = [
+        { state = { value = ["ALARM"] } },
+        { state = { value = ["OK"] }, previousState = { value = ["ALARM"] } },
+      ]
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "security_us_east_1_slack" {
+  provider  = aws.us_east_1
+  rule      = aws_cloudwatch_event_rule.security_us_east_1.name
+  target_id = "slack"
+  arn       = aws_cloudwatch_event_api_destination.slack_us_east_1.arn
+  role_arn  = aws_iam_role.delivery.arn
+
+  input_transformer {
+    input_paths = {
+      account  = "$.account"
+      alarm    = "$.detail.alarmName"
+      previous = "$.detail.previousState.value"
+      reason   = "$.detail.state.reason"
+      region   = "$.region"
+      state    = "$.detail.state.value"
+      time     = "$.time"
+    }
+    input_template = "{\"text\": <alarm>, \"blocks\": [{\"type\": \"section\", \"text\": {\"type\": \"plain_text\", \"text\": <alarm>}}, {\"type\": \"section\", \"text\": {\"type\": \"plain_text\", \"text\": <reason>}}, {\"type\": \"section\", \"fields\": [{\"type\": \"mrkdwn\", \"text\": \"*State*\"}, {\"type\": \"plain_text\", \"text\": <state>}, {\"type\": \"mrkdwn\", \"text\": \"*Previous*\"}, {\"type\": \"plain_text\", \"text\": <previous>}, {\"type\": \"mrkdwn\", \"text\": \"*Account*\"}, {\"type\": \"plain_text\", \"text\": <account>}, {\"type\": \"mrkdwn\", \"text\": \"*Region*\"}, {\"type\": \"plain_text\", \"text\": <region>}, {\"type\": \"mrkdwn\", \"text\": \"*Time*\"}, {\"type\": \"plain_text\", \"text\": <time>}]}]}"
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
 }
 
 resource "aws_sns_topic" "warning_us_east_1" {

@@ -5,9 +5,11 @@ output "alert_topic_arns" {
   value = {
     "critical/eu-west-1" = aws_sns_topic.critical_eu_west_1.arn
     "info/eu-west-1"     = aws_sns_topic.info_eu_west_1.arn
+    "security/eu-west-1" = aws_sns_topic.security_eu_west_1.arn
     "warning/eu-west-1"  = aws_sns_topic.warning_eu_west_1.arn
     "critical/us-east-1" = aws_sns_topic.critical_us_east_1.arn
     "info/us-east-1"     = aws_sns_topic.info_us_east_1.arn
+    "security/us-east-1" = aws_sns_topic.security_us_east_1.arn
     "warning/us-east-1"  = aws_sns_topic.warning_us_east_1.arn
   }
 }

@@ -3,6 +3,7 @@
 //! collecting every problem before reporting.
 
 mod catalog;
+pub mod security;
 pub mod selector;
 pub mod types;
 
@@ -13,6 +14,7 @@ use std::{
 };
 
 pub use catalog::{Catalog, DimensionError, Namespace, ResourceType};
+pub use security::{Control, SecuritySettings};
 pub use selector::Selector;
 use time::Date;
 pub use types::*;
@@ -90,12 +92,15 @@ pub struct Settings {
     pub thresholds: Thresholds,
     pub dashboards: DashboardConfigFile,
     pub audit: AuditLogSchemaFile,
+    pub security: SecuritySettings,
 }
 
 pub const RESOURCE_TYPES_FILE: &str = "resource_types.json";
 pub const THRESHOLDS_FILE: &str = "alert_thresholds.json";
 pub const DASHBOARD_FILE: &str = "dashboard_config.json";
 pub const AUDIT_FILE: &str = "audit_log_schema.json";
+pub const SECURITY_FILE: &str = "security_detections.json";
+pub const SECURITY_CONTROLS_FILE: &str = "security_controls.json";
 
 /// A file's text and the name to report it under.
 struct Source {
@@ -159,12 +164,16 @@ pub fn load(sources: &Sources) -> Result<Settings> {
     let thresholds_source = read_config_file(config_dir, THRESHOLDS_FILE)?;
     let dashboard_source = read_config_file(config_dir, DASHBOARD_FILE)?;
     let audit_source = read_config_file(config_dir, AUDIT_FILE)?;
+    let security_source = read_config_file(config_dir, SECURITY_FILE)?;
+    let controls_source = read_config_file(config_dir, SECURITY_CONTROLS_FILE)?;
     let policy_sources = read_policy_files(sources.policies_dir.as_deref())?;
 
     let catalog_file = parse_validated::<ResourceTypesFile>(&catalog_source.name, &catalog_source.text);
     let thresholds_file = parse_validated::<ThresholdsFile>(&thresholds_source.name, &thresholds_source.text);
     let dashboards = parse_validated::<DashboardConfigFile>(&dashboard_source.name, &dashboard_source.text);
     let audit = parse_validated::<AuditLogSchemaFile>(&audit_source.name, &audit_source.text);
+    let security_file = parse_validated::<SecurityDetectionsFile>(&security_source.name, &security_source.text);
+    let controls_file = parse_validated::<SecurityControlsFile>(&controls_source.name, &controls_source.text);
     let policy_files: Vec<_> =
         policy_sources.iter().map(|s| parse_validated::<PolicyFile>(&s.name, &s.text).map(|p| (s, p))).collect();
 
@@ -190,6 +199,20 @@ pub fn load(sources: &Sources) -> Result<Settings> {
     }));
 
     let severities = thresholds.as_ref().map(|t: &Thresholds| t.severities.clone());
+    let mut checked_security = None;
+    let both = match (controls_file, security_file) {
+        (Ok(controls), Ok(security)) => Ok((controls, security)),
+        (Err(Error::Invalid(mut a)), Err(Error::Invalid(b))) => {
+            a.extend(b);
+            Err(Error::Invalid(a))
+        }
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    };
+    collect(both.and_then(|(controls, security)| {
+        checked_security =
+            Some(security::check_security(&controls_source.name, controls, &security_source.name, security, severities.as_ref())?);
+        Ok(())
+    }));
     let mut policies = Vec::new();
     let mut seen_ids: HashMap<String, String> = HashMap::new();
     for parsed in policy_files {
@@ -215,6 +238,7 @@ pub fn load(sources: &Sources) -> Result<Settings> {
         thresholds: thresholds.expect("no problems means thresholds parsed"),
         dashboards: checked_dashboards.expect("no problems means dashboards parsed"),
         audit: checked_audit.expect("no problems means audit schema parsed"),
+        security: checked_security.expect("no problems means security settings parsed"),
     })
 }
 
@@ -331,9 +355,7 @@ fn check_audit(file: &str, parsed: &AuditLogSchemaFile) -> Result<()> {
             problems.push(problem(file, "$.attributes".into(), format!("attribute {:?} is defined twice", pair[0])));
         }
     }
-    if !names.contains(&parsed.ttl_attribute.as_str()) {
-        problems.push(problem(file, "$.ttl_attribute".into(), format!("{:?} is not one of the record's attributes", parsed.ttl_attribute)));
-    }
+    problems.extend(security::check_audit_fields(file, parsed));
     if !parsed.break_glass_role_arn.starts_with("arn:") || !parsed.break_glass_role_arn.contains(":role/") {
         problems.push(problem(file, "$.break_glass_role_arn".into(), "must be an IAM role ARN".into()));
     }

@@ -251,23 +251,30 @@ fn default_graph_period() -> u32 {
     300
 }
 
-/// `config/audit_log_schema.json`: the shape of the tamper-resistant audit table.
+/// `config/audit_log_schema.json`: the shape of the tamper-resistant audit table and where it lives.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "onwatch audit log schema")]
 pub struct AuditLogSchemaFile {
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// Generate the audit table and the pipeline that records every alert raised and resolved.
+    #[serde(default = "yes")]
+    pub enabled: bool,
     #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]{3,255}$"))]
     pub table_name: String,
+    /// The region of the table and its pipeline [default: the first region of the generated module].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"))]
+    pub region: Option<String>,
     pub partition_key: KeyAttribute,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_key: Option<KeyAttribute>,
     /// Attributes every record carries, beyond the keys.
     pub attributes: Vec<RecordAttribute>,
-    /// Attribute holding the expiry time (epoch seconds) for DynamoDB TTL.
+    /// Attribute holding the expiry time (epoch seconds) for DynamoDB TTL; its value is `expires_at`.
     pub ttl_attribute: String,
-    /// How long records are kept.
+    /// How long records are kept: the TTL is the event time plus this many days.
     #[schemars(range(min = 1))]
     pub retention_days: u32,
     /// ARN of the role allowed to update and delete records, for break-glass only.
@@ -277,9 +284,12 @@ pub struct AuditLogSchemaFile {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyAttribute {
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"))]
     pub name: String,
     #[serde(rename = "type")]
     pub attribute_type: KeyType,
+    /// What the key holds.
+    pub value: RecordField,
 }
 
 /// DynamoDB key attribute types.
@@ -290,9 +300,206 @@ pub enum KeyType {
     B,
 }
 
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::S => "S",
+            KeyType::N => "N",
+            KeyType::B => "B",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordAttribute {
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"))]
     pub name: String,
+    /// What the attribute holds.
+    pub value: RecordField,
     pub description: String,
+}
+
+/// The facts an audit record can hold; the pipeline fills each from the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordField {
+    /// The alarm's ARN; for an EventBridge security detection, the rule's ARN.
+    Alarm,
+    /// The EventBridge event id: unique per event, so a redelivered event is not recorded twice.
+    EventId,
+    /// When it happened (RFC 3339, from the event).
+    Time,
+    /// `alert-raised`, `alert-resolved`, `alert-changed` or `security-detection`.
+    Kind,
+    /// The resource the alarm watches (its ARN for onwatch's alarms, else its dimensions); for a
+    /// detection, the principal that made the call.
+    Resource,
+    OldState,
+    /// `ALARM` (raised), `OK` (resolved), `INSUFFICIENT_DATA`; `DETECTED` for a detection.
+    NewState,
+    /// CloudWatch's state reason; for a detection, the call, the caller and the source address.
+    Reason,
+    Account,
+    Region,
+    /// Epoch seconds after which DynamoDB TTL removes the record (a number).
+    ExpiresAt,
+}
+
+impl RecordField {
+    pub const ALL: &'static [RecordField] = &[
+        RecordField::Alarm,
+        RecordField::EventId,
+        RecordField::Time,
+        RecordField::Kind,
+        RecordField::Resource,
+        RecordField::OldState,
+        RecordField::NewState,
+        RecordField::Reason,
+        RecordField::Account,
+        RecordField::Region,
+        RecordField::ExpiresAt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordField::Alarm => "alarm",
+            RecordField::EventId => "event_id",
+            RecordField::Time => "time",
+            RecordField::Kind => "kind",
+            RecordField::Resource => "resource",
+            RecordField::OldState => "old_state",
+            RecordField::NewState => "new_state",
+            RecordField::Reason => "reason",
+            RecordField::Account => "account",
+            RecordField::Region => "region",
+            RecordField::ExpiresAt => "expires_at",
+        }
+    }
+
+    /// The DynamoDB type the field is stored as.
+    pub fn key_type(self) -> KeyType {
+        if self == RecordField::ExpiresAt {
+            KeyType::N
+        } else {
+            KeyType::S
+        }
+    }
+}
+
+/// `config/security_detections.json`: which benchmark's security detections to generate and
+/// check, on which CloudTrail log group, and where their alarms go.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "onwatch security detections")]
+pub struct SecurityDetectionsFile {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Check and generate the detections.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// A benchmark of `config/security_controls.json` (`cis-3.0.0`).
+    pub benchmark: String,
+    /// The CloudWatch Logs log group the account's multi-region CloudTrail trail delivers to.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_./#-]{1,512}$"))]
+    pub log_group: String,
+    /// The log group's region [default: the region of the trail's log group, else the first region].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"))]
+    pub region: Option<String>,
+    /// The alert severity (a key of `severities` in `config/alert_thresholds.json`) whose topic the
+    /// detection alarms notify.
+    pub severity: String,
+    /// The CloudWatch namespace of the metrics the filters publish.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_./#:-]{1,255}$"))]
+    pub metric_namespace: String,
+    /// Also generate EventBridge rules for the same events, delivered to the security topic (and the
+    /// audit table) in seconds rather than after the alarm's period.
+    #[serde(default)]
+    pub eventbridge_rules: bool,
+    /// Controls knowingly left uncovered, each with a reason and an expiry date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exemptions: Vec<ControlExemption>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlExemption {
+    /// The control's number in the chosen benchmark (`4.15`) or its detection id (`organizations-changes`).
+    pub control: String,
+    pub reason: String,
+    /// Last day the exemption holds (`YYYY-MM-DD`, UTC).
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
+    pub expires: String,
+}
+
+/// `config/security_controls.json`: the security detections onwatch knows, and how each benchmark
+/// version numbers them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "onwatch security control catalogue")]
+pub struct SecurityControlsFile {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Benchmarks by id (`cis-3.0.0`).
+    pub benchmarks: BTreeMap<String, BenchmarkSpec>,
+    /// A CloudTrail record every sample event is merged onto (JSON merge patch, RFC 7386).
+    pub sample_base: serde_json::Value,
+    /// Detections by id (`root-account-usage`).
+    pub detections: BTreeMap<String, DetectionSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkSpec {
+    pub title: String,
+    /// The benchmark's monitoring controls, in its order.
+    pub controls: Vec<ControlSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSpec {
+    /// The control's number in this benchmark (`4.3`).
+    pub number: String,
+    /// The detection that implements it.
+    pub detection: String,
+    /// This benchmark's own pattern, where it differs from the detection's (and the assessors of
+    /// this version require it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionSpec {
+    pub title: String,
+    /// The AWS Security Hub control that checks it (`CloudWatch.1`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<String>,
+    /// Name of the metric the filter publishes.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]{1,255}$"))]
+    pub metric: String,
+    /// The CloudWatch Logs filter pattern.
+    pub filter_pattern: String,
+    /// Why this pattern, where the benchmark and the assessors differ.
+    pub rationale: String,
+    /// The EventBridge event pattern matching the same CloudTrail events.
+    pub event_pattern: serde_json::Value,
+    /// The events come from global services (IAM, sign-in, Organizations), which EventBridge
+    /// delivers in us-east-1 only.
+    #[serde(default)]
+    pub global: bool,
+    /// CloudTrail events the detection must match (merge patches onto `sample_base`).
+    pub triggers: Vec<SampleEvent>,
+    /// CloudTrail events it must not match.
+    pub ignores: Vec<SampleEvent>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleEvent {
+    pub description: String,
+    /// A JSON merge patch onto `sample_base`.
+    pub event: serde_json::Value,
 }

@@ -40,11 +40,53 @@ pub fn number(value: f64) -> String {
 pub fn key(text: &str) -> String {
     let mut chars = text.chars();
     let bare = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !matches!(text, "true" | "false" | "null");
     if bare {
         text.to_string()
     } else {
         string(text)
+    }
+}
+
+/// A JSON value as an HCL expression laid out over lines, for `jsonencode(...)` of documents a
+/// reviewer reads (EventBridge patterns, state machine definitions): objects one key per line,
+/// arrays of scalars on one line, arrays holding objects or arrays one element per line.
+/// `indent` is the indentation of the line the value starts on.
+pub fn pretty(value: &serde_json::Value, indent: usize) -> String {
+    use serde_json::Value;
+    let pad = " ".repeat(indent + 2);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let mut out = String::from("{\n");
+            for (k, v) in map {
+                out.push_str(&pad);
+                out.push_str(&key(k));
+                out.push_str(" = ");
+                out.push_str(&pretty(v, indent + 2));
+                out.push('\n');
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push('}');
+            out
+        }
+        Value::Array(items) if items.iter().any(|v| v.is_object() || v.is_array()) => {
+            let mut out = String::from("[\n");
+            for item in items {
+                out.push_str(&pad);
+                out.push_str(&pretty(item, indent + 2));
+                out.push_str(",\n");
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push(']');
+            out
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(|v| pretty(v, indent)).collect::<Vec<_>>().join(", ")),
+        Value::Object(_) => "{}".to_string(),
+        Value::String(text) => string(text),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), number),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_string(),
     }
 }
 
@@ -252,6 +294,17 @@ mod tests {
         assert_eq!(key("detail-type"), "detail-type");
         assert_eq!(key("onwatch:policy"), "\"onwatch:policy\"");
         assert_eq!(key("1abc"), "\"1abc\"");
+    }
+
+    #[test]
+    fn pretty_values_parse_back_to_the_same_json() {
+        use hcl::eval::Evaluate;
+        let value = serde_json::json!({"a": [1, "x${y}"], "$or": [{"b": {"c": true}}, {"d": null}], "true": {}, "e": [[1], []]});
+        let text = format!("x = {}\n", pretty(&value, 0));
+        let body = hcl::parse(&text).unwrap();
+        let parsed = body.attributes().next().unwrap().expr().evaluate(&hcl::eval::Context::new()).unwrap();
+        assert_eq!(serde_json::to_value(parsed).unwrap(), value, "{text}");
+        assert!(text.contains("\n  \"$or\" = [\n    {\n"), "{text}");
     }
 
     #[test]

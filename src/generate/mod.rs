@@ -5,6 +5,7 @@
 mod dashboards;
 pub mod delivery;
 pub mod hcl;
+pub mod security;
 mod templates;
 mod write;
 
@@ -139,6 +140,8 @@ struct ModuleContext {
     alarm_count: usize,
     dashboards: Vec<DashboardContext>,
     delivery: DeliveryContext,
+    security: security::SecurityContext,
+    audit: security::AuditContext,
 }
 
 /// The Terraform provider alias of a region (`us-east-1` → `us_east_1`).
@@ -197,7 +200,12 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
     if regions.is_empty() {
         regions.insert("us-east-1");
     }
-    let primary = provider_suffix(regions.first().unwrap());
+    let primary_region = regions.first().unwrap().to_string();
+    let primary = provider_suffix(&primary_region);
+    // The security detections and the audit trail may live in regions no resource is in.
+    let extra_regions = security::regions(inventory, settings, &primary_region);
+    regions.extend(extra_regions.iter().map(String::as_str));
+    let region_names: Vec<String> = regions.iter().map(|r| r.to_string()).collect();
 
     let resources: HashMap<&str, &Resource> = inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
     let rules: HashMap<(&str, &str), &AlarmRule> = settings
@@ -321,6 +329,19 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         })
         .collect();
 
+    let audit_region = settings.audit.enabled.then(|| settings.audit.region.as_deref().unwrap_or(&primary_region));
+    let security_context = security::security_context(
+        inventory,
+        settings,
+        evaluation,
+        &account,
+        &partition,
+        &region_names,
+        &name_prefix,
+        options.all,
+        audit_region,
+    );
+    let audit_context = security::audit_context(settings, &account, &partition, &region_names, &primary_region, &name_prefix);
     Ok(ModuleContext {
         header: HEADER.to_string(),
         slack_name: format!("{name_prefix}-slack"),
@@ -338,6 +359,8 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         alarm_count: alarms.len(),
         alarms,
         dashboards,
+        security: security_context,
+        audit: audit_context,
         delivery: DeliveryContext {
             input_paths: delivery::INPUT_PATHS.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: v.to_string() }).collect(),
             slack_template: delivery::SLACK_TEMPLATE.to_string(),

@@ -38,6 +38,22 @@ fn hcl_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, ou
     Ok(())
 }
 
+/// `{{comment value}}`: text for a `#` comment, with line breaks and other control characters
+/// replaced, so a value from AWS cannot end the comment and write HCL of its own.
+fn comment_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let value = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("comment", 0))?.value();
+    let text = match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    out.write(&comment_text(&text))?;
+    Ok(())
+}
+
+fn comment_text(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() || c == '\u{2028}' || c == '\u{2029}' { ' ' } else { c }).collect()
+}
+
 fn literal(value: &Value) -> String {
     match value {
         Value::Null => "null".to_string(),
@@ -63,6 +79,7 @@ impl Templates {
         registry.set_strict_mode(true);
         registry.register_escape_fn(hcl::string);
         registry.register_helper("hcl", Box::new(hcl_helper));
+        registry.register_helper("comment", Box::new(comment_helper));
         let mut sources: Vec<(String, String, String)> = embedded::TEMPLATES
             .iter()
             .filter(|(name, _)| name.ends_with(".hbs"))
@@ -209,6 +226,11 @@ mod tests {
     fn file_and_block_templates_are_told_apart() {
         assert!(is_file_template("alarms.tf.hbs") && is_file_template("onwatch.json.hbs"));
         assert!(!is_file_template("alarm.hbs"));
+    }
+
+    #[test]
+    fn comments_cannot_be_ended_by_their_text() {
+        assert_eq!(comment_text("a\nresource \"x\" \"y\" {}\r\u{2028}b"), "a resource \"x\" \"y\" {}  b");
     }
 
     #[test]

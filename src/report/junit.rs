@@ -35,10 +35,14 @@ pub fn render(report: &Report) -> String {
         suites.entry(&requirement.resource_type).or_default().push(requirement);
     }
     let other: Vec<_> = evaluation.findings.iter().filter(|f| f.requirement.is_none()).collect();
+    let security = security_cases(report);
 
-    let total = evaluation.requirements.len() + other.len();
-    let failed = evaluation.requirements.iter().filter(|r| is_failure(r)).count() + other.len();
-    let skipped = evaluation.requirements.iter().filter(|r| r.status == Status::Exempted).count();
+    let total = evaluation.requirements.len() + other.len() + security.len();
+    let failed = evaluation.requirements.iter().filter(|r| is_failure(r)).count()
+        + other.len()
+        + security.iter().filter(|c| matches!(c.outcome, Outcome::Failed(..))).count();
+    let skipped = evaluation.requirements.iter().filter(|r| r.status == Status::Exempted).count()
+        + security.iter().filter(|c| matches!(c.outcome, Outcome::Skipped(_))).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(out, "<testsuites name=\"onwatch\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\" skipped=\"{skipped}\">");
     for (resource_type, requirements) in &suites {
@@ -81,6 +85,29 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    if let Some(summary) = &evaluation.summary.security {
+        let failed = security.iter().filter(|c| matches!(c.outcome, Outcome::Failed(..))).count();
+        let skipped = security.iter().filter(|c| matches!(c.outcome, Outcome::Skipped(_))).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"security controls {}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"{skipped}\">",
+            xml(&summary.benchmark),
+            security.len()
+        );
+        for case in &security {
+            let _ = write!(out, "    <testcase classname=\"{}\" name=\"{}\"", xml(&summary.benchmark), xml(&case.name));
+            match &case.outcome {
+                Outcome::Passed => out.push_str("/>\n"),
+                Outcome::Skipped(why) => {
+                    let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", xml(why));
+                }
+                Outcome::Failed(kind, why) => {
+                    let _ = writeln!(out, ">\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n    </testcase>", xml(why), xml(why));
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
     if !other.is_empty() {
         let _ = writeln!(out, "  <testsuite name=\"other findings\" tests=\"{0}\" failures=\"{0}\" errors=\"0\" skipped=\"0\">", other.len());
         for finding in other {
@@ -99,6 +126,45 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+enum Outcome {
+    Passed,
+    Skipped(String),
+    Failed(&'static str, String),
+}
+
+struct Case {
+    name: String,
+    outcome: Outcome,
+}
+
+/// Per account: the trail, then each control of the benchmark.
+fn security_cases(report: &Report) -> Vec<Case> {
+    let Some(summary) = &report.evaluation.summary.security else { return Vec::new() };
+    let mut cases = Vec::new();
+    for log_group in &summary.log_groups {
+        let account = crate::inventory::Arn::parse(log_group).map_or("", |arn| arn.account);
+        let trail = report.evaluation.findings.iter().find(|f| f.code == crate::findings::Code::SecurityTrailMissing && &f.resource == log_group);
+        cases.push(Case {
+            name: format!("{log_group} multi-region CloudTrail trail"),
+            outcome: trail.map_or(Outcome::Passed, |f| Outcome::Failed("security-trail-missing", f.message.clone())),
+        });
+        for control in summary.controls.iter().filter(|c| c.account == account) {
+            use crate::security::ControlStatus::*;
+            let why = || control.detail.clone().unwrap_or_default();
+            let outcome = match control.status {
+                Covered => Outcome::Passed,
+                Exempted => Outcome::Skipped(why()),
+                NoTrail => Outcome::Failed("security-trail-missing", why()),
+                NoFilter => Outcome::Failed("security-filter-missing", why()),
+                NoAlarm => Outcome::Failed("security-alarm-missing", why()),
+                Unrouted => Outcome::Failed("security-alarm-unrouted", why()),
+            };
+            cases.push(Case { name: format!("{account} {} {}", control.control, control.title), outcome });
+        }
+    }
+    cases
 }
 
 #[cfg(test)]

@@ -39,6 +39,26 @@ pub fn render(report: &Report, limit: usize) -> String {
         out.push('\n');
     }
 
+    if let Some(security) = &s.security {
+        let _ = writeln!(out, "### Security detections: {}% of {} `{}` controls\n", security.coverage_percent, security.required, security.benchmark);
+        let _ = writeln!(out, "| Account | Control | Status | Metric filter | Alarm |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for c in &security.controls {
+            let status = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let mark = if matches!(c.status, crate::security::ControlStatus::Covered) { "✅" } else if matches!(c.status, crate::security::ControlStatus::Exempted) { "➖" } else { "❌" };
+            let _ = writeln!(
+                out,
+                "| {} | {} {} | {mark} {status} | {} | {} |",
+                cell(&c.account),
+                cell(&c.control),
+                cell(&c.title),
+                c.filter.as_deref().map(code_cell).unwrap_or_default(),
+                c.alarm.as_deref().map(code_cell).unwrap_or_default()
+            );
+        }
+        out.push('\n');
+    }
+
     let findings = &report.evaluation.findings;
     let mut shown = 0;
     'sections: for severity in [Severity::Error, Severity::Warning, Severity::Info] {

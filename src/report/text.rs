@@ -54,6 +54,26 @@ pub fn render(report: &Report, color: bool) -> String {
             delta.fixed.len()
         );
     }
+    if let Some(security) = &s.security {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(bold, &format!("Security detections {}% of {} {} controls", security.coverage_percent, security.required, security.benchmark))
+        );
+        let uncovered: Vec<String> = security
+            .controls
+            .iter()
+            .filter(|c| !matches!(c.status, crate::security::ControlStatus::Covered | crate::security::ControlStatus::Exempted))
+            .map(|c| c.control.clone())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} covered, {} exempted; not covered: {}",
+            security.covered,
+            security.exempted,
+            if uncovered.is_empty() { "none".to_string() } else { uncovered.join(", ") }
+        );
+    }
     if s.discovered_by_metrics > 0 {
         let _ = writeln!(out, "  {} found through their metrics (untagged)", plural(s.discovered_by_metrics, "resource"));
     }

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use aws_sdk_cloudtrail as cloudtrail;
 use aws_sdk_cloudwatch as cloudwatch;
+use aws_sdk_cloudwatchlogs as logs;
 use aws_sdk_resourcegroupstagging as tagging;
 use aws_sdk_sns as sns;
 use aws_smithy_runtime_api::{client::result::SdkError, http::Response};
@@ -16,8 +18,8 @@ use super::{calls::CallLog, discovery::Place};
 use crate::{
     error::{Error, Result},
     inventory::{
-        AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, Metric, MetricAlarm, Resource, SnsTopic, Statistic,
-        Subscription, TreatMissingData,
+        AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, LogMetricFilter, Metric, MetricAlarm, MetricTransformation,
+        Resource, SnsTopic, Statistic, Subscription, Trail, TreatMissingData,
     },
 };
 
@@ -25,17 +27,20 @@ use crate::{
 /// ListSubscriptionsByTopic have fixed pages of 500, 1000, 100 and 100).
 pub const TAGGING_PAGE_SIZE: i32 = 100;
 pub const ALARMS_PAGE_SIZE: i32 = 100;
+pub const METRIC_FILTERS_PAGE_SIZE: i32 = 50;
 /// Requests in flight at once for per-item calls (GetDashboard, GetTopicAttributes, ...) in one region.
 const PER_ITEM_CONCURRENCY: usize = 8;
 /// A backstop against a service that hands out new tokens for ever.
 const MAX_PAGES: usize = 100_000;
 
-/// The three SDK clients of one account and region.
+/// The SDK clients of one account and region.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
     tagging: tagging::Client,
     cloudwatch: cloudwatch::Client,
     sns: sns::Client,
+    cloudtrail: cloudtrail::Client,
+    logs: logs::Client,
 }
 
 impl AwsClients {
@@ -47,12 +52,22 @@ impl AwsClients {
                 cloudwatch::config::Builder::from(config).interceptor(calls.interceptor()).build(),
             ),
             sns: sns::Client::from_conf(sns::config::Builder::from(config).interceptor(calls.interceptor()).build()),
+            cloudtrail: cloudtrail::Client::from_conf(
+                cloudtrail::config::Builder::from(config).interceptor(calls.interceptor()).build(),
+            ),
+            logs: logs::Client::from_conf(logs::config::Builder::from(config).interceptor(calls.interceptor()).build()),
         }
     }
 
     /// Clients built elsewhere (tests build them on a mocked HTTP layer).
-    pub fn from_clients(tagging: tagging::Client, cloudwatch: cloudwatch::Client, sns: sns::Client) -> Self {
-        AwsClients { tagging, cloudwatch, sns }
+    pub fn from_clients(
+        tagging: tagging::Client,
+        cloudwatch: cloudwatch::Client,
+        sns: sns::Client,
+        cloudtrail: cloudtrail::Client,
+        logs: logs::Client,
+    ) -> Self {
+        AwsClients { tagging, cloudwatch, sns, cloudtrail, logs }
     }
 
     /// Every resource the Resource Groups Tagging API lists (those tagged now or before).
@@ -212,6 +227,70 @@ impl AwsClients {
             .buffer_unordered(PER_ITEM_CONCURRENCY)
             .try_collect()
             .await
+    }
+
+    /// Trails this account sees, shadow copies of multi-region and organization trails included,
+    /// each with its logging status.
+    pub async fn trails(&self, at: &Place) -> Result<Vec<Trail>> {
+        let listed = self
+            .cloudtrail
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| failed(at, "cloudtrail:DescribeTrails", e))?;
+        futures_util::stream::iter(listed.trail_list().to_vec())
+            .map(|trail| async move {
+                let arn = trail.trail_arn().unwrap_or_default().to_string();
+                // By ARN: a shadow trail's status can only be read that way.
+                let status = self
+                    .cloudtrail
+                    .get_trail_status()
+                    .name(&arn)
+                    .send()
+                    .await
+                    .map_err(|e| failed(at, "cloudtrail:GetTrailStatus", e))?;
+                Ok::<_, Error>(Trail {
+                    name: trail.name().unwrap_or_default().to_string(),
+                    account: at.account.clone(),
+                    home_region: trail.home_region().unwrap_or(&at.region).to_string(),
+                    multi_region: trail.is_multi_region_trail().unwrap_or(false),
+                    organization: trail.is_organization_trail().unwrap_or(false),
+                    log_group_arn: trail.cloud_watch_logs_log_group_arn().filter(|a| !a.is_empty()).map(str::to_string),
+                    logging: status.is_logging().unwrap_or(false),
+                    arn,
+                })
+            })
+            .buffer_unordered(PER_ITEM_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// Every CloudWatch Logs metric filter in the region.
+    pub async fn metric_filters(&self, at: &Place) -> Result<Vec<LogMetricFilter>> {
+        const ACTION: &str = "logs:DescribeMetricFilters";
+        let mut pages = self.logs.describe_metric_filters().into_paginator().page_size(METRIC_FILTERS_PAGE_SIZE).send();
+        let mut tokens = Tokens::default();
+        let mut filters = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            for filter in page.metric_filters() {
+                filters.push(LogMetricFilter {
+                    name: filter.filter_name().unwrap_or_default().to_string(),
+                    log_group: filter.log_group_name().unwrap_or_default().to_string(),
+                    pattern: filter.filter_pattern().unwrap_or_default().to_string(),
+                    region: at.region.clone(),
+                    account: at.account.clone(),
+                    metrics: filter
+                        .metric_transformations()
+                        .iter()
+                        .map(|m| MetricTransformation { namespace: m.metric_namespace().to_string(), name: m.metric_name().to_string() })
+                        .collect(),
+                });
+            }
+        }
+        Ok(filters)
     }
 
     async fn subscriptions(&self, at: &Place, topic_arn: &str) -> Result<Vec<Subscription>> {

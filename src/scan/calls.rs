@@ -49,6 +49,9 @@ pub const OPERATIONS: &[Operation] = &[
     op("SNS", "ListTopics", "sns:ListTopics"),
     op("SNS", "GetTopicAttributes", "sns:GetTopicAttributes"),
     op("SNS", "ListSubscriptionsByTopic", "sns:ListSubscriptionsByTopic"),
+    op("CloudTrail", "DescribeTrails", "cloudtrail:DescribeTrails"),
+    op("CloudTrail", "GetTrailStatus", "cloudtrail:GetTrailStatus"),
+    op("CloudWatch Logs", "DescribeMetricFilters", "logs:DescribeMetricFilters"),
 ];
 
 /// The operation with this IAM action. Panics on an action missing from [`OPERATIONS`]: the

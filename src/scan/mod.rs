@@ -29,7 +29,8 @@ pub use discovery::Place;
 use crate::{
     error::{Error, Result},
     inventory::{
-        CompositeAlarm, Dashboard, DiscoveredBy, Inventory, Metric, MetricAlarm, Resource, Scope, SnsTopic, SNAPSHOT_VERSION,
+        CompositeAlarm, Dashboard, DiscoveredBy, Inventory, LogMetricFilter, Metric, MetricAlarm, Resource, Scope, SnsTopic, Trail,
+        SNAPSHOT_VERSION,
     },
 };
 
@@ -94,7 +95,7 @@ impl Scan {
         let regions: std::collections::BTreeSet<&str> = inv.scopes.iter().map(|s| s.region.as_str()).collect();
         let through_metrics = inv.resources.iter().filter(|r| r.discovered_by == DiscoveredBy::Metrics).count();
         format!(
-            "scanned {} account{} in {} region{}: {} resources ({} found through metrics), {} alarms, {} composite alarms, {} metrics, {} dashboards, {} SNS topics; {} API calls",
+            "scanned {} account{} in {} region{}: {} resources ({} found through metrics), {} alarms, {} composite alarms, {} metrics, {} dashboards, {} SNS topics, {} trails, {} metric filters; {} API calls",
             accounts.len(),
             plural(accounts.len()),
             regions.len(),
@@ -106,6 +107,8 @@ impl Scan {
             inv.metrics.len(),
             inv.dashboards.len(),
             inv.sns_topics.len(),
+            inv.trails.len(),
+            inv.log_metric_filters.len(),
             self.calls.total()
         )
     }
@@ -139,9 +142,10 @@ pub fn timeout_config() -> TimeoutConfig {
 pub struct Target {
     pub place: Place,
     pub clients: AwsClients,
-    /// Whether to read dashboards here. Dashboards are global to an account, so they are read
-    /// in one region per account only.
-    pub dashboards: bool,
+    /// Whether to read what belongs to the whole account here: dashboards (global to an account)
+    /// and CloudTrail trails (every region lists the multi-region ones), read in one region per
+    /// account only.
+    pub account_wide: bool,
 }
 
 /// Scans what `options` name. Blocks; builds its own single-threaded runtime.
@@ -243,7 +247,7 @@ async fn run_async(options: &ScanOptions) -> Result<Scan> {
             targets.push(Target {
                 place: Place { partition: partition.clone(), account: account.clone(), region: region.clone() },
                 clients: AwsClients::new(&regional, &calls),
-                dashboards: index == 0,
+                account_wide: index == 0,
             });
         }
     }
@@ -260,6 +264,8 @@ struct Part {
     metrics: Vec<Metric>,
     dashboards: Vec<Dashboard>,
     topics: Vec<SnsTopic>,
+    trails: Vec<Trail>,
+    metric_filters: Vec<LogMetricFilter>,
 }
 
 /// Scans `targets`, `concurrency` at a time, into one sorted inventory. The first failure cancels
@@ -281,23 +287,21 @@ pub async fn scan_targets(targets: Vec<Target>, concurrency: usize, progress: bo
 
 async fn scan_target(target: &Target) -> Result<Part> {
     let (clients, at) = (&target.clients, &target.place);
-    let dashboards = async {
-        if target.dashboards {
-            clients.dashboards(at).await
+    let account_wide = async {
+        if target.account_wide {
+            futures_util::future::try_join(clients.dashboards(at), clients.trails(at)).await
         } else {
-            Ok(Vec::new())
+            Ok((Vec::new(), Vec::new()))
         }
     };
-    let (mut resources, (alarms, composite_alarms), metrics, dashboards, topics) = futures_util::future::try_join5(
-        clients.resources(at),
-        clients.alarms(at),
-        clients.metrics(at),
-        dashboards,
-        clients.topics(at),
+    let ((mut resources, (alarms, composite_alarms), metrics), (topics, metric_filters), (dashboards, trails)) = futures_util::future::try_join3(
+        futures_util::future::try_join3(clients.resources(at), clients.alarms(at), clients.metrics(at)),
+        futures_util::future::try_join(clients.topics(at), clients.metric_filters(at)),
+        account_wide,
     )
     .await?;
     discovery::complete(&mut resources, &metrics, at);
-    Ok(Part { place: target.place.clone(), resources, alarms, composite_alarms, metrics, dashboards, topics })
+    Ok(Part { place: target.place.clone(), resources, alarms, composite_alarms, metrics, dashboards, topics, trails, metric_filters })
 }
 
 fn place_key(place: &Place) -> (&str, &str) {
@@ -316,6 +320,8 @@ fn assemble(mut parts: Vec<Part>, generated_at: String) -> Inventory {
         inventory.metrics.extend(part.metrics);
         inventory.dashboards.extend(part.dashboards);
         inventory.sns_topics.extend(part.topics);
+        inventory.trails.extend(part.trails);
+        inventory.log_metric_filters.extend(part.metric_filters);
     }
     // Global resources (CloudFront) can be listed from more than one region: keep the first.
     inventory.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
@@ -328,6 +334,8 @@ fn assemble(mut parts: Vec<Part>, generated_at: String) -> Inventory {
     inventory.metrics.dedup();
     inventory.dashboards.sort_by(|a, b| (&a.account, &a.name).cmp(&(&b.account, &b.name)));
     inventory.sns_topics.sort_by(|a, b| a.arn.cmp(&b.arn));
+    inventory.trails.sort_by(|a, b| (&a.account, &a.arn).cmp(&(&b.account, &b.arn)));
+    inventory.log_metric_filters.sort_by(|a, b| (&a.account, &a.region, &a.log_group, &a.name).cmp(&(&b.account, &b.region, &b.log_group, &b.name)));
     inventory.scopes.sort();
     inventory
 }

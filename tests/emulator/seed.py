@@ -175,6 +175,37 @@ def showcase(client, endpoint, region):
     made["load_balancer"] = {"arn": balancer, "dimension": lb_dimension}
     made["target_group"] = {"arn": group, "dimension": tg_dimension}
 
+    # --- CloudTrail into CloudWatch Logs, and security detections on that log group: root usage
+    # covered, IAM policy changes alarmed to a topic nobody reads, CloudTrail changes without an alarm,
+    # every other control missing.
+    logs, trail = client("logs"), client("cloudtrail")
+    logs.create_log_group(logGroupName="aws-cloudtrail-logs")
+    client("s3").create_bucket(Bucket="onwatch-seed-trail")
+    delivery = iam.create_role(RoleName="cloudtrail-to-logs", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }))["Role"]["Arn"]
+    trail_arn = trail.create_trail(
+        Name="org-audit", S3BucketName="onwatch-seed-trail", IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-cloudtrail-logs:*", CloudWatchLogsRoleArn=delivery,
+    )["TrailARN"]
+    trail.start_logging(Name="org-audit")
+    security = sns.create_topic(Name="security-alerts", Attributes={"KmsMasterKeyId": "alias/onwatch-alerts"})["TopicArn"]
+    sns.subscribe(TopicArn=security, Protocol="sqs", Endpoint=oncall_arn)
+
+    def detection(name, pattern, metric, actions=None):
+        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs", filterName=name, filterPattern=pattern,
+                               metricTransformations=[{"metricName": metric, "metricNamespace": "CISBenchmark", "metricValue": "1"}])
+        if actions is not None:
+            alarm(cw, f"cis-{name}", "CISBenchmark", metric, {}, "Sum", 300, 1, "GreaterThanOrEqualToThreshold", 1, "notBreaching", actions)
+
+    detection("root-usage", '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }', "RootAccountUsage", [security])
+    iam_calls = ["DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy", "PutUserPolicy", "CreatePolicy", "DeletePolicy",
+                 "CreatePolicyVersion", "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy"]
+    detection("iam-policy-changes", "{" + "||".join(f"($.eventName={c})" for c in iam_calls) + "}", "IAMPolicyChanges", [nobody])
+    detection("cloudtrail-changes", "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }", "CloudTrailChanges")
+    made["security"] = {"trail": trail_arn, "topic": security, "log_group": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-cloudtrail-logs"}
+
     # --- A dashboard.
     cw.put_dashboard(DashboardName="ops", DashboardBody=json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 2, "properties": {"markdown": "ops"}}]}))
     return made

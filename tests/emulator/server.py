@@ -7,9 +7,25 @@ depend on. Run exactly like moto_server: `python server.py -H 127.0.0.1 -p PORT`
    and HTTP(S) subscriptions stay "PendingConfirmation" until the recipient confirms, and
    ListSubscriptionsByTopic shows "PendingConfirmation" as their ARN. Here, a subscription whose
    endpoint contains "pending" behaves that way; every other one is confirmed as before.
+3. TestEventPattern: moto matches events against rules' patterns (its EventPattern class) but does
+   not answer the API that exposes that matching. It is answered here by that same matcher.
+4. Step Functions executions: moto runs state machines with its ASL interpreter (a port of
+   LocalStack's) only when configured to, and its JSONata evaluator is a stub (LocalStack evaluates
+   JSONata in a JVM). Execution is switched on here, and JSONata is evaluated by jsonata-python, a
+   port of the reference JSONata implementation. Executions are named when the caller names none
+   (moto's interpreter would call every one "None").
 """
 
+import json
 import sys
+import uuid
+
+import jsonata
+from moto.core import config as moto_config
+from moto.events.models import EventPattern
+from moto.events.responses import EventsHandler
+from moto.stepfunctions.parser.asl.jsonata import jsonata as sfn_jsonata
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import EmptyResult
@@ -53,6 +69,27 @@ def subscribe(self, topic_arn, endpoint, protocol):
 
 
 SNSBackend.subscribe = subscribe
+
+
+def test_event_pattern(self):
+    pattern = EventPattern.load(self._get_param("EventPattern"))
+    event = json.loads(self._get_param("Event"))
+    return json.dumps({"Result": pattern.matches_event(event)})
+
+
+EventsHandler.test_event_pattern = test_event_pattern
+
+moto_config.default_user_config["stepfunctions"]["execute_state_machine"] = True
+sfn_jsonata._eval_jsonata = lambda expression: jsonata.Jsonata(expression).evaluate(None)
+
+_start_execution = StepFunctionsParserBackend.start_execution
+
+
+def start_execution(self, state_machine_arn, name=None, *args, **kwargs):
+    return _start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+
+StepFunctionsParserBackend.start_execution = start_execution
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -4,7 +4,9 @@
 
 use std::{future::Future, time::Duration};
 
+use aws_sdk_cloudtrail as cloudtrail;
 use aws_sdk_cloudwatch as cloudwatch;
+use aws_sdk_cloudwatchlogs as logs;
 use aws_sdk_resourcegroupstagging as tagging;
 use aws_sdk_sns as sns;
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
@@ -40,6 +42,9 @@ fn defaults() -> Vec<Rule> {
         mock!(cloudwatch::Client::list_metrics).then_output(|| cloudwatch::operation::list_metrics::ListMetricsOutput::builder().build()),
         mock!(cloudwatch::Client::list_dashboards).then_output(|| cloudwatch::operation::list_dashboards::ListDashboardsOutput::builder().build()),
         mock!(sns::Client::list_topics).then_output(|| sns::operation::list_topics::ListTopicsOutput::builder().build()),
+        mock!(cloudtrail::Client::describe_trails).then_output(|| cloudtrail::operation::describe_trails::DescribeTrailsOutput::builder().build()),
+        mock!(logs::Client::describe_metric_filters)
+            .then_output(|| logs::operation::describe_metric_filters::DescribeMetricFiltersOutput::builder().build()),
     ]
 }
 
@@ -49,46 +54,28 @@ fn clients(rules: &[&Rule], calls: &CallLog) -> AwsClients {
     let mut all: Vec<&Rule> = rules.to_vec();
     all.extend(defaults.iter());
     let time = aws_smithy_async::time::SharedTimeSource::new(aws_smithy_async::time::SystemTimeSource::new());
-    AwsClients::from_clients(
-        tagging::Client::from_conf(
-            tagging::Config::builder()
-                .with_test_defaults()
-                .region(tagging::config::Region::new(REGION))
-                .http_client(create_mock_http_client())
-                .interceptor(interceptor(&all))
-                .interceptor(calls.interceptor())
-                .retry_config(retries())
-                .time_source(time.clone())
-                .build(),
-        ),
-        cloudwatch::Client::from_conf(
-            cloudwatch::Config::builder()
-                .with_test_defaults()
-                .region(cloudwatch::config::Region::new(REGION))
-                .http_client(create_mock_http_client())
-                .interceptor(interceptor(&all))
-                .interceptor(calls.interceptor())
-                .retry_config(retries())
-                .time_source(time.clone())
-                .build(),
-        ),
-        sns::Client::from_conf(
-            sns::Config::builder()
-                .with_test_defaults()
-                .region(sns::config::Region::new(REGION))
-                .http_client(create_mock_http_client())
-                .interceptor(interceptor(&all))
-                .interceptor(calls.interceptor())
-                .retry_config(retries())
-                .time_source(time)
-                .build(),
-        ),
-    )
+    // The same mocked HTTP layer, interceptors, retries and clock for every service's client.
+    macro_rules! client {
+        ($service:ident) => {
+            $service::Client::from_conf(
+                $service::Config::builder()
+                    .with_test_defaults()
+                    .region($service::config::Region::new(REGION))
+                    .http_client(create_mock_http_client())
+                    .interceptor(interceptor(&all))
+                    .interceptor(calls.interceptor())
+                    .retry_config(retries())
+                    .time_source(time.clone())
+                    .build(),
+            )
+        };
+    }
+    AwsClients::from_clients(client!(tagging), client!(cloudwatch), client!(sns), client!(cloudtrail), client!(logs))
 }
 
 fn scan(rules: &[&Rule], calls: &CallLog) -> Result<Inventory, Error> {
     let place = Place { partition: "aws".into(), account: ACCOUNT.into(), region: REGION.into() };
-    let target = Target { place, clients: clients(rules, calls), dashboards: true };
+    let target = Target { place, clients: clients(rules, calls), account_wide: true };
     block_on(scan_targets(vec![target], 4, false))
 }
 
@@ -264,7 +251,7 @@ fn calls_stay_at_the_pagination_minimum() {
     assert_eq!(calls.executions("tag:GetResources"), 10, "1,000 resources: 10 pages of 100");
     assert_eq!(calls.executions("cloudwatch:DescribeAlarms"), 10, "1,000 alarms: 10 pages of 100");
     assert_eq!(calls.executions("cloudwatch:ListMetrics"), 2, "1,000 metrics: 2 pages of 500");
-    assert_eq!(calls.total(), 10 + 10 + 2 + 1 + 1, "plus one ListDashboards and one ListTopics");
+    assert_eq!(calls.total(), 10 + 10 + 2 + 1 + 1 + 1 + 1, "plus one ListDashboards, ListTopics, DescribeTrails and DescribeMetricFilters");
 }
 
 #[test]
@@ -292,4 +279,67 @@ fn pending_subscriptions_are_unconfirmed_and_topics_keep_their_key() {
     assert!(topic.uses_aws_managed_key());
     let states: Vec<(&str, bool)> = topic.subscriptions.iter().map(|s| (s.endpoint.as_str(), s.confirmed)).collect();
     assert_eq!(states, [("a@example.com", true), ("b@example.com", false)]);
+}
+
+#[test]
+fn metric_filters_are_read_at_the_largest_page_and_trails_with_their_status() {
+    const N: usize = 1000;
+    let filters = mock!(logs::Client::describe_metric_filters).then_compute_output(|input| {
+        let start: usize = input.next_token().map_or(0, |t| t.parse().unwrap());
+        let size = input.limit().unwrap() as usize;
+        let page = (start..(start + size).min(N)).map(|n| {
+            logs::types::MetricFilter::builder()
+                .filter_name(format!("filter-{n:04}"))
+                .log_group_name("aws-cloudtrail-logs")
+                .filter_pattern("{ $.eventName = \"ConsoleLogin\" }")
+                .metric_transformations(
+                    logs::types::MetricTransformation::builder().metric_name(format!("m{n}")).metric_namespace("CISBenchmark").metric_value("1").build().unwrap(),
+                )
+                .build()
+        });
+        let next = (start + size < N).then(|| (start + size).to_string());
+        logs::operation::describe_metric_filters::DescribeMetricFiltersOutput::builder().set_metric_filters(Some(page.collect())).set_next_token(next).build()
+    });
+    let trail_arn = format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-audit");
+    let trails = {
+        let trail_arn = trail_arn.clone();
+        mock!(cloudtrail::Client::describe_trails).then_output(move || {
+            // A multi-region trail of another region, as every region lists it (a shadow trail).
+            cloudtrail::operation::describe_trails::DescribeTrailsOutput::builder()
+                .trail_list(
+                    cloudtrail::types::Trail::builder()
+                        .name("org-audit")
+                        .trail_arn(&trail_arn)
+                        .home_region("us-east-1")
+                        .is_multi_region_trail(true)
+                        .is_organization_trail(true)
+                        .cloud_watch_logs_log_group_arn(format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:aws-cloudtrail-logs:*"))
+                        .build(),
+                )
+                .build()
+        })
+    };
+    let status = mock!(cloudtrail::Client::get_trail_status)
+        .match_requests(move |input| input.name() == Some(trail_arn.as_str()))
+        .then_output(|| cloudtrail::operation::get_trail_status::GetTrailStatusOutput::builder().is_logging(false).build());
+    let calls = CallLog::new();
+    let inventory = scan(&[&filters, &trails, &status], &calls).unwrap();
+    assert_eq!(inventory.log_metric_filters.len(), N);
+    assert_eq!(inventory.log_metric_filters[7].metrics[0].name, "m7");
+    assert_eq!(calls.executions("logs:DescribeMetricFilters"), 20, "1,000 filters: 20 pages of 50");
+    let trail = &inventory.trails[0];
+    assert_eq!((trail.home_region.as_str(), trail.multi_region, trail.organization, trail.logging), ("us-east-1", true, true, false));
+    assert_eq!(trail.log_group_name(), Some("aws-cloudtrail-logs"));
+    assert_eq!(calls.executions("cloudtrail:GetTrailStatus"), 1, "by ARN, once per trail");
+
+    // A trail whose status cannot be read fails the scan, naming the call.
+    let broken = mock!(cloudtrail::Client::get_trail_status).sequence().http_status(500, None).repeatedly().build();
+    let with_trail = mock!(cloudtrail::Client::describe_trails).then_output(|| {
+        cloudtrail::operation::describe_trails::DescribeTrailsOutput::builder()
+            .trail_list(cloudtrail::types::Trail::builder().name("t").trail_arn("arn:aws:cloudtrail:eu-west-1:123456789012:trail/t").build())
+            .build()
+    });
+    let (action, message) = scan_error(scan(&[&with_trail, &broken], &CallLog::new()));
+    assert_eq!(action, "cloudtrail:GetTrailStatus");
+    assert!(message.contains("123456789012/eu-west-1"), "{message}");
 }

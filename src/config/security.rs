@@ -1,0 +1,284 @@
+//! The security-detection settings after validation: the chosen benchmark's controls, resolved
+//! against the catalogue, each with its filter pattern parsed and its sample events built.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::Value;
+use time::Date;
+
+use super::{parse_date, problem, types::*, SeverityRoute};
+use crate::{
+    error::{Problem, Result},
+    json::merge_patch,
+    security::pattern::FilterPattern,
+};
+
+/// One control of the chosen benchmark, with everything the check and the generator need.
+#[derive(Debug, Clone)]
+pub struct Control {
+    /// Its number in the benchmark (`4.3`).
+    pub number: String,
+    /// The detection id (`root-account-usage`): stable across benchmark versions, so it names
+    /// what onwatch generates.
+    pub detection: String,
+    pub title: String,
+    pub security_hub: Option<String>,
+    pub metric: String,
+    pub filter_pattern: String,
+    pub pattern: FilterPattern,
+    pub event_pattern: Value,
+    pub global: bool,
+    /// Sample CloudTrail events it must match, by description.
+    pub triggers: Vec<(String, Value)>,
+    /// Sample CloudTrail events it must not match.
+    pub ignores: Vec<(String, Value)>,
+}
+
+impl Control {
+    /// `cis-3.0.0 4.3 (Security Hub CloudWatch.1)`, for messages.
+    pub fn label(&self, benchmark: &str) -> String {
+        match &self.security_hub {
+            Some(hub) => format!("{benchmark} {} (Security Hub {hub})", self.number),
+            None => format!("{benchmark} {}", self.number),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ControlExemptionChecked {
+    /// The control's number in the benchmark.
+    pub number: String,
+    pub reason: String,
+    pub expires: Date,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecuritySettings {
+    pub enabled: bool,
+    /// `cis-3.0.0`.
+    pub benchmark: String,
+    pub benchmark_title: String,
+    pub controls: Vec<Control>,
+    pub log_group: String,
+    pub region: Option<String>,
+    pub severity: String,
+    pub metric_namespace: String,
+    pub eventbridge_rules: bool,
+    pub exemptions: Vec<ControlExemptionChecked>,
+    /// Where the settings were read from, for messages.
+    pub file: String,
+}
+
+/// Validates the catalogue (every pattern parses and detects its own samples) and the settings
+/// against it; every problem in both files is collected.
+pub fn check_security(
+    catalogue_file: &str,
+    catalogue: SecurityControlsFile,
+    settings_file: &str,
+    settings: SecurityDetectionsFile,
+    severities: Option<&BTreeMap<String, SeverityRoute>>,
+) -> Result<SecuritySettings> {
+    let mut problems: Vec<Problem> = Vec::new();
+    if !catalogue.sample_base.is_object() {
+        problems.push(problem(catalogue_file, "$.sample_base".into(), "must be a CloudTrail record (a JSON object)".into()));
+    }
+    let mut detections: BTreeMap<String, Control> = BTreeMap::new();
+    let mut metrics: HashSet<&str> = HashSet::new();
+    for (id, spec) in &catalogue.detections {
+        let at = |field: &str| format!("$.detections[{id:?}]{field}");
+        if !metrics.insert(spec.metric.as_str()) {
+            problems.push(problem(catalogue_file, at(".metric"), format!("metric {:?} is used by another detection", spec.metric)));
+        }
+        if !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            problems.push(problem(catalogue_file, at(""), "detection ids are lowercase words joined by '-'".into()));
+        }
+        if !spec.event_pattern.is_object() {
+            problems.push(problem(catalogue_file, at(".event_pattern"), "must be an EventBridge event pattern (a JSON object)".into()));
+        }
+        let pattern = match FilterPattern::parse(&spec.filter_pattern) {
+            Ok(pattern) => pattern,
+            Err(error) => {
+                problems.push(problem(catalogue_file, at(".filter_pattern"), format!("not a filter pattern: {error}")));
+                continue;
+            }
+        };
+        let build = |samples: &[SampleEvent]| -> Vec<(String, Value)> {
+            samples
+                .iter()
+                .map(|sample| {
+                    let mut event = catalogue.sample_base.clone();
+                    merge_patch(&mut event, &sample.event);
+                    (sample.description.clone(), event)
+                })
+                .collect()
+        };
+        let (triggers, ignores) = (build(&spec.triggers), build(&spec.ignores));
+        if triggers.is_empty() {
+            problems.push(problem(catalogue_file, at(".triggers"), "a detection needs at least one event it must match".into()));
+        }
+        // The catalogue's own patterns must detect its own samples: the check trusts both.
+        for (index, (description, event)) in triggers.iter().enumerate() {
+            if !pattern.matches(event) {
+                problems.push(problem(catalogue_file, at(&format!(".triggers[{index}]")), format!("the filter pattern does not match {description:?}")));
+            }
+        }
+        for (index, (description, event)) in ignores.iter().enumerate() {
+            if pattern.matches(event) {
+                problems.push(problem(catalogue_file, at(&format!(".ignores[{index}]")), format!("the filter pattern matches {description:?}")));
+            }
+        }
+        detections.insert(
+            id.clone(),
+            Control {
+                number: String::new(),
+                detection: id.clone(),
+                title: spec.title.clone(),
+                security_hub: spec.security_hub.clone(),
+                metric: spec.metric.clone(),
+                filter_pattern: spec.filter_pattern.clone(),
+                pattern,
+                event_pattern: spec.event_pattern.clone(),
+                global: spec.global,
+                triggers,
+                ignores,
+            },
+        );
+    }
+    for (benchmark, spec) in &catalogue.benchmarks {
+        let mut numbers = HashSet::new();
+        for (index, control) in spec.controls.iter().enumerate() {
+            let at = format!("$.benchmarks[{benchmark:?}].controls[{index}]");
+            if !numbers.insert(control.number.as_str()) {
+                problems.push(problem(catalogue_file, format!("{at}.number"), format!("control {} is listed twice", control.number)));
+            }
+            let Some(detection) = detections.get(&control.detection) else {
+                if !catalogue.detections.contains_key(&control.detection) {
+                    problems.push(problem(catalogue_file, format!("{at}.detection"), format!("unknown detection {:?}", control.detection)));
+                }
+                continue;
+            };
+            if let Some(text) = &control.filter_pattern {
+                match FilterPattern::parse(text) {
+                    Err(error) => problems.push(problem(catalogue_file, format!("{at}.filter_pattern"), format!("not a filter pattern: {error}"))),
+                    // Only the events it must match: an older version's prescribed pattern may be
+                    // broader (its noise is why later versions narrowed it).
+                    Ok(pattern) => {
+                        for (description, _) in detection.triggers.iter().filter(|(_, event)| !pattern.matches(event)) {
+                            problems.push(problem(catalogue_file, format!("{at}.filter_pattern"), format!("does not match {description:?}")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let mut controls = Vec::new();
+    let mut benchmark_title = String::new();
+    match catalogue.benchmarks.get(&settings.benchmark) {
+        None => {
+            let known: Vec<&str> = catalogue.benchmarks.keys().map(String::as_str).collect();
+            problems.push(problem(
+                settings_file,
+                "$.benchmark".into(),
+                format!("unknown benchmark {:?} (known: {})", settings.benchmark, known.join(", ")),
+            ));
+        }
+        Some(spec) => {
+            benchmark_title = spec.title.clone();
+            for control in &spec.controls {
+                let Some(detection) = detections.get(&control.detection) else { continue };
+                let mut resolved = Control { number: control.number.clone(), ..detection.clone() };
+                if let Some(text) = &control.filter_pattern {
+                    if let Ok(pattern) = FilterPattern::parse(text) {
+                        resolved.filter_pattern = text.clone();
+                        resolved.pattern = pattern;
+                    }
+                }
+                controls.push(resolved);
+            }
+        }
+    }
+    if let Some(severities) = severities {
+        if !severities.contains_key(&settings.severity) {
+            let known: Vec<&str> = severities.keys().map(String::as_str).collect();
+            problems.push(problem(
+                settings_file,
+                "$.severity".into(),
+                format!("unknown severity {:?} (config/alert_thresholds.json defines {})", settings.severity, known.join(", ")),
+            ));
+        }
+    }
+    let mut exemptions = Vec::new();
+    for (index, exemption) in settings.exemptions.iter().enumerate() {
+        let at = |field: &str| format!("$.exemptions[{index}]{field}");
+        let control = controls.iter().find(|c| c.number == exemption.control || c.detection == exemption.control);
+        if control.is_none() && !controls.is_empty() {
+            problems.push(problem(settings_file, at(".control"), format!("{} has no control {:?}", settings.benchmark, exemption.control)));
+        }
+        if exemption.reason.trim().is_empty() {
+            problems.push(problem(settings_file, at(".reason"), "an exemption needs a reason".into()));
+        }
+        match (parse_date(&exemption.expires), control) {
+            (Some(expires), Some(control)) => {
+                exemptions.push(ControlExemptionChecked { number: control.number.clone(), reason: exemption.reason.clone(), expires })
+            }
+            (None, _) => problems.push(problem(settings_file, at(".expires"), format!("{:?} is not a date (YYYY-MM-DD)", exemption.expires))),
+            _ => {}
+        }
+    }
+    super::finish(
+        problems,
+        SecuritySettings {
+            enabled: settings.enabled,
+            benchmark: settings.benchmark,
+            benchmark_title,
+            controls,
+            log_group: settings.log_group,
+            region: settings.region,
+            severity: settings.severity,
+            metric_namespace: settings.metric_namespace,
+            eventbridge_rules: settings.eventbridge_rules,
+            exemptions,
+            file: settings_file.to_string(),
+        },
+    )
+}
+
+/// What the audit pipeline needs beyond the file: the record's attributes in one list, keys first.
+pub fn check_audit_fields(file: &str, parsed: &AuditLogSchemaFile) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut fields: BTreeMap<RecordField, &str> = BTreeMap::new();
+    let keys = std::iter::once(&parsed.partition_key).chain(parsed.sort_key.as_ref());
+    for (key, path) in keys.zip(["$.partition_key", "$.sort_key"]) {
+        if key.attribute_type != key.value.key_type() {
+            problems.push(problem(
+                file,
+                format!("{path}.type"),
+                format!("{} holds {}, stored as {}", key.name, key.value.as_str(), key.value.key_type().as_str()),
+            ));
+        }
+        if let Some(other) = fields.insert(key.value, &key.name) {
+            problems.push(problem(file, format!("{path}.value"), format!("{} is already held by {other}", key.value.as_str())));
+        }
+    }
+    for (index, attribute) in parsed.attributes.iter().enumerate() {
+        if let Some(other) = fields.insert(attribute.value, &attribute.name) {
+            problems.push(problem(file, format!("$.attributes[{index}].value"), format!("{} is already held by {other}", attribute.value.as_str())));
+        }
+    }
+    for required in [RecordField::Alarm, RecordField::EventId, RecordField::Time, RecordField::NewState] {
+        if !fields.contains_key(&required) {
+            problems.push(problem(file, "$.attributes".into(), format!("no attribute holds {}, which every record needs", required.as_str())));
+        }
+    }
+    // Keys identify one event: the event id must be one of them, or a redelivered event could
+    // not be told from a new one.
+    let key_fields: Vec<RecordField> = std::iter::once(parsed.partition_key.value).chain(parsed.sort_key.as_ref().map(|k| k.value)).collect();
+    if !key_fields.contains(&RecordField::EventId) {
+        problems.push(problem(file, "$.partition_key".into(), "the event_id must be the partition or the sort key, so each event is one record".into()));
+    }
+    if fields.get(&RecordField::ExpiresAt) != Some(&parsed.ttl_attribute.as_str()) {
+        problems.push(problem(file, "$.ttl_attribute".into(), format!("{:?} must be the attribute that holds expires_at", parsed.ttl_attribute)));
+    }
+    problems
+}

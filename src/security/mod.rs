@@ -1,0 +1,477 @@
+//! Security coverage: for each account, is there a multi-region CloudTrail trail delivering to the
+//! configured CloudWatch Logs log group, and for each monitoring control of the chosen benchmark a
+//! metric filter on that log group that detects the control's events, an alarm on the filter's
+//! metric that fires on one event, and an action that reaches somebody? A pure function over the
+//! inventory, like the coverage check it is part of.
+//!
+//! "Detects the control's events" is decided by running the filter's pattern over the control's
+//! sample CloudTrail events ([`pattern`]): a filter covers a control when it matches every event
+//! the control must alert on, whatever its spelling.
+
+pub mod pattern;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::{
+    check::delivery_problems,
+    config::SecuritySettings,
+    findings::{Code, Finding},
+    inventory::{ComparisonOperator, Inventory, LogMetricFilter, MetricAlarm, SnsTopic, Trail},
+};
+use pattern::FilterPattern;
+
+/// What became of one control in one account; the first gap found, in the order trail, filter,
+/// alarm, delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControlStatus {
+    Covered,
+    /// Filter, alarm and delivery are in place, but no multi-region trail feeds the log group.
+    NoTrail,
+    NoFilter,
+    NoAlarm,
+    Unrouted,
+    Exempted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ControlResult {
+    pub account: String,
+    /// The control's number in the benchmark.
+    pub control: String,
+    pub detection: String,
+    pub title: String,
+    pub status: ControlStatus,
+    /// The metric filter that detects the control's events, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The alarm on its metric, if one fires on a single event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SecuritySummary {
+    pub benchmark: String,
+    /// The CloudTrail log group the controls are checked on, per account (ARN).
+    pub log_groups: Vec<String>,
+    /// Controls that apply, in all accounts (exempted ones excluded).
+    pub required: usize,
+    pub covered: usize,
+    pub exempted: usize,
+    /// covered / required, floored to one decimal; 100 when nothing is required.
+    pub coverage_percent: f64,
+    pub controls: Vec<ControlResult>,
+}
+
+/// Where one account's detections live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGroupPlace {
+    pub account: String,
+    pub region: String,
+    pub arn: String,
+}
+
+/// The accounts an inventory describes, sorted.
+pub fn accounts(inventory: &Inventory) -> BTreeSet<&str> {
+    let mut accounts: BTreeSet<&str> = inventory.scopes.iter().map(|s| s.account.as_str()).collect();
+    accounts.extend(inventory.resources.iter().map(|r| r.account.as_str()));
+    accounts.extend(inventory.trails.iter().map(|t| t.account.as_str()));
+    accounts.retain(|a| !a.is_empty());
+    accounts
+}
+
+/// The configured log group of `account`: in the configured region, else where the account's
+/// trail delivers to a log group of that name, else in the account's first scanned region.
+pub fn log_group_place(inventory: &Inventory, settings: &SecuritySettings, account: &str) -> LogGroupPlace {
+    let from_trail = || {
+        inventory
+            .trails
+            .iter()
+            .filter(|t| t.account == account && t.log_group_name() == Some(settings.log_group.as_str()))
+            .find_map(|t| t.log_group_region())
+            .map(str::to_string)
+    };
+    let first_region = || {
+        let scoped = inventory.scopes.iter().filter(|s| s.account == account).map(|s| s.region.as_str());
+        let resources = inventory.resources.iter().filter(|r| r.account == account && !r.region.is_empty()).map(|r| r.region.as_str());
+        scoped.min().or_else(|| resources.min()).unwrap_or("us-east-1").to_string()
+    };
+    let region = settings.region.clone().or_else(from_trail).unwrap_or_else(first_region);
+    let partition = inventory
+        .resources
+        .iter()
+        .find(|r| r.account == account)
+        .and_then(|r| crate::inventory::Arn::parse(&r.arn))
+        .map_or("aws", |arn| arn.partition);
+    let arn = format!("arn:{partition}:logs:{region}:{account}:log-group:{}", settings.log_group);
+    LogGroupPlace { account: account.to_string(), region, arn }
+}
+
+/// Whether an alarm on a filter's metric fires on a single matching event: at or above 1 (or above
+/// something less than 1) in one datapoint. A filter publishes 1 per matching event.
+fn fires_on_one_event(alarm: &MetricAlarm) -> Result<(), String> {
+    let threshold = alarm.threshold.unwrap_or(f64::INFINITY);
+    let sensitive = match alarm.comparison_operator {
+        ComparisonOperator::GreaterThanOrEqualToThreshold => threshold <= 1.0,
+        ComparisonOperator::GreaterThanThreshold => threshold < 1.0,
+        _ => false,
+    };
+    if !sensitive {
+        return Err(format!(
+            "alarm {:?} fires only when the metric is {} {}, not on one event",
+            alarm.name,
+            alarm.comparison_operator.as_str(),
+            alarm.threshold.map_or("(no threshold)".to_string(), crate::check::format_number)
+        ));
+    }
+    let datapoints = alarm.datapoints_to_alarm.unwrap_or(alarm.evaluation_periods);
+    if datapoints > 1 {
+        return Err(format!("alarm {:?} needs {datapoints} breaching periods, so a single event never fires it", alarm.name));
+    }
+    Ok(())
+}
+
+pub struct SecurityOutcome {
+    pub summary: SecuritySummary,
+    pub findings: Vec<Finding>,
+}
+
+/// Everything the security check reads, indexed once.
+pub struct Context<'a> {
+    pub topics: &'a FxHashMap<&'a str, &'a SnsTopic>,
+    pub is_composite_child: &'a dyn Fn(&MetricAlarm) -> bool,
+}
+
+pub fn evaluate(inventory: &Inventory, settings: &SecuritySettings, today: Date, context: &Context) -> Option<SecurityOutcome> {
+    if !settings.enabled {
+        return None;
+    }
+    let mut summary = SecuritySummary { benchmark: settings.benchmark.clone(), ..SecuritySummary::default() };
+    let mut findings = Vec::new();
+    let mut alarms_by_metric: BTreeMap<(&str, &str, &str, &str), Vec<&MetricAlarm>> = BTreeMap::new();
+    for alarm in &inventory.alarms {
+        if let (Some(namespace), Some(metric)) = (&alarm.namespace, &alarm.metric_name) {
+            alarms_by_metric.entry((&alarm.account, &alarm.region, namespace, metric)).or_default().push(alarm);
+        }
+    }
+    for alarms in alarms_by_metric.values_mut() {
+        alarms.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    let mut expired_reported = BTreeSet::new();
+    for account in accounts(inventory) {
+        let place = log_group_place(inventory, settings, account);
+        summary.log_groups.push(place.arn.clone());
+        let trail_gap = trail_gap(inventory, settings, &place);
+        if let Some(gap) = &trail_gap {
+            findings.push(
+                Finding::new(
+                    Code::SecurityTrailMissing,
+                    &place.arn,
+                    format!("no multi-region CloudTrail trail that is logging delivers to log group {} in {}: {gap}", settings.log_group, place.region),
+                    format!(
+                        "Create a multi-region trail (or an organization trail) that delivers to {} and start logging, or set log_group in {} to the log group your trail delivers to.",
+                        settings.log_group, settings.file
+                    ),
+                )
+                .with_requirement(format!("{}/trail", settings.benchmark), None),
+            );
+        }
+        // Filters on the log group, parsed once; the ones onwatch cannot read are reported once.
+        let mut filters: Vec<(&LogMetricFilter, FilterPattern)> = Vec::new();
+        let mut on_group: Vec<&LogMetricFilter> = inventory
+            .log_metric_filters
+            .iter()
+            .filter(|f| f.account == place.account && f.region == place.region && f.log_group == settings.log_group)
+            .collect();
+        on_group.sort_by(|a, b| a.name.cmp(&b.name));
+        for filter in on_group {
+            match FilterPattern::parse(&filter.pattern) {
+                Ok(parsed) => filters.push((filter, parsed)),
+                Err(error) => findings.push(Finding::new(
+                    Code::SecurityFilterUnsupported,
+                    &place.arn,
+                    format!("metric filter {:?} has a pattern onwatch cannot evaluate ({error}), so it counts for no control", filter.name),
+                    "Rewrite the pattern as a JSON filter pattern ({ $.field = \"value\" && ... }), or leave it: onwatch generates its own filters for the controls it leaves uncovered.",
+                )),
+            }
+        }
+
+        // Filters that match some controls' events but also events those must not alert on.
+        let mut noisy_filters: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for control in &settings.controls {
+            let requirement = format!("{}/{}", settings.benchmark, control.number);
+            let label = control.label(&settings.benchmark);
+            let mut result = ControlResult {
+                account: account.to_string(),
+                control: control.number.clone(),
+                detection: control.detection.clone(),
+                title: control.title.clone(),
+                status: ControlStatus::Covered,
+                filter: None,
+                alarm: None,
+                detail: None,
+            };
+            if let Some(exemption) = settings.exemptions.iter().find(|e| e.number == control.number) {
+                if today <= exemption.expires {
+                    result.status = ControlStatus::Exempted;
+                    result.detail = Some(format!("exempted until {}: {}", exemption.expires, exemption.reason));
+                    summary.exempted += 1;
+                    summary.controls.push(result);
+                    continue;
+                }
+                if expired_reported.insert((account, control.number.as_str())) {
+                    findings.push(
+                        Finding::new(
+                            Code::ExemptionExpired,
+                            &place.arn,
+                            format!("exemption of {label} expired on {} ({}); its findings are reported again", exemption.expires, exemption.reason),
+                            format!("Cover the control, or renew the exemption in {} with a new expiry date.", settings.file),
+                        )
+                        .with_requirement(requirement.clone(), None),
+                    );
+                }
+            }
+
+            // A filter covers the control when it matches every event the control must alert on
+            // and none it must not; the benchmark's own pattern covers it even where it is broader
+            // (its assessors require exactly that pattern).
+            let mut covering: Vec<&(&LogMetricFilter, FilterPattern)> = Vec::new();
+            let mut noisy: Vec<&str> = Vec::new();
+            for pair in &filters {
+                let (filter, pattern) = (pair.0, &pair.1);
+                if !control.triggers.iter().all(|(_, event)| pattern.matches(event)) {
+                    continue;
+                }
+                let prescribed = squeeze(&filter.pattern) == squeeze(&control.filter_pattern);
+                match control.ignores.iter().find(|(_, event)| !prescribed && pattern.matches(event)) {
+                    None => covering.push(pair),
+                    Some((unwanted, _)) => {
+                        noisy.push(&filter.name);
+                        noisy_filters.entry(filter.name.as_str()).or_default().push(format!("{} (for example {unwanted})", control.number));
+                    }
+                }
+            }
+            let outcome = judge(&covering, &alarms_by_metric, context);
+            match outcome {
+                Judged::NoFilter => {
+                    // The closest partial match says what an existing filter misses.
+                    let partial = filters
+                        .iter()
+                        .map(|(filter, pattern)| {
+                            let missed: Vec<&str> =
+                                control.triggers.iter().filter(|(_, event)| !pattern.matches(event)).map(|(d, _)| d.as_str()).collect();
+                            (missed.len(), filter, missed)
+                        })
+                        .filter(|(missed, _, _)| *missed < control.triggers.len())
+                        .min_by_key(|(missed, filter, _)| (*missed, &filter.name));
+                    let detail = if !noisy.is_empty() {
+                        let names: Vec<String> = noisy.iter().map(|n| format!("{n:?}")).collect();
+                        let (noun, verb) = if names.len() == 1 { ("metric filter", "matches") } else { ("metric filters", "match") };
+                        format!("{noun} {} {verb} its events but also events it must not alert on", names.join(", "))
+                    } else if let Some((_, filter, missed)) = partial {
+                        let shown: Vec<&str> = missed.iter().take(5).copied().collect();
+                        let more = if missed.len() > shown.len() { format!(" and {} more", missed.len() - shown.len()) } else { String::new() };
+                        format!(
+                            "metric filter {:?} matches {} of its {} events; it misses {}{more}",
+                            filter.name,
+                            control.triggers.len() - missed.len(),
+                            control.triggers.len(),
+                            shown.join("; ")
+                        )
+                    } else {
+                        format!("no metric filter on log group {} matches its events", settings.log_group)
+                    };
+                    findings.push(
+                        Finding::new(
+                            Code::SecurityFilterMissing,
+                            &place.arn,
+                            format!("{label} {}: {detail}", control.title),
+                            format!("Run `onwatch generate` (it writes the metric filter and alarm), or add a metric filter with the pattern {}.", control.filter_pattern),
+                        )
+                        .with_requirement(requirement.clone(), None),
+                    );
+                    result.status = ControlStatus::NoFilter;
+                    result.detail = Some(detail);
+                }
+                Judged::NoAlarm { filter, why } => {
+                    let detail = format!("metric filter {:?} detects its events, but {why}", filter.name);
+                    findings.push(
+                        Finding::new(
+                            Code::SecurityAlarmMissing,
+                            &place.arn,
+                            format!("{label} {}: {detail}", control.title),
+                            format!(
+                                "Create an alarm on {} >= 1 (Sum, one period of 5 minutes) notifying the {} topic, or run `onwatch generate`.",
+                                metric_names(filter),
+                                settings.severity
+                            ),
+                        )
+                        .with_requirement(requirement.clone(), None),
+                    );
+                    result.status = ControlStatus::NoAlarm;
+                    result.filter = Some(filter.name.clone());
+                    result.detail = Some(detail);
+                }
+                Judged::Unrouted { filter, alarm, why } => {
+                    let detail = format!("alarm {:?} on metric filter {:?} notifies nobody: {why}", alarm.name, filter.name);
+                    findings.push(
+                        Finding::new(
+                            Code::SecurityAlarmUnrouted,
+                            &place.arn,
+                            format!("{label} {}: {detail}", control.title),
+                            format!("Point alarm {:?} at an SNS topic with a confirmed subscription (the {} topic onwatch generates), with its actions enabled.", alarm.name, settings.severity),
+                        )
+                        .with_alarm(&alarm.name)
+                        .with_requirement(requirement.clone(), None),
+                    );
+                    result.status = ControlStatus::Unrouted;
+                    result.filter = Some(filter.name.clone());
+                    result.alarm = Some(alarm.name.clone());
+                    result.detail = Some(detail);
+                }
+                Judged::Covered { filter, alarm } => {
+                    result.filter = Some(filter.name.clone());
+                    result.alarm = Some(alarm.name.clone());
+                    if let Some(gap) = &trail_gap {
+                        result.status = ControlStatus::NoTrail;
+                        result.detail = Some(gap.clone());
+                    }
+                }
+            }
+            if result.status == ControlStatus::Covered {
+                summary.covered += 1;
+            }
+            summary.required += 1;
+            summary.controls.push(result);
+        }
+        for (filter, controls) in noisy_filters {
+            findings.push(Finding::new(
+                Code::SecurityFilterNoisy,
+                &place.arn,
+                format!(
+                    "metric filter {filter:?} matches every event of {} {}, but also events {} must not alert on, so it counts for none: {}",
+                    settings.benchmark,
+                    if controls.len() == 1 { "control" } else { "controls" },
+                    if controls.len() == 1 { "it" } else { "they" },
+                    controls.join("; ")
+                ),
+                "Narrow the pattern to one control's events (the security-filter-missing findings name each control's pattern), or delete the filter and run `onwatch generate`.",
+            ));
+        }
+    }
+    summary.coverage_percent =
+        if summary.required == 0 { 100.0 } else { (summary.covered as f64 * 1000.0 / summary.required as f64).floor() / 10.0 };
+    Some(SecurityOutcome { summary, findings })
+}
+
+/// A pattern without its whitespace, to compare spellings.
+fn squeeze(pattern: &str) -> String {
+    pattern.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn metric_names(filter: &LogMetricFilter) -> String {
+    filter.metrics.iter().map(|m| format!("{}/{}", m.namespace, m.name)).collect::<Vec<_>>().join(", ")
+}
+
+enum Judged<'a> {
+    NoFilter,
+    NoAlarm { filter: &'a LogMetricFilter, why: String },
+    Unrouted { filter: &'a LogMetricFilter, alarm: &'a MetricAlarm, why: String },
+    Covered { filter: &'a LogMetricFilter, alarm: &'a MetricAlarm },
+}
+
+/// The best any covering filter gets: covered beats unrouted beats no alarm.
+fn judge<'a>(
+    covering: &[&'a (&'a LogMetricFilter, FilterPattern)],
+    alarms_by_metric: &BTreeMap<(&str, &str, &str, &str), Vec<&'a MetricAlarm>>,
+    context: &Context,
+) -> Judged<'a> {
+    let mut best = Judged::NoFilter;
+    let rank = |judged: &Judged| match judged {
+        Judged::NoFilter => 0,
+        Judged::NoAlarm { .. } => 1,
+        Judged::Unrouted { .. } => 2,
+        Judged::Covered { .. } => 3,
+    };
+    for filter in covering.iter().map(|pair| &pair.0) {
+        let alarms: Vec<&MetricAlarm> = filter
+            .metrics
+            .iter()
+            .flat_map(|m| {
+                alarms_by_metric.get(&(filter.account.as_str(), filter.region.as_str(), m.namespace.as_str(), m.name.as_str())).into_iter().flatten()
+            })
+            .copied()
+            .collect();
+        let mut judged = if alarms.is_empty() {
+            Judged::NoAlarm { filter, why: format!("no alarm watches its metric {}", metric_names(filter)) }
+        } else {
+            let insensitive: Vec<String> = alarms.iter().filter_map(|a| fires_on_one_event(a).err()).collect();
+            if insensitive.len() == alarms.len() {
+                Judged::NoAlarm { filter, why: insensitive.join("; ") }
+            } else {
+                let firing: Vec<&MetricAlarm> = alarms.iter().copied().filter(|a| fires_on_one_event(a).is_ok()).collect();
+                match firing.iter().find(|a| routed(a, context).is_ok()) {
+                    Some(alarm) => Judged::Covered { filter, alarm },
+                    None => Judged::Unrouted { filter, alarm: firing[0], why: routed(firing[0], context).unwrap_err() },
+                }
+            }
+        };
+        if rank(&judged) > rank(&best) {
+            std::mem::swap(&mut best, &mut judged);
+        }
+        if matches!(best, Judged::Covered { .. }) {
+            break;
+        }
+    }
+    best
+}
+
+/// Whether an alarm's notifications reach somebody.
+fn routed(alarm: &MetricAlarm, context: &Context) -> Result<(), String> {
+    let problems = delivery_problems(alarm, context.topics, (context.is_composite_child)(alarm));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.into_iter().map(|p| p.message).collect::<Vec<_>>().join("; "))
+    }
+}
+
+/// Why no trail feeds the log group, or `None` when one does.
+fn trail_gap(inventory: &Inventory, settings: &SecuritySettings, place: &LogGroupPlace) -> Option<String> {
+    let trails: Vec<&Trail> = inventory.trails.iter().filter(|t| t.account == place.account).collect();
+    let feeds = |t: &Trail| t.log_group_name() == Some(settings.log_group.as_str()) && t.log_group_region() == Some(place.region.as_str());
+    if trails.iter().any(|t| t.multi_region && t.logging && feeds(t)) {
+        return None;
+    }
+    if trails.is_empty() {
+        return Some("the inventory holds no CloudTrail trail for this account".to_string());
+    }
+    let mut reasons: Vec<String> = trails
+        .iter()
+        .map(|t| {
+            let mut wrong = Vec::new();
+            if !t.multi_region {
+                wrong.push("records one region only".to_string());
+            }
+            if !t.logging {
+                wrong.push("is not logging".to_string());
+            }
+            match t.log_group_arn.as_deref() {
+                None => wrong.push("delivers to no CloudWatch Logs log group".to_string()),
+                Some(arn) if !feeds(t) => wrong.push(format!("delivers to {arn}")),
+                Some(_) => {}
+            }
+            format!("trail {} {}", t.name, wrong.join(", "))
+        })
+        .collect();
+    reasons.sort();
+    Some(reasons.join("; "))
+}
