@@ -59,13 +59,69 @@ enum Command {
     Scan(ScanArgs),
     /// Compare the repository's Terraform with the account: missing, changed and unmanaged alarms and dashboards.
     Drift(DriftArgs),
-    /// Print the least-privilege, read-only IAM policy that `scan` and `--live` need.
-    IamPolicy,
+    /// Print the least-privilege, read-only IAM policy that `scan` and `--live` need (or, with --audit, `audit list`).
+    IamPolicy(IamPolicyArgs),
+    /// Read the audit trail: alerts raised and resolved, and security detections.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Explain a finding code (or list them all).
     Explain {
         /// A finding code such as missing-alarm; omit to list every code.
         code: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+struct IamPolicyArgs {
+    /// The policy of an audit reader (`onwatch audit list`) instead of the scanner's.
+    #[arg(long)]
+    audit: bool,
+    /// Configuration directory holding audit_log_schema.json [default: ./config if present].
+    #[arg(long, value_name = "DIR")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// List audit records, oldest first.
+    List(AuditListArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuditFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 listed (also when nothing matches), 2 error.")]
+struct AuditListArgs {
+    /// Records of the last DURATION: 30m, 24h, 7d, 2w.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    since: String,
+    /// Only records whose alarm or resource is this ARN.
+    #[arg(long, value_name = "ARN")]
+    resource: Option<String>,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    format: AuditFormat,
+    /// Write the listing to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The audit table [default: table_name in config/audit_log_schema.json].
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// Configuration directory holding audit_log_schema.json [default: ./config if present, else built-in].
+    #[arg(long, value_name = "DIR")]
+    config: Option<PathBuf>,
+    /// The table's region [default: region in audit_log_schema.json, else the AWS profile's or environment's].
+    #[arg(long, value_name = "REGION", help_heading = "AWS")]
+    region: Option<String>,
+    /// AWS profile for credentials and region [default: the standard credential chain].
+    #[arg(long, value_name = "PROFILE", help_heading = "AWS")]
+    profile: Option<String>,
+    /// Send every AWS call to this endpoint, such as a local emulator.
+    #[arg(long, value_name = "URL", help_heading = "AWS")]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -254,8 +310,15 @@ fn run(cli: Cli) -> Result<u8, Error> {
             eprintln!("{}: {}", args.output.display(), scan.summary());
             Ok(EXIT_CLEAN)
         }
-        Command::IamPolicy => {
-            let mut policy = serde_json::to_string_pretty(&scan::iam_policy()).expect("policies serialize");
+        Command::Audit(AuditCommand::List(args)) => run_audit_list(args),
+        Command::IamPolicy(args) => {
+            let policy = if args.audit {
+                let settings = config::load(&Sources::from_flags(args.config, None)?)?;
+                scan::audit_reader_policy(&settings.audit.table_name)
+            } else {
+                scan::iam_policy()
+            };
+            let mut policy = serde_json::to_string_pretty(&policy).expect("policies serialize");
             policy.push('\n');
             print_stdout(&policy)?;
             Ok(EXIT_CLEAN)
@@ -334,6 +397,31 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     eprintln!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len());
     // As in check: the OS reclaims a large account's memory faster than dropping it piece by piece.
     std::mem::forget((inventory, evaluation, files));
+    Ok(EXIT_CLEAN)
+}
+
+fn run_audit_list(args: AuditListArgs) -> Result<u8, Error> {
+    let since = crate::audit::parse_duration(&args.since)?;
+    let settings = config::load(&Sources::from_flags(args.config, None)?)?;
+    let options = crate::audit::ListOptions {
+        aws: scan::ScanOptions {
+            regions: args.region.into_iter().collect(),
+            profile: args.profile,
+            endpoint_url: args.endpoint_url,
+            ..Default::default()
+        },
+        table: args.table,
+        query: crate::audit::Query { since: Some(time::OffsetDateTime::now_utc() - since), resource: args.resource },
+    };
+    let listing = crate::audit::list(&options, &settings.audit)?;
+    let text = match args.format {
+        AuditFormat::Text => crate::audit::render_text(&listing.records, &listing.table),
+        AuditFormat::Json => crate::audit::render_json(&listing.records, &listing.table, &listing.region, &options.query),
+    };
+    match &args.output {
+        Some(path) => write_atomic(path, text.as_bytes())?,
+        None => print_stdout(&text)?,
+    }
     Ok(EXIT_CLEAN)
 }
 

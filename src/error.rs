@@ -52,6 +52,14 @@ pub enum Error {
         action: String,
         message: String,
     },
+    /// Reading the audit table failed after the SDK's retries.
+    #[error("reading the audit trail failed: {action} in {region}: {message}")]
+    Audit {
+        region: String,
+        /// The IAM action of the call, such as `dynamodb:Scan`.
+        action: String,
+        message: String,
+    },
 }
 
 fn list(problems: &[Problem]) -> String {

@@ -4,6 +4,7 @@
 //! [`check::evaluate`] diffs it against validated [`config::Settings`] and yields findings,
 //! which the [`report`] printers render.
 
+pub mod audit;
 pub mod baseline;
 pub mod check;
 pub mod generate;

@@ -13,7 +13,7 @@
 # rest. See docs/incident_log.md for the procedure.
 
 data "aws_iam_policy_document" "audit_key" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
   # checkov:skip=CKV_AWS_109: a key policy's "*" resource is this key only; account administration of the key is delegated to IAM
   # checkov:skip=CKV_AWS_111: a key policy's "*" resource is this key only; writes are limited to the services and conditions below
   # checkov:skip=CKV_AWS_356: a key policy's "*" resource is this key only
@@ -36,13 +36,13 @@ data "aws_iam_policy_document" "audit_key" {
 
     principals {
       type        = "Service"
-      identifiers = ["logs.eu-west-1.amazonaws.com"]
+      identifiers = ["logs.us-east-1.amazonaws.com"]
     }
 
     condition {
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/onwatch-audit-writer"]
+      values   = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/onwatch-audit-writer"]
     }
   }
 
@@ -83,7 +83,7 @@ data "aws_iam_policy_document" "audit_key" {
 }
 
 resource "aws_kms_key" "audit" {
-  provider                = aws.eu_west_1
+  provider                = aws.us_east_1
   description             = "onwatch audit trail: the audit table, its pipeline's logs and undelivered events"
   enable_key_rotation     = true
   deletion_window_in_days = 30
@@ -92,13 +92,13 @@ resource "aws_kms_key" "audit" {
 }
 
 resource "aws_kms_alias" "audit" {
-  provider      = aws.eu_west_1
+  provider      = aws.us_east_1
   name          = "alias/onwatch-audit"
   target_key_id = aws_kms_key.audit.key_id
 }
 
 resource "aws_dynamodb_table" "audit" {
-  provider                    = aws.eu_west_1
+  provider                    = aws.us_east_1
   name                        = "onwatch-audit-log"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "alarm_arn"
@@ -137,7 +137,7 @@ resource "aws_dynamodb_table" "audit" {
 }
 
 data "aws_iam_policy_document" "audit_table" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
 
   statement {
     sid    = "OnlyBreakGlassChangesOrDeletes"
@@ -155,7 +155,7 @@ data "aws_iam_policy_document" "audit_table" {
       "dynamodb:PutResourcePolicy",
       "dynamodb:DeleteResourcePolicy",
     ]
-    resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/onwatch-audit-log"]
+    resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/onwatch-audit-log"]
 
     principals {
       type        = "AWS"
@@ -173,7 +173,7 @@ data "aws_iam_policy_document" "audit_table" {
     sid       = "OnlyTheWriterInserts"
     effect    = "Deny"
     actions   = ["dynamodb:PutItem", "dynamodb:PartiQLInsert"]
-    resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/onwatch-audit-log"]
+    resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/onwatch-audit-log"]
 
     principals {
       type        = "AWS"
@@ -189,13 +189,13 @@ data "aws_iam_policy_document" "audit_table" {
 }
 
 resource "aws_dynamodb_resource_policy" "audit" {
-  provider     = aws.eu_west_1
+  provider     = aws.us_east_1
   resource_arn = aws_dynamodb_table.audit.arn
   policy       = data.aws_iam_policy_document.audit_table.json
 }
 
 data "aws_iam_policy_document" "audit_writer_assume" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
 
   statement {
     actions = ["sts:AssumeRole"]
@@ -214,13 +214,13 @@ data "aws_iam_policy_document" "audit_writer_assume" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = ["arn:aws:states:eu-west-1:123456789012:stateMachine:onwatch-audit-writer"]
+      values   = ["arn:aws:states:us-east-1:123456789012:stateMachine:onwatch-audit-writer"]
     }
   }
 }
 
 resource "aws_iam_role" "audit_writer" {
-  provider           = aws.eu_west_1
+  provider           = aws.us_east_1
   name               = "onwatch-audit-writer"
   description        = "The onwatch audit state machine: inserts audit records, nothing else"
   assume_role_policy = data.aws_iam_policy_document.audit_writer_assume.json
@@ -228,7 +228,7 @@ resource "aws_iam_role" "audit_writer" {
 }
 
 data "aws_iam_policy_document" "audit_writer" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
   # checkov:skip=CKV_AWS_111: CloudWatch Logs delivery and X-Ray tracing for Step Functions only accept resource "*"
   # checkov:skip=CKV_AWS_356: CloudWatch Logs delivery and X-Ray tracing for Step Functions only accept resource "*"
 
@@ -258,7 +258,7 @@ data "aws_iam_policy_document" "audit_writer" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["dynamodb.eu-west-1.amazonaws.com"]
+      values   = ["dynamodb.us-east-1.amazonaws.com"]
     }
   }
 
@@ -285,14 +285,14 @@ data "aws_iam_policy_document" "audit_writer" {
 }
 
 resource "aws_iam_role_policy" "audit_writer" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
   name     = "insert-audit-records"
   role     = aws_iam_role.audit_writer.id
   policy   = data.aws_iam_policy_document.audit_writer.json
 }
 
 resource "aws_cloudwatch_log_group" "audit_writer" {
-  provider          = aws.eu_west_1
+  provider          = aws.us_east_1
   name              = "/aws/vendedlogs/states/onwatch-audit-writer"
   retention_in_days = 400
   kms_key_id        = aws_kms_key.audit.arn
@@ -300,7 +300,7 @@ resource "aws_cloudwatch_log_group" "audit_writer" {
 }
 
 resource "aws_sfn_state_machine" "audit" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
   name     = "onwatch-audit-writer"
   type     = "EXPRESS"
   role_arn = aws_iam_role.audit_writer.arn
@@ -391,7 +391,7 @@ resource "aws_sfn_state_machine" "audit" {
 }
 
 data "aws_iam_policy_document" "audit_events_assume" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
 
   statement {
     actions = ["sts:AssumeRole"]
@@ -410,7 +410,7 @@ data "aws_iam_policy_document" "audit_events_assume" {
 }
 
 resource "aws_iam_role" "audit_events" {
-  provider           = aws.eu_west_1
+  provider           = aws.us_east_1
   name               = "onwatch-audit-events"
   description        = "Lets EventBridge start the onwatch audit state machine and forward alarm events to its region"
   assume_role_policy = data.aws_iam_policy_document.audit_events_assume.json
@@ -418,7 +418,7 @@ resource "aws_iam_role" "audit_events" {
 }
 
 data "aws_iam_policy_document" "audit_events" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
 
   statement {
     actions   = ["states:StartExecution"]
@@ -427,19 +427,19 @@ data "aws_iam_policy_document" "audit_events" {
 
   statement {
     actions   = ["events:PutEvents"]
-    resources = ["arn:aws:events:eu-west-1:123456789012:event-bus/default"]
+    resources = ["arn:aws:events:us-east-1:123456789012:event-bus/default"]
   }
 }
 
 resource "aws_iam_role_policy" "audit_events" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
   name     = "start-audit-writer"
   role     = aws_iam_role.audit_events.id
   policy   = data.aws_iam_policy_document.audit_events.json
 }
 
 resource "aws_sqs_queue" "audit_undelivered" {
-  provider                  = aws.eu_west_1
+  provider                  = aws.us_east_1
   name                      = "onwatch-audit-undelivered"
   message_retention_seconds = 1209600
   kms_master_key_id         = aws_kms_key.audit.arn
@@ -447,7 +447,7 @@ resource "aws_sqs_queue" "audit_undelivered" {
 }
 
 data "aws_iam_policy_document" "audit_undelivered" {
-  provider = aws.eu_west_1
+  provider = aws.us_east_1
 
   statement {
     actions   = ["sqs:SendMessage"]
@@ -467,13 +467,13 @@ data "aws_iam_policy_document" "audit_undelivered" {
 }
 
 resource "aws_sqs_queue_policy" "audit_undelivered" {
-  provider  = aws.eu_west_1
+  provider  = aws.us_east_1
   queue_url = aws_sqs_queue.audit_undelivered.id
   policy    = data.aws_iam_policy_document.audit_undelivered.json
 }
 
 resource "aws_cloudwatch_event_rule" "audit" {
-  provider    = aws.eu_west_1
+  provider    = aws.us_east_1
   name        = "onwatch-audit-alarm-state"
   description = "onwatch audit trail: every alarm state change into ALARM, and back to OK from ALARM"
   event_pattern = jsonencode({
@@ -490,7 +490,7 @@ resource "aws_cloudwatch_event_rule" "audit" {
 }
 
 resource "aws_cloudwatch_event_target" "audit" {
-  provider  = aws.eu_west_1
+  provider  = aws.us_east_1
   rule      = aws_cloudwatch_event_rule.audit.name
   target_id = "audit-trail"
   arn       = aws_sfn_state_machine.audit.arn
@@ -510,9 +510,9 @@ resource "aws_cloudwatch_event_target" "audit" {
   }
 }
 
-# Alarm state changes in us-east-1 go to the audit region's event bus, where the rule above records them.
-resource "aws_cloudwatch_event_rule" "audit_forward_us_east_1" {
-  provider    = aws.us_east_1
+# Alarm state changes in eu-west-1 go to the audit region's event bus, where the rule above records them.
+resource "aws_cloudwatch_event_rule" "audit_forward_eu_west_1" {
+  provider    = aws.eu_west_1
   name        = "onwatch-audit-alarm-state"
   description = "onwatch audit trail: alarm state changes of this region, forwarded to the audit region"
   event_pattern = jsonencode({
@@ -528,11 +528,11 @@ resource "aws_cloudwatch_event_rule" "audit_forward_us_east_1" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_event_target" "audit_forward_us_east_1" {
-  provider  = aws.us_east_1
-  rule      = aws_cloudwatch_event_rule.audit_forward_us_east_1.name
+resource "aws_cloudwatch_event_target" "audit_forward_eu_west_1" {
+  provider  = aws.eu_west_1
+  rule      = aws_cloudwatch_event_rule.audit_forward_eu_west_1.name
   target_id = "audit-region"
-  arn       = "arn:aws:events:eu-west-1:123456789012:event-bus/default"
+  arn       = "arn:aws:events:us-east-1:123456789012:event-bus/default"
   role_arn  = aws_iam_role.audit_events.arn
 
   retry_policy {
@@ -542,7 +542,7 @@ resource "aws_cloudwatch_event_target" "audit_forward_us_east_1" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "audit_writer_failed" {
-  provider            = aws.eu_west_1
+  provider            = aws.us_east_1
   alarm_name          = "onwatch-security-audit-writer-failed"
   alarm_description   = "The onwatch audit state machine failed to record an event: read its log group and replay the event (docs/incident_log.md)."
   namespace           = "AWS/States"
@@ -555,17 +555,17 @@ resource "aws_cloudwatch_metric_alarm" "audit_writer_failed" {
   threshold           = 1
   treat_missing_data  = "notBreaching"
   actions_enabled     = true
-  alarm_actions       = [aws_sns_topic.security_eu_west_1.arn]
+  alarm_actions       = [aws_sns_topic.security_us_east_1.arn]
 
   dimensions = {
-    StateMachineArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:onwatch-audit-writer"
+    StateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:onwatch-audit-writer"
   }
 
   tags = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "audit_undelivered" {
-  provider            = aws.eu_west_1
+  provider            = aws.us_east_1
   alarm_name          = "onwatch-security-audit-undelivered"
   alarm_description   = "EventBridge could not start the onwatch audit state machine: the events wait in the dead-letter queue for replay (docs/incident_log.md)."
   namespace           = "AWS/SQS"
@@ -578,7 +578,7 @@ resource "aws_cloudwatch_metric_alarm" "audit_undelivered" {
   threshold           = 1
   treat_missing_data  = "notBreaching"
   actions_enabled     = true
-  alarm_actions       = [aws_sns_topic.security_eu_west_1.arn]
+  alarm_actions       = [aws_sns_topic.security_us_east_1.arn]
 
   dimensions = {
     QueueName = "onwatch-audit-undelivered"

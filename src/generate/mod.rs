@@ -329,7 +329,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         })
         .collect();
 
-    let audit_region = settings.audit.enabled.then(|| settings.audit.region.as_deref().unwrap_or(&primary_region));
+    let audit_region = security::audit_region(inventory, settings, &primary_region);
     let security_context = security::security_context(
         inventory,
         settings,
@@ -339,9 +339,9 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         &region_names,
         &name_prefix,
         options.all,
-        audit_region,
+        settings.audit.enabled.then_some(audit_region.as_str()),
     );
-    let audit_context = security::audit_context(settings, &account, &partition, &region_names, &primary_region, &name_prefix);
+    let audit_context = security::audit_context(settings, &account, &partition, &region_names, audit_region, &name_prefix);
     Ok(ModuleContext {
         header: HEADER.to_string(),
         slack_name: format!("{name_prefix}-slack"),

@@ -109,6 +109,20 @@ pub(super) struct AuditContext {
     dead_letter_alarm_name: String,
 }
 
+/// The audit table's region: the configured one, else where the security detections live (their
+/// alarms are then recorded without forwarding), else the module's first region.
+pub(super) fn audit_region(inventory: &crate::inventory::Inventory, settings: &Settings, primary: &str) -> String {
+    if let Some(region) = &settings.audit.region {
+        return region.clone();
+    }
+    let security = &settings.security;
+    let detections = security
+        .enabled
+        .then(|| crate::security::accounts(inventory).into_iter().next().map(|account| crate::security::log_group_place(inventory, security, account).region))
+        .flatten();
+    detections.unwrap_or_else(|| primary.to_string())
+}
+
 /// The regions the security and audit files put resources in, besides the inventory's.
 pub(super) fn regions(inventory: &crate::inventory::Inventory, settings: &Settings, primary: &str) -> Vec<String> {
     let mut regions = Vec::new();
@@ -122,7 +136,7 @@ pub(super) fn regions(inventory: &crate::inventory::Inventory, settings: &Settin
         }
     }
     if settings.audit.enabled {
-        regions.push(settings.audit.region.clone().unwrap_or_else(|| primary.to_string()));
+        regions.push(audit_region(inventory, settings, primary));
     }
     regions
 }
@@ -217,9 +231,8 @@ pub(super) fn security_context(
     context
 }
 
-pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str, regions: &[String], primary: &str, name_prefix: &str) -> AuditContext {
+pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str, regions: &[String], region: String, name_prefix: &str) -> AuditContext {
     let audit = &settings.audit;
-    let region = audit.region.clone().unwrap_or_else(|| primary.to_string());
     let suffix = provider_suffix(&region);
     let state_machine_name = format!("{name_prefix}-audit-writer");
     let log_group_name = format!("/aws/vendedlogs/states/{state_machine_name}");

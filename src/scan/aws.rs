@@ -367,6 +367,14 @@ fn failed<E>(at: &Place, action: &str, error: SdkError<E, Response>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    scan_error(at, action, describe_error(action, error))
+}
+
+/// An SDK error's full message, led by a hint for the failures people can fix.
+pub(crate) fn describe_error<E>(action: &str, error: SdkError<E, Response>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     let mut message = DisplayErrorContext(&error).to_string();
     let hint = match error.code() {
         Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => Some(
@@ -383,7 +391,7 @@ where
     if let Some(hint) = hint {
         message = format!("{hint}\n  cause: {message}");
     }
-    scan_error(at, action, message)
+    message
 }
 
 fn dimensions(dimensions: &[cloudwatch::types::Dimension]) -> Dimensions {

@@ -54,10 +54,44 @@ pub const OPERATIONS: &[Operation] = &[
     op("CloudWatch Logs", "DescribeMetricFilters", "logs:DescribeMetricFilters"),
 ];
 
+/// Every operation `onwatch audit list` calls on the audit table.
+pub const AUDIT_OPERATIONS: &[Operation] = &[op("DynamoDB", "Scan", "dynamodb:Scan"), op("DynamoDB", "Query", "dynamodb:Query")];
+
+/// The least-privilege policy of an audit reader: read the table `table`, and decrypt it through
+/// DynamoDB with the audit key. It can write nothing.
+pub fn audit_reader_policy(table: &str) -> serde_json::Value {
+    let actions: Vec<&str> = AUDIT_OPERATIONS.iter().map(|o| o.action).collect();
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnwatchAuditRead",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": format!("arn:aws:dynamodb:*:*:table/{table}")
+            },
+            {
+                "Sid": "OnwatchAuditDecrypt",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringLike": { "kms:ViaService": "dynamodb.*.amazonaws.com" },
+                    "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/onwatch-audit" }
+                }
+            }
+        ]
+    })
+}
+
 /// The operation with this IAM action. Panics on an action missing from [`OPERATIONS`]: the
 /// scanner only names actions from the table.
 pub(crate) fn by_action(action: &str) -> &'static Operation {
-    OPERATIONS.iter().find(|o| o.action == action).unwrap_or_else(|| panic!("{action} is not in scan::calls::OPERATIONS"))
+    OPERATIONS
+        .iter()
+        .chain(AUDIT_OPERATIONS)
+        .find(|o| o.action == action)
+        .unwrap_or_else(|| panic!("{action} is not in scan::calls::OPERATIONS or AUDIT_OPERATIONS"))
 }
 
 /// The least-privilege, read-only IAM policy the scanner needs in every scanned account.

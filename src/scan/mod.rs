@@ -23,7 +23,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use futures_util::{StreamExt, TryStreamExt};
 
 pub use aws::AwsClients;
-pub use calls::{iam_policy, CallLog, OPERATIONS};
+pub use calls::{audit_reader_policy, iam_policy, CallLog, AUDIT_OPERATIONS, OPERATIONS};
 pub use discovery::Place;
 
 use crate::{
@@ -161,22 +161,19 @@ pub fn run(options: &ScanOptions) -> Result<Scan> {
             return Err(Error::Usage(format!("--role-arn {arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")));
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run_async(options))
+    runtime()?.block_on(run_async(options))
 }
 
-fn is_region_name(region: &str) -> bool {
+pub fn is_region_name(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
         && parts[parts.len() - 1].parse::<u8>().is_ok()
 }
 
-async fn run_async(options: &ScanOptions) -> Result<Scan> {
-    let calls = CallLog::new();
+/// The SDK configuration of the caller: the standard credential chain (or `--profile`), the first
+/// `--region`, `--endpoint-url`, and the scanner's retries and timeouts.
+pub async fn base_config(options: &ScanOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config()).timeout_config(timeout_config());
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
@@ -187,7 +184,20 @@ async fn run_async(options: &ScanOptions) -> Result<Scan> {
     if let Some(first) = options.regions.first() {
         loader = loader.region(Region::new(first.clone()));
     }
-    let mut base = loader.load().await;
+    loader.load().await
+}
+
+/// A single-threaded runtime for one blocking call into the SDK.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+async fn run_async(options: &ScanOptions) -> Result<Scan> {
+    let calls = CallLog::new();
+    let mut base = base_config(options).await;
 
     let mut regions: Vec<String> = if options.all_regions {
         DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect()

@@ -12,7 +12,7 @@
 //! to the directory that declares them. Files are parsed in parallel, one worker per core, and
 //! resolution is linear in the number of blocks.
 
-mod functions;
+pub mod functions;
 
 use std::{
     collections::BTreeMap,

@@ -170,7 +170,9 @@ norm = lambda s: re.sub(r"\s+", "", s).lower()
 SECURITY_HUB = {
  "root": '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
  "unauth": '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
- "mfa": '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+ # Both forms Security Hub has documented for CloudWatch.3 (the plain one earlier, the SSO one later).
+ "mfa": ['{($.eventName="ConsoleLogin") && ($.additionalEventData.MFAUsed !="Yes")}',
+         '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }'],
  "iam": '{($.eventName=DeleteGroupPolicy) || ($.eventName=DeleteRolePolicy) || ($.eventName=DeleteUserPolicy) || ($.eventName=PutGroupPolicy) || ($.eventName=PutRolePolicy) || ($.eventName=PutUserPolicy) || ($.eventName=CreatePolicy) || ($.eventName=DeletePolicy) || ($.eventName=CreatePolicyVersion) || ($.eventName=DeletePolicyVersion) || ($.eventName=AttachRolePolicy) || ($.eventName=DetachRolePolicy) || ($.eventName=AttachUserPolicy) || ($.eventName=DetachUserPolicy) || ($.eventName=AttachGroupPolicy) || ($.eventName=DetachGroupPolicy)}',
  "trail": '{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) || ($.eventName=DeleteTrail) || ($.eventName=StartLogging) || ($.eventName=StopLogging)}',
  "authfail": '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
@@ -203,7 +205,8 @@ def check(ctrl, pat):
     if ctrl in AWSLABS:
         r["awslabs"] = (AWSLABS[ctrl] is not None) and all(re.search(p, pat) for p in AWSLABS[ctrl])
     if ctrl in SECURITY_HUB:
-        r["security-hub"] = re.sub(r"\s+", "", pat) == re.sub(r"\s+", "", SECURITY_HUB[ctrl])
+        accepted = SECURITY_HUB[ctrl] if isinstance(SECURITY_HUB[ctrl], list) else [SECURITY_HUB[ctrl]]
+        r["security-hub"] = pat in accepted
     return r
 
 

@@ -1,6 +1,9 @@
 //! Builders for hand-made inventories and the fixture configuration.
 #![allow(dead_code)]
 
+pub mod iam;
+pub mod module;
+
 use std::{collections::BTreeMap, path::PathBuf};
 
 use onwatch::{
