@@ -461,6 +461,10 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
         declared_names.extend(added.alarms.iter().map(|a| a.name.clone()));
         inventory.alarms.extend(added.alarms);
         inventory.sns_topics.extend(added.topics);
+        if !added.log_metric_filters.is_empty() {
+            eprintln!("terraform: {} metric filters declared in {} and not yet live, counted for the security controls", added.log_metric_filters.len(), dir.display());
+        }
+        inventory.log_metric_filters.extend(added.log_metric_filters);
     }
     let options = check::EvaluateOptions { requirements: args.format == Format::Junit || !declared_names.is_empty(), ..Default::default() };
     let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);

@@ -615,12 +615,14 @@ fn apply_ignore_rules(items: &mut Vec<DriftItem>, summary: &mut DriftSummary, op
 pub struct DeclaredAsLive {
     pub alarms: Vec<MetricAlarm>,
     pub topics: Vec<crate::inventory::SnsTopic>,
+    /// Declared CloudWatch Logs metric filters that are not live (security detections).
+    pub log_metric_filters: Vec<crate::inventory::LogMetricFilter>,
     /// Declared alarms left out, with the reason.
     pub skipped: Vec<(String, String)>,
 }
 
 pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredAsLive {
-    let mut out = DeclaredAsLive { alarms: Vec::new(), topics: Vec::new(), skipped: Vec::new() };
+    let mut out = DeclaredAsLive { alarms: Vec::new(), topics: Vec::new(), log_metric_filters: Vec::new(), skipped: Vec::new() };
     let unique = |values: Vec<&str>| -> Option<String> {
         let set: std::collections::BTreeSet<&str> = values.into_iter().collect();
         (set.len() == 1).then(|| set.into_iter().next().unwrap().to_string())
@@ -684,6 +686,33 @@ pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredA
         }
     }
     out.topics = new_topics.into_values().collect();
+    let live_filters: FxHashSet<(&str, &str, &str)> =
+        inventory.log_metric_filters.iter().map(|f| (f.region.as_str(), f.log_group.as_str(), f.name.as_str())).collect();
+    for resource in declared.of_kind(Kind::LogMetricFilter) {
+        let (Some(account), Some(region)) = (&account, resource.region.clone().or_else(|| only_region.clone())) else {
+            out.skipped.push((resource.address.clone(), "its account or region is unknown".into()));
+            continue;
+        };
+        let field = |name: &str| text(resource, name).and_then(|v| v.ok_or_else(|| format!("{name} is missing")));
+        let filter = (|| {
+            Ok::<_, String>(crate::inventory::LogMetricFilter {
+                name: field("name")?,
+                log_group: field("log_group_name")?,
+                pattern: field("pattern")?,
+                region: region.clone(),
+                account: account.clone(),
+                metrics: vec![crate::inventory::MetricTransformation {
+                    namespace: field("metric_transformation.namespace")?,
+                    name: field("metric_transformation.name")?,
+                }],
+            })
+        })();
+        match filter {
+            Ok(filter) if live_filters.contains(&(filter.region.as_str(), filter.log_group.as_str(), filter.name.as_str())) => {}
+            Ok(filter) => out.log_metric_filters.push(filter),
+            Err(reason) => out.skipped.push((resource.address.clone(), reason)),
+        }
+    }
     out
 }
 

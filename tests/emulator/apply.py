@@ -7,7 +7,8 @@ Usage:
     python apply.py --endpoint URL add NAME                 create one alarm by hand
 
 PLAN is what the test resolved from the generated Terraform with onwatch's own reader:
-{"alarms": [onwatch inventory metric alarms], "dashboards": [{"name": ..., "body": ...}]}.
+{"alarms": [onwatch inventory metric alarms], "dashboards": [{"name": ..., "body": ...}],
+ "topics": [onwatch inventory SNS topics, optional], "log_metric_filters": [onwatch inventory metric filters, optional]}.
 """
 
 import argparse
@@ -16,9 +17,9 @@ import json
 import boto3
 
 
-def client(endpoint, region):
+def client(endpoint, region, service="cloudwatch"):
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
-    return session.client("cloudwatch", endpoint_url=endpoint)
+    return session.client(service, endpoint_url=endpoint)
 
 
 def put(cw, alarm):
@@ -64,7 +65,15 @@ def main():
             put(cw, alarm)
         for dashboard in plan["dashboards"]:
             cw.put_dashboard(DashboardName=dashboard["name"], DashboardBody=dashboard["body"])
-        print(json.dumps({"alarms": len(plan["alarms"]), "dashboards": len(plan["dashboards"])}))
+        sns, logs = client(args.endpoint, args.region, "sns"), client(args.endpoint, args.region, "logs")
+        for topic in plan.get("topics", []):
+            arn = sns.create_topic(Name=topic["arn"].rsplit(":", 1)[1])["TopicArn"]
+            for subscription in topic["subscriptions"]:
+                sns.subscribe(TopicArn=arn, Protocol=subscription["protocol"], Endpoint=subscription["endpoint"])
+        for f in plan.get("log_metric_filters", []):
+            logs.put_metric_filter(logGroupName=f["log_group"], filterName=f["name"], filterPattern=f["pattern"],
+                                   metricTransformations=[{"metricName": m["name"], "metricNamespace": m["namespace"], "metricValue": "1"} for m in f["metrics"]])
+        print(json.dumps({"alarms": len(plan["alarms"]), "dashboards": len(plan["dashboards"]), "log_metric_filters": len(plan.get("log_metric_filters", []))}))
     elif args.command == "set-threshold":
         name, value = args.args
         described = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
