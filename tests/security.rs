@@ -132,7 +132,7 @@ fn every_control_pattern_matches_the_events_it_must_and_no_others() {
         let expected = if benchmark == "cis-1.2.0" { 14 } else { 15 };
         assert_eq!(settings.security.controls.len(), expected, "{benchmark}");
         for control in &settings.security.controls {
-            assert!(control.triggers.len() >= 1);
+            assert!(!control.triggers.is_empty());
             // Parsed again from the text that is generated, not the catalogue's parse.
             let pattern = FilterPattern::parse(&control.filter_pattern).unwrap();
             for (description, event) in &control.triggers {

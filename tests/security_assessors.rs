@@ -38,7 +38,8 @@ const NEWER: &[&str] = &["cis-3.0.0", "cis-5.0.0"];
 const PROWLER: &[&str] = &["prowler", "prowler-5.46-b", "prowler-5.46-nl"];
 
 /// Where the assessors cannot all agree, and what onwatch chose: (benchmarks, controls, assessors that fail, why).
-const CONFLICTS: &[(&[&str], &[&str], &[&str], &str)] = &[
+type Conflict = (&'static [&'static str], &'static [&'static str], &'static [&'static str], &'static str);
+const CONFLICTS: &[Conflict] = &[
     (WITH_SECURITY_HUB, &["root", "iam", "trail", "authfail", "kms", "s3", "config", "sg", "nacl", "gw", "route", "vpc"], &["scoutsuite", "mitre"],
         "Security Hub's own string, byte for byte; ScoutSuite and MITRE compare against the CIS text's spacing"),
     (&["cis-1.2.0"], &["unauth", "mfa"], &["scoutsuite", "mitre"], "Security Hub's own string (CloudWatch.2, .3)"),
