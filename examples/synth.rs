@@ -19,8 +19,8 @@
 use std::collections::BTreeMap;
 
 use onwatch::inventory::{
-    AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Inventory, Metric, MetricAlarm, Resource, Scope, SnsTopic,
-    Statistic, Subscription, TreatMissingData, SNAPSHOT_VERSION,
+    AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Inventory, LogMetricFilter, Metric, MetricAlarm, MetricTransformation,
+    Resource, Scope, SnsTopic, Statistic, Subscription, Trail, TreatMissingData, SNAPSHOT_VERSION,
 };
 
 use ComparisonOperator::{
@@ -1028,12 +1028,76 @@ fn generate(args: &Args) -> Inventory {
         inventory.alarms.push(alarm);
     }
 
+    security(&mut inventory, accounts);
+
     // DescribeAlarms pages through each account and region in name order.
     inventory.alarms.sort_by(|a, b| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)));
     inventory.metrics.sort_by(|a, b| {
         (&a.account, &a.region, &a.namespace, &a.metric_name, &a.dimensions).cmp(&(&b.account, &b.region, &b.namespace, &b.metric_name, &b.dimensions))
     });
     inventory
+}
+
+/// Per account: a multi-region trail into CloudWatch Logs, and on its log group the CIS filters
+/// of the built-in benchmark for every other control (each with an alarm), plus 200 filters
+/// for other purposes, so the security check evaluates patterns at a realistic scale.
+fn security(inventory: &mut Inventory, accounts: &[&str]) {
+    let settings = onwatch::config::load(&onwatch::config::Sources::default()).expect("the built-in configuration loads");
+    let region = "us-east-1";
+    for account in accounts {
+        inventory.trails.push(Trail {
+            name: "organization".into(),
+            arn: format!("arn:aws:cloudtrail:{region}:{account}:trail/organization"),
+            account: account.to_string(),
+            home_region: region.into(),
+            multi_region: true,
+            organization: true,
+            log_group_arn: Some(format!("arn:aws:logs:{region}:{account}:log-group:aws-cloudtrail-logs:*")),
+            logging: true,
+        });
+        let mut filter = |name: String, pattern: String, metric: String| {
+            inventory.log_metric_filters.push(LogMetricFilter {
+                name,
+                log_group: "aws-cloudtrail-logs".into(),
+                pattern,
+                region: region.into(),
+                account: account.to_string(),
+                metrics: vec![MetricTransformation { namespace: "CISBenchmark".into(), name: metric }],
+            });
+        };
+        for control in settings.security.controls.iter().step_by(2) {
+            filter(format!("cis-{}", control.detection), control.filter_pattern.clone(), control.metric.clone());
+        }
+        for k in 0..200 {
+            filter(format!("app-{k:03}"), format!("{{ ($.eventSource = \"app{k}.example.com\") && ($.errorCode = \"*Exception\") }}"), format!("AppErrors{k}"));
+        }
+        for control in settings.security.controls.iter().step_by(2) {
+            inventory.alarms.push(MetricAlarm {
+                name: format!("cis-{}", control.detection),
+                arn: None,
+                region: region.into(),
+                account: account.to_string(),
+                description: None,
+                namespace: Some("CISBenchmark".into()),
+                metric_name: Some(control.metric.clone()),
+                dimensions: Default::default(),
+                statistic: Some(Statistic::Sum),
+                extended_statistic: None,
+                period: Some(300),
+                evaluation_periods: 1,
+                datapoints_to_alarm: Some(1),
+                comparison_operator: Ge,
+                threshold: Some(1.0),
+                treat_missing_data: Some(TNotBreaching),
+                actions_enabled: true,
+                alarm_actions: vec![topic_arn(account, region, TOPIC_CRITICAL)],
+                ok_actions: vec![],
+                insufficient_data_actions: vec![],
+                state: Some(AlarmState::Ok),
+            });
+        }
+    }
+    inventory.log_metric_filters.sort_by(|a, b| (&a.account, &a.region, &a.log_group, &a.name).cmp(&(&b.account, &b.region, &b.log_group, &b.name)));
 }
 
 fn main() -> std::process::ExitCode {

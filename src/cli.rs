@@ -314,7 +314,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::IamPolicy(args) => {
             let policy = if args.audit {
                 let settings = config::load(&Sources::from_flags(args.config, None)?)?;
-                scan::audit_reader_policy(&settings.audit.table_name)
+                scan::audit_reader_policy(&settings.audit.table_name, &generate::security::audit_key_alias(&settings.thresholds.alarm_name_prefix))
             } else {
                 scan::iam_policy()
             };

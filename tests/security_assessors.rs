@@ -1,6 +1,6 @@
 //! The generated filter patterns against the automated assessors that check the CIS monitoring
 //! controls: each assessor's matching logic, with its regular expressions and strings copied from
-//! its source (tests/assessors/assessors.py, sources in docs/cis_assessors.md), run on every
+//! its source (tests/assessors/assessors.py, sources in docs/research/cis-assessors.md), run on every
 //! control's pattern in every benchmark onwatch supports. The assessors disagree on extra terms,
 //! spacing and order, so one pattern cannot pass them all everywhere; the test pins exactly which
 //! (benchmark, control, assessor) fail and why, so a pattern change that loses an assessor fails it.

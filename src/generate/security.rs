@@ -251,7 +251,7 @@ pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str,
         dynamodb_service: format!("dynamodb.{region}.amazonaws.com"),
         attribute_names: record_attributes(audit).into_iter().map(|(name, _)| name).collect(),
         break_glass_role_arn: audit.break_glass_role_arn.clone(),
-        key_alias: format!("alias/{name_prefix}-audit"),
+        key_alias: audit_key_alias(name_prefix),
         writer_role_name: format!("{name_prefix}-audit-writer"),
         writer_role_arn: format!("arn:{partition}:iam::{account}:role/{name_prefix}-audit-writer"),
         events_role_name: format!("{name_prefix}-audit-events"),
@@ -273,6 +273,11 @@ pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str,
         dead_letter_alarm_name: format!("{name_prefix}-{severity}-audit-undelivered"),
         region,
     }
+}
+
+/// The alias of the audit trail's KMS key (readers need to decrypt with it).
+pub fn audit_key_alias(name_prefix: &str) -> String {
+    format!("alias/{name_prefix}-audit")
 }
 
 /// Every attribute a record holds, keys first, with what it holds.

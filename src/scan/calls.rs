@@ -58,8 +58,8 @@ pub const OPERATIONS: &[Operation] = &[
 pub const AUDIT_OPERATIONS: &[Operation] = &[op("DynamoDB", "Scan", "dynamodb:Scan"), op("DynamoDB", "Query", "dynamodb:Query")];
 
 /// The least-privilege policy of an audit reader: read the table `table`, and decrypt it through
-/// DynamoDB with the audit key. It can write nothing.
-pub fn audit_reader_policy(table: &str) -> serde_json::Value {
+/// DynamoDB with the audit key (`key_alias`). It can write nothing.
+pub fn audit_reader_policy(table: &str, key_alias: &str) -> serde_json::Value {
     let actions: Vec<&str> = AUDIT_OPERATIONS.iter().map(|o| o.action).collect();
     serde_json::json!({
         "Version": "2012-10-17",
@@ -77,7 +77,7 @@ pub fn audit_reader_policy(table: &str) -> serde_json::Value {
                 "Resource": "*",
                 "Condition": {
                     "StringLike": { "kms:ViaService": "dynamodb.*.amazonaws.com" },
-                    "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/onwatch-audit" }
+                    "ForAnyValue:StringEquals": { "kms:ResourceAliases": key_alias }
                 }
             }
         ]
@@ -216,6 +216,16 @@ impl Intercept for Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audit_reader_only_reads_its_table() {
+        let policy = audit_reader_policy("audit", "alias/x-audit");
+        let statements = policy["Statement"].as_array().unwrap();
+        let actions: Vec<&str> = statements.iter().flat_map(|s| s["Action"].as_array().unwrap()).map(|a| a.as_str().unwrap()).collect();
+        assert_eq!(actions, ["dynamodb:Scan", "dynamodb:Query", "kms:Decrypt"]);
+        assert_eq!(statements[0]["Resource"], "arn:aws:dynamodb:*:*:table/audit");
+        assert_eq!(statements[1]["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"], "alias/x-audit");
+    }
 
     #[test]
     fn policy_lists_every_action_once_and_only_reads() {

@@ -1,7 +1,7 @@
 """The CIS metric-filter matchers of the automated assessors, for tests/security_assessors.rs.
 
 Each assessor's matching logic is reproduced from its source, with its regular expressions and
-strings copied verbatim (see docs/cis_assessors.md for repositories, paths and commits):
+strings copied verbatim (see docs/research/cis-assessors.md for repositories, paths and commits):
 - Prowler (prowler-cloud/prowler): the ordered regexes of the v3-v5 checks (master, 2025-12) passed
   to check_cloudwatch_log_metric_filter (re.search, DOTALL); the order-free look-aheads that
   build_metric_filter_pattern builds (prowler 5.46.0, in both its \\b and (?![A-Za-z]) variants);
