@@ -112,6 +112,9 @@ codes! {
     SecurityTrailMissing = "security-trail-missing", Error,
         "No multi-region CloudTrail trail that is logging delivers to the configured CloudWatch Logs log group, so no security detection sees the account's API calls.",
         "Create a multi-region (or organization) trail that delivers to the log group and start logging, or set log_group in config/security_detections.json to the log group your trail delivers to.";
+    SecurityRegionNotScanned = "security-region-not-scanned", Warning,
+        "The region of the CloudTrail log group was not scanned, so its metric filters, and the security controls, are unknown.",
+        "Scan the log group's region too, or set region in config/security_detections.json to where the log group is.";
     SecurityFilterMissing = "security-filter-missing", Error,
         "No metric filter on the CloudTrail log group matches the events a benchmark monitoring control must detect.",
         "Run `onwatch generate` (it writes the metric filter and its alarm), or add a metric filter with the pattern the message names.";

@@ -160,7 +160,7 @@ fn alerts_raised_and_resolved_are_recorded_once_and_listed() {
 }
 
 #[test]
-fn the_audit_rule_matches_alerts_raised_and_resolved_only() {
+fn the_audit_rule_matches_changes_into_and_out_of_alarm_only() {
     let emulator = Emulator::start();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
@@ -173,6 +173,7 @@ fn the_audit_rule_matches_alerts_raised_and_resolved_only() {
         (state_change("a", "2026-11-25T10:00:00Z", "OK", "ALARM", "up"), true),
         (state_change("b", "2026-11-25T10:00:00Z", "INSUFFICIENT_DATA", "ALARM", "up"), true),
         (state_change("c", "2026-11-25T10:00:00Z", "ALARM", "OK", "down"), true),
+        (state_change("f", "2026-11-25T10:00:00Z", "ALARM", "INSUFFICIENT_DATA", "no data while alerting"), true),
         (state_change("d", "2026-11-25T10:00:00Z", "INSUFFICIENT_DATA", "OK", "data arrived"), false),
         (state_change("e", "2026-11-25T10:00:00Z", "OK", "INSUFFICIENT_DATA", "no data"), false),
     ];

@@ -290,6 +290,18 @@ fn an_older_benchmarks_own_pattern_covers_it_even_where_it_is_broader() {
 }
 
 #[test]
+fn an_unscanned_log_group_region_is_unknown_not_missing() {
+    let settings = settings("cis-5.0.0");
+    let mut inventory = account(&settings, &[]);
+    // The trail delivers to us-east-1, but only eu-west-1 was scanned: no filters could be seen.
+    inventory.scopes = vec![Scope { account: ACCOUNT.into(), region: "eu-west-1".into() }];
+    inventory.log_metric_filters.clear();
+    let found = security_findings(&inventory, &settings);
+    assert_eq!(found, [(Code::SecurityRegionNotScanned, String::new())]);
+    assert!(statuses(&inventory, &settings).iter().all(|(_, status)| *status == ControlStatus::NotScanned));
+}
+
+#[test]
 fn unreadable_patterns_are_reported_once_and_count_for_nothing() {
     let settings = settings("cis-5.0.0");
     let mut inventory = account(&settings, &[]);

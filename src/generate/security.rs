@@ -181,9 +181,11 @@ pub(super) fn security_context(
         // onwatch's own detection covers the control once applied: keep declaring it.
         let ours = result.is_some_and(|r| r.filter.as_deref() == Some(filter_name.as_str()) || r.alarm.as_deref() == Some(alarm_name.as_str()));
         let covered_elsewhere = matches!(status, ControlStatus::Covered | ControlStatus::NoTrail) && !ours;
-        if status == ControlStatus::Exempted || (covered_elsewhere && !all) {
+        // Unknown is not missing: a detection for a region nobody scanned could duplicate one.
+        if matches!(status, ControlStatus::Exempted | ControlStatus::NotScanned) || (covered_elsewhere && !all) {
             let why = match (status, result.and_then(|r| r.filter.as_deref())) {
                 (ControlStatus::Exempted, _) => "exempted".to_string(),
+                (ControlStatus::NotScanned, _) => format!("{} was not scanned, so whether it is covered is unknown", place.region),
                 (_, Some(filter)) => format!("covered by metric filter {filter:?}"),
                 _ => "covered".to_string(),
             };

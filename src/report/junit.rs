@@ -157,6 +157,7 @@ fn security_cases(report: &Report) -> Vec<Case> {
                 Covered => Outcome::Passed,
                 Exempted => Outcome::Skipped(why()),
                 NoTrail => Outcome::Failed("security-trail-missing", why()),
+                NotScanned => Outcome::Failed("security-region-not-scanned", why()),
                 NoFilter => Outcome::Failed("security-filter-missing", why()),
                 NoAlarm => Outcome::Failed("security-alarm-missing", why()),
                 Unrouted => Outcome::Failed("security-alarm-unrouted", why()),

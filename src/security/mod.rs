@@ -12,7 +12,7 @@ pub mod pattern;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -33,6 +33,8 @@ pub enum ControlStatus {
     Covered,
     /// Filter, alarm and delivery are in place, but no multi-region trail feeds the log group.
     NoTrail,
+    /// The log group's region was not scanned, so its metric filters are unknown.
+    NotScanned,
     NoFilter,
     NoAlarm,
     Unrouted,
@@ -156,10 +158,23 @@ pub fn evaluate(inventory: &Inventory, settings: &SecuritySettings, today: Date,
     }
     let mut summary = SecuritySummary { benchmark: settings.benchmark.clone(), ..SecuritySummary::default() };
     let mut findings = Vec::new();
+    // Only alarms on a metric some filter of the log group publishes matter: index those (the
+    // inventory may hold hundreds of thousands of others).
+    let filter_metrics: FxHashSet<(&str, &str, &str, &str)> = inventory
+        .log_metric_filters
+        .iter()
+        .filter(|f| f.log_group == settings.log_group)
+        .flat_map(|f| f.metrics.iter().map(move |m| (f.account.as_str(), f.region.as_str(), m.namespace.as_str(), m.name.as_str())))
+        .collect();
     let mut alarms_by_metric: BTreeMap<(&str, &str, &str, &str), Vec<&MetricAlarm>> = BTreeMap::new();
-    for alarm in &inventory.alarms {
-        if let (Some(namespace), Some(metric)) = (&alarm.namespace, &alarm.metric_name) {
-            alarms_by_metric.entry((&alarm.account, &alarm.region, namespace, metric)).or_default().push(alarm);
+    if !filter_metrics.is_empty() {
+        for alarm in &inventory.alarms {
+            if let (Some(namespace), Some(metric)) = (&alarm.namespace, &alarm.metric_name) {
+                let key = (alarm.account.as_str(), alarm.region.as_str(), namespace.as_str(), metric.as_str());
+                if filter_metrics.contains(&key) {
+                    alarms_by_metric.entry(key).or_default().push(alarm);
+                }
+            }
         }
     }
     for alarms in alarms_by_metric.values_mut() {
@@ -169,6 +184,31 @@ pub fn evaluate(inventory: &Inventory, settings: &SecuritySettings, today: Date,
     for account in accounts(inventory) {
         let place = log_group_place(inventory, settings, account);
         summary.log_groups.push(place.arn.clone());
+        // Metric filters are regional: without the log group's region they are unknown, and
+        // reporting every control as missing would be wrong.
+        let scanned = inventory.scopes.iter().all(|s| s.account != account) || inventory.scopes.iter().any(|s| s.account == account && s.region == place.region);
+        if !scanned {
+            findings.push(Finding::new(
+                Code::SecurityRegionNotScanned,
+                &place.arn,
+                format!("the inventory does not cover {} in {account}, where log group {} is, so its metric filters are unknown", place.region, settings.log_group),
+                format!("Scan {} too (`--region {}`), or set region in {} to where the log group is.", place.region, place.region, settings.file),
+            ));
+            for control in &settings.controls {
+                summary.required += 1;
+                summary.controls.push(ControlResult {
+                    account: account.to_string(),
+                    control: control.number.clone(),
+                    detection: control.detection.clone(),
+                    title: control.title.clone(),
+                    status: ControlStatus::NotScanned,
+                    filter: None,
+                    alarm: None,
+                    detail: Some(format!("{} was not scanned", place.region)),
+                });
+            }
+            continue;
+        }
         let trail_gap = trail_gap(inventory, settings, &place);
         if let Some(gap) = &trail_gap {
             findings.push(

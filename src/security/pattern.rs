@@ -46,7 +46,7 @@ enum Step {
 #[derive(Debug, Clone)]
 pub enum Test {
     /// `=` or `!=` on a string: exact text, or a `*` wildcard match.
-    Text { negated: bool, glob: String },
+    Text { negated: bool, glob: Glob },
     /// `=` or `!=` with a regular expression between `%`.
     Regex { negated: bool, regex: Regex },
     Number { op: NumberOp, value: f64 },
@@ -162,7 +162,7 @@ impl Test {
             Test::IsNull => value.is_null(),
             Test::IsBool(expected) => value.as_bool() == Some(*expected),
             Test::Text { negated, glob } => match scalar_text(value) {
-                Some(text) => glob_match(glob, &text) != *negated,
+                Some(text) => glob.matches(&text) != *negated,
                 None => false,
             },
             Test::Regex { negated, regex } => match scalar_text(value) {
@@ -195,30 +195,43 @@ fn scalar_text(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
-/// `*` matches any run of characters; everything else matches itself, case-sensitively.
-pub fn glob_match(glob: &str, text: &str) -> bool {
-    let pattern: Vec<char> = glob.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    // Iterative wildcard matching with one backtrack point.
-    let (mut p, mut t) = (0, 0);
-    let (mut star, mut resume) = (None, 0);
-    while t < text.len() {
-        if p < pattern.len() && pattern[p] == '*' {
-            star = Some(p);
-            resume = t;
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == text[t] {
-            p += 1;
-            t += 1;
-        } else if let Some(s) = star {
-            p = s + 1;
-            resume += 1;
-            t = resume;
-        } else {
+/// A string value with `*` wildcards, split at them once so matching allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob {
+    /// The text between the stars; one part when there is no star.
+    parts: Vec<String>,
+}
+
+impl Glob {
+    pub fn new(text: &str) -> Self {
+        Glob { parts: text.split('*').map(str::to_string).collect() }
+    }
+
+    /// `*` matches any run of characters; everything else matches itself, case-sensitively.
+    pub fn matches(&self, text: &str) -> bool {
+        let (first, rest) = self.parts.split_first().expect("split yields at least one part");
+        let Some((last, middle)) = rest.split_last() else {
+            return text == first;
+        };
+        // Anchored at both ends, the parts between found leftmost in order: for `*` alone this
+        // is exact.
+        if text.len() < first.len() + last.len() || !text.starts_with(first.as_str()) || !text.ends_with(last.as_str()) {
             return false;
         }
+        let mut inner = &text[first.len()..text.len() - last.len()];
+        for part in middle {
+            match inner.find(part.as_str()) {
+                Some(at) => inner = &inner[at + part.len()..],
+                None => return false,
+            }
+        }
+        true
     }
-    pattern[p..].iter().all(|&c| c == '*')
+}
+
+/// Whether `text` matches `glob` (see [`Glob::matches`]).
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    Glob::new(glob).matches(text)
 }
 
 struct Parser {
@@ -397,7 +410,7 @@ impl Parser {
                     return Err(self.error("strings are compared with = or != only"));
                 }
                 let text = self.quoted()?;
-                Ok(Test::Text { negated: op == NumberOp::Ne, glob: text })
+                Ok(Test::Text { negated: op == NumberOp::Ne, glob: Glob::new(&text) })
             }
             Some('%') if equality => {
                 self.at += 1;
@@ -421,7 +434,7 @@ impl Parser {
                 }
                 match bare.parse::<f64>() {
                     Ok(value) if value.is_finite() => Ok(Test::Number { op, value }),
-                    _ if equality => Ok(Test::Text { negated: op == NumberOp::Ne, glob: bare }),
+                    _ if equality => Ok(Test::Text { negated: op == NumberOp::Ne, glob: Glob::new(&bare) }),
                     _ => Err(PatternError { message: format!("{bare:?} is not a number"), at: start + 1 }),
                 }
             }
@@ -607,5 +620,10 @@ mod tests {
         assert!(!glob_match("*a*b", "xaybza"));
         assert!(glob_match("**", ""));
         assert!(glob_match("Put*Policy", "PutRolePolicy"));
+        assert!(!glob_match("ab*ba", "aba"), "the two ends may not overlap");
+        assert!(glob_match("a*a*a", "aaa"));
+        assert!(!glob_match("a*a*a", "aa"));
+        assert!(glob_match("*", "") && glob_match("", "") && !glob_match("", "x"));
+        assert!(glob_match("中*🔥", "中文🔥"));
     }
 }
