@@ -192,6 +192,8 @@ resource "aws_dynamodb_resource_policy" "audit" {
   provider     = aws.us_east_1
   resource_arn = aws_dynamodb_table.audit.arn
   policy       = data.aws_iam_policy_document.audit_table.json
+  # The policy denies changing itself to everyone but break-glass, whoever applies it included.
+  confirm_remove_self_resource_access = true
 }
 
 data "aws_iam_policy_document" "audit_writer_assume" {
