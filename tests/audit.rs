@@ -6,16 +6,9 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{
     iam::{evaluate, Decision, Request},
     module::Module,
-};
-use onwatch::{
-    check::evaluate as check,
-    config::{self, Sources},
-    generate::{self, GenerateOptions, Templates},
 };
 use serde_json::Value;
 
@@ -29,16 +22,7 @@ const STATE_MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:
 
 /// The module generated for the example account, read back with what apply would resolve.
 fn module() -> Module {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let settings = config::load(&Sources { config_dir: Some(root.join("config")), policies_dir: Some(root.join("policies")) }).unwrap();
-    let inventory = onwatch::snapshot::read(&root.join("examples/inventory.json")).unwrap();
-    let evaluation = check(&inventory, &settings, common::today());
-    let files = generate::generate(&inventory, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    for file in files.iter().filter(|f| f.path.ends_with(".tf")) {
-        std::fs::write(dir.path().join(&file.path), &file.contents).unwrap();
-    }
-    Module::read(dir.path())
+    Module::read(common::module::example_module(false).path())
         .known("aws_dynamodb_table.audit.arn", TABLE)
         .known("aws_kms_key.audit.arn", KEY)
         .known("aws_sfn_state_machine.audit.arn", STATE_MACHINE)

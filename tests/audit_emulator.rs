@@ -50,13 +50,11 @@ fn state_change(id: &str, time: &str, previous: &str, state: &str, reason: &str)
 #[test]
 fn alerts_raised_and_resolved_are_recorded_once_and_listed() {
     let emulator = Emulator::start();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let result = onwatch(&["generate", "--inventory", root.join("examples/inventory.json").to_str().unwrap(), "--out", "generated", "--as-of", "2026-11-25"], dir.path());
-    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let generated = common::module::example_module(false);
 
     // What audit.tf declares, as apply would see it.
-    let module = common::module::Module::read(&dir.path().join("generated"))
+    let module = common::module::Module::read(generated.path())
         .known("aws_dynamodb_table.audit.arn", "arn:aws:dynamodb:us-east-1:123456789012:table/onwatch-audit-log")
         .known("aws_kms_key.audit.arn", "arn:aws:kms:us-east-1:123456789012:key/audit");
     let table = module.block("resource", "aws_dynamodb_table", "audit");
@@ -162,11 +160,8 @@ fn alerts_raised_and_resolved_are_recorded_once_and_listed() {
 #[test]
 fn the_audit_rule_matches_changes_into_and_out_of_alarm_only() {
     let emulator = Emulator::start();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let result = onwatch(&["generate", "--inventory", root.join("examples/inventory.json").to_str().unwrap(), "--out", "generated", "--as-of", "2026-11-25"], dir.path());
-    assert_eq!(result.status.code(), Some(0));
-    let module = common::module::Module::read(&dir.path().join("generated"));
+    let module = common::module::Module::read(common::module::example_module(false).path());
     let rule = module.block("resource", "aws_cloudwatch_event_rule", "audit");
     let pattern: Value = serde_json::from_str(module.attribute(rule, "event_pattern").as_str().unwrap()).unwrap();
     let cases: Vec<(Value, bool)> = vec![

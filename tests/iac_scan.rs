@@ -5,13 +5,10 @@
 //! retention and enabled alarm actions must have run and passed. A module with PITR and key
 //! rotation switched off must fail, or the scan proves nothing.
 
+mod common;
+
 use std::{collections::BTreeSet, path::Path, process::Command};
 
-use onwatch::{
-    check::evaluate,
-    config::{self, Sources},
-    generate::{self, GenerateOptions, Templates},
-};
 use serde_json::Value;
 
 fn checkov() -> String {
@@ -19,16 +16,7 @@ fn checkov() -> String {
 }
 
 fn module_dir() -> tempfile::TempDir {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let settings = config::load(&Sources { config_dir: Some(root.join("config")), policies_dir: Some(root.join("policies")) }).unwrap();
-    let inventory = onwatch::snapshot::read(&root.join("examples/inventory.json")).unwrap();
-    let evaluation = evaluate(&inventory, &settings, time::macros::date!(2026 - 11 - 25));
-    let files = generate::generate(&inventory, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions { all: true }).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    for file in files.iter().filter(|f| f.path.ends_with(".tf")) {
-        std::fs::write(dir.path().join(&file.path), &file.contents).unwrap();
-    }
-    dir
+    common::module::example_module(true)
 }
 
 /// Runs Checkov on `dir` offline and returns its results.

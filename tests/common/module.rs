@@ -7,6 +7,23 @@ use std::{collections::BTreeMap, path::Path};
 use hcl::{eval::Evaluate, Block, Body, Expression};
 use serde_json::{json, Map, Value};
 
+/// The module `onwatch generate` writes for the example account (`--all` when `all`), written
+/// to a temporary directory: the `.tf` files only.
+pub fn example_module(all: bool) -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = onwatch::config::Sources { config_dir: Some(root.join("config")), policies_dir: Some(root.join("policies")) };
+    let settings = onwatch::config::load(&sources).unwrap();
+    let inventory = onwatch::snapshot::read(&root.join("examples/inventory.json")).unwrap();
+    let evaluation = onwatch::check::evaluate(&inventory, &settings, super::today());
+    let templates = onwatch::generate::Templates::load(None).unwrap();
+    let files = onwatch::generate::generate(&inventory, &settings, &evaluation, &templates, &onwatch::generate::GenerateOptions { all }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for file in files.iter().filter(|f| f.path.ends_with(".tf")) {
+        std::fs::write(dir.path().join(&file.path), &file.contents).unwrap();
+    }
+    dir
+}
+
 pub struct Module {
     pub body: Body,
     /// `type.name.attribute` → value, for references to resources created at apply.
