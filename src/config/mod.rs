@@ -355,11 +355,51 @@ fn check_audit(file: &str, parsed: &AuditLogSchemaFile) -> Result<()> {
             problems.push(problem(file, "$.attributes".into(), format!("attribute {:?} is defined twice", pair[0])));
         }
     }
-    problems.extend(security::check_audit_fields(file, parsed));
+    problems.extend(check_audit_fields(file, parsed));
     if !parsed.break_glass_role_arn.starts_with("arn:") || !parsed.break_glass_role_arn.contains(":role/") {
         problems.push(problem(file, "$.break_glass_role_arn".into(), "must be an IAM role ARN".into()));
     }
     finish(problems, ())
+}
+
+/// The audit record's layout: every field held at most once, the ones each record needs held,
+/// key types matching what they hold, the event id a key, the TTL attribute holding `expires_at`.
+fn check_audit_fields(file: &str, parsed: &AuditLogSchemaFile) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut fields: BTreeMap<RecordField, &str> = BTreeMap::new();
+    let keys = std::iter::once(&parsed.partition_key).chain(parsed.sort_key.as_ref());
+    for (key, path) in keys.zip(["$.partition_key", "$.sort_key"]) {
+        if key.attribute_type != key.value.key_type() {
+            problems.push(problem(
+                file,
+                format!("{path}.type"),
+                format!("{} holds {}, stored as {}", key.name, key.value.as_str(), key.value.key_type().as_str()),
+            ));
+        }
+        if let Some(other) = fields.insert(key.value, &key.name) {
+            problems.push(problem(file, format!("{path}.value"), format!("{} is already held by {other}", key.value.as_str())));
+        }
+    }
+    for (index, attribute) in parsed.attributes.iter().enumerate() {
+        if let Some(other) = fields.insert(attribute.value, &attribute.name) {
+            problems.push(problem(file, format!("$.attributes[{index}].value"), format!("{} is already held by {other}", attribute.value.as_str())));
+        }
+    }
+    for required in [RecordField::Alarm, RecordField::EventId, RecordField::Time, RecordField::NewState] {
+        if !fields.contains_key(&required) {
+            problems.push(problem(file, "$.attributes".into(), format!("no attribute holds {}, which every record needs", required.as_str())));
+        }
+    }
+    // Keys identify one event: the event id must be one of them, or a redelivered event could
+    // not be told from a new one.
+    let key_fields: Vec<RecordField> = std::iter::once(parsed.partition_key.value).chain(parsed.sort_key.as_ref().map(|k| k.value)).collect();
+    if !key_fields.contains(&RecordField::EventId) {
+        problems.push(problem(file, "$.partition_key".into(), "the event_id must be the partition or the sort key, so each event is one record".into()));
+    }
+    if fields.get(&RecordField::ExpiresAt) != Some(&parsed.ttl_attribute.as_str()) {
+        problems.push(problem(file, "$.ttl_attribute".into(), format!("{:?} must be the attribute that holds expires_at", parsed.ttl_attribute)));
+    }
+    problems
 }
 
 /// Returns `None` for a disabled policy (still validated, so it can be switched on safely).

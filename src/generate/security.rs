@@ -208,14 +208,15 @@ pub(super) fn security_context(
                 MAX_ALARM_DESCRIPTION,
             ),
             filter_name,
-            alarm_name,
+            alarm_name: alarm_name.clone(),
         });
         if security.eventbridge_rules {
             let rule_regions: Vec<&str> =
                 if control.global { vec!["us-east-1"] } else { regions.iter().map(String::as_str).collect() };
             for region in rule_regions {
                 let suffix = provider_suffix(region);
-                let name = format!("{name_prefix}-{}-cis-{}", security.severity, control.detection);
+                // Named like the alarm: the chat delivery rules match on that severity prefix.
+                let name = alarm_name.clone();
                 let rule_arn = format!("arn:{partition}:events:{region}:{account}:rule/{name}");
                 context.rules.push(RuleContext {
                     address: format!("cis_{}_{suffix}", control.detection.replace('-', "_")),

@@ -59,6 +59,21 @@ pub struct ControlResult {
     pub detail: Option<String>,
 }
 
+impl ControlResult {
+    fn new(account: &str, control: &crate::config::Control, status: ControlStatus) -> Self {
+        ControlResult {
+            account: account.to_string(),
+            control: control.number.clone(),
+            detection: control.detection.clone(),
+            title: control.title.clone(),
+            status,
+            filter: None,
+            alarm: None,
+            detail: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SecuritySummary {
     pub benchmark: String,
@@ -196,16 +211,9 @@ pub fn evaluate(inventory: &Inventory, settings: &SecuritySettings, today: Date,
             ));
             for control in &settings.controls {
                 summary.required += 1;
-                summary.controls.push(ControlResult {
-                    account: account.to_string(),
-                    control: control.number.clone(),
-                    detection: control.detection.clone(),
-                    title: control.title.clone(),
-                    status: ControlStatus::NotScanned,
-                    filter: None,
-                    alarm: None,
-                    detail: Some(format!("{} was not scanned", place.region)),
-                });
+                let mut result = ControlResult::new(account, control, ControlStatus::NotScanned);
+                result.detail = Some(format!("{} was not scanned", place.region));
+                summary.controls.push(result);
             }
             continue;
         }
@@ -249,16 +257,7 @@ pub fn evaluate(inventory: &Inventory, settings: &SecuritySettings, today: Date,
         for control in &settings.controls {
             let requirement = format!("{}/{}", settings.benchmark, control.number);
             let label = control.label(&settings.benchmark);
-            let mut result = ControlResult {
-                account: account.to_string(),
-                control: control.number.clone(),
-                detection: control.detection.clone(),
-                title: control.title.clone(),
-                status: ControlStatus::Covered,
-                filter: None,
-                alarm: None,
-                detail: None,
-            };
+            let mut result = ControlResult::new(account, control, ControlStatus::Covered);
             if let Some(exemption) = settings.exemptions.iter().find(|e| e.number == control.number) {
                 if today <= exemption.expires {
                     result.status = ControlStatus::Exempted;
@@ -450,19 +449,30 @@ fn judge<'a>(
             })
             .copied()
             .collect();
-        let mut judged = if alarms.is_empty() {
-            Judged::NoAlarm { filter, why: format!("no alarm watches its metric {}", metric_names(filter)) }
-        } else {
-            let insensitive: Vec<String> = alarms.iter().filter_map(|a| fires_on_one_event(a).err()).collect();
-            if insensitive.len() == alarms.len() {
-                Judged::NoAlarm { filter, why: insensitive.join("; ") }
-            } else {
-                let firing: Vec<&MetricAlarm> = alarms.iter().copied().filter(|a| fires_on_one_event(a).is_ok()).collect();
-                match firing.iter().find(|a| routed(a, context).is_ok()) {
-                    Some(alarm) => Judged::Covered { filter, alarm },
-                    None => Judged::Unrouted { filter, alarm: firing[0], why: routed(firing[0], context).unwrap_err() },
-                }
+        // Each alarm judged once: a routed alarm that fires on one event covers the control;
+        // else the first that fires is unrouted; else none is sensitive enough.
+        let mut insensitive = Vec::new();
+        let mut first_unrouted = None;
+        let mut covering_alarm = None;
+        for alarm in alarms {
+            match fires_on_one_event(alarm) {
+                Err(why) => insensitive.push(why),
+                Ok(()) => match routed(alarm, context) {
+                    Ok(()) => {
+                        covering_alarm = Some(alarm);
+                        break;
+                    }
+                    Err(why) => {
+                        first_unrouted.get_or_insert((alarm, why));
+                    }
+                },
             }
+        }
+        let mut judged = match (covering_alarm, first_unrouted) {
+            (Some(alarm), _) => Judged::Covered { filter, alarm },
+            (None, Some((alarm, why))) => Judged::Unrouted { filter, alarm, why },
+            (None, None) if insensitive.is_empty() => Judged::NoAlarm { filter, why: format!("no alarm watches its metric {}", metric_names(filter)) },
+            (None, None) => Judged::NoAlarm { filter, why: insensitive.join("; ") },
         };
         if rank(&judged) > rank(&best) {
             std::mem::swap(&mut best, &mut judged);
