@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use onwatch::inventory::{
+use onwatch::model::{
     AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Inventory, LogMetricFilter, Metric, MetricAlarm, MetricTransformation,
     Resource, Scope, SnsTopic, Statistic, Subscription, Trail, TreatMissingData, SNAPSHOT_VERSION,
 };

@@ -1,6 +1,8 @@
 //! Findings: the closed set of codes, their severities, and the finding records checks emit.
 
 use schemars::JsonSchema;
+
+use crate::support::stable_hash;
 use serde::{Deserialize, Serialize};
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
@@ -196,19 +198,6 @@ pub struct Finding {
     pub origin: Option<Origin>,
 }
 
-/// FNV-1a, 64-bit: a stable hash (unlike std's, which may change between releases) for
-/// fingerprints and generated names.
-pub fn stable_hash(parts: &[&str]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.bytes().chain(std::iter::once(0x1f)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
-}
-
 impl Finding {
     pub fn new(code: Code, resource: impl Into<String>, message: impl Into<String>, remediation: impl Into<String>) -> Self {
         let resource = resource.into();
@@ -278,11 +267,4 @@ mod tests {
         insta::assert_snapshot!(listing.join("\n"));
     }
 
-    #[test]
-    fn stable_hash_is_stable_and_separates_parts() {
-        assert_eq!(stable_hash(&["a", "b"]), stable_hash(&["a", "b"]));
-        assert_ne!(stable_hash(&["ab", ""]), stable_hash(&["a", "b"]));
-        // Pinned: fingerprints in users' baselines depend on this value never changing.
-        assert_eq!(format!("{:016x}", stable_hash(&["missing-alarm"])), "6216ae38451bc9a4");
-    }
 }

@@ -106,22 +106,6 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Every schema shipped under `schemas/`, by file name.
-pub fn shipped_schemas() -> Vec<(&'static str, Value)> {
-    use crate::{config::types::*, inventory::Inventory};
-    vec![
-        ("inventory.schema.json", schema_of::<Inventory>()),
-        ("policy.schema.json", schema_of::<PolicyFile>()),
-        ("resource_types.schema.json", schema_of::<ResourceTypesFile>()),
-        ("alert_thresholds.schema.json", schema_of::<ThresholdsFile>()),
-        ("dashboard_config.schema.json", schema_of::<DashboardConfigFile>()),
-        ("audit_log_schema.schema.json", schema_of::<AuditLogSchemaFile>()),
-        ("drift_ignore.schema.json", schema_of::<crate::drift::ignore::DriftIgnoreFile>()),
-        ("security_detections.schema.json", schema_of::<SecurityDetectionsFile>()),
-        ("security_controls.schema.json", schema_of::<SecurityControlsFile>()),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -4,7 +4,7 @@ use std::{fs, path::Path};
 
 use crate::{
     error::{Error, Result},
-    inventory::{Inventory, SNAPSHOT_VERSION},
+    model::{Inventory, SNAPSHOT_VERSION},
     json::parse_fast,
 };
 

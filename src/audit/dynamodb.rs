@@ -11,7 +11,6 @@ use super::{Item, Query};
 use crate::{
     config::{AuditLogSchemaFile, RecordField},
     error::{Error, Result},
-    generate::security::record_attributes,
     scan::CallLog,
 };
 
@@ -26,7 +25,7 @@ pub fn client(config: &aws_config::SdkConfig, calls: &CallLog) -> Client {
 /// Reads the items that may match `query` (the time bound and an alarm key are applied by
 /// DynamoDB; [`super::select`] applies the whole query).
 pub async fn read(client: &Client, table: &str, region: &str, schema: &AuditLogSchemaFile, query: &Query) -> Result<Vec<Item>> {
-    let attribute = |wanted: RecordField| record_attributes(schema).into_iter().find(|(_, field)| *field == wanted).map(|(name, _)| name);
+    let attribute = |wanted: RecordField| schema.record_attributes().into_iter().find(|(_, field)| *field == wanted).map(|(name, _)| name);
     let mut names: HashMap<String, String> = HashMap::new();
     let mut values: HashMap<String, AttributeValue> = HashMap::new();
     let mut filter = None;

@@ -13,7 +13,6 @@ use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
 use crate::{
     config::{AuditLogSchemaFile, RecordField},
     error::{Error, Result},
-    generate::security::record_attributes,
 };
 
 /// One DynamoDB item, its string and number attributes as text.
@@ -41,7 +40,7 @@ impl AuditRecord {
     /// stay empty.
     pub fn from_item(item: &Item, schema: &AuditLogSchemaFile) -> Self {
         let mut record = AuditRecord::default();
-        for (name, field) in record_attributes(schema) {
+        for (name, field) in schema.record_attributes() {
             let Some(value) = item.get(&name).cloned() else { continue };
             match field {
                 RecordField::Alarm => record.alarm = value,

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use super::types::{ResourceTypesFile, ResourceTypeSpec};
 use crate::{
     error::{Error, Problem, Result},
-    inventory::{Arn, Dimensions, Resource},
+    model::{Arn, Dimensions, Resource},
 };
 
 #[derive(Debug, Clone)]

@@ -3,9 +3,11 @@
 //! collecting every problem before reporting.
 
 mod catalog;
+pub mod drift_ignore;
 pub mod security;
 pub mod selector;
 pub mod types;
+pub mod waiver;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -18,6 +20,8 @@ pub use security::{Control, SecuritySettings};
 pub use selector::Selector;
 use time::Date;
 pub use types::*;
+pub use waiver::Waiver;
+use waiver::expiry_lines;
 
 use crate::{
     embedded,
@@ -59,16 +63,13 @@ pub struct Policy {
     pub file: String,
     /// 1-based line of each alarm rule's `"id"` in `file`, by rule index.
     pub alarm_lines: Vec<usize>,
-    /// 1-based line of each exemption's `"expires"` in `file`, by exemption index.
-    pub exemption_lines: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
 pub struct CheckedExemption {
     pub resource: String,
     pub alarms: Vec<String>,
-    pub reason: String,
-    pub expires: Date,
+    pub waiver: Waiver,
 }
 
 /// Thresholds by resource type, then metric name.
@@ -210,7 +211,7 @@ pub fn load(sources: &Sources) -> Result<Settings> {
     };
     collect(both.and_then(|(controls, security)| {
         checked_security =
-            Some(security::check_security(&controls_source.name, controls, &security_source.name, security, severities.as_ref())?);
+            Some(security::check_security(&controls_source.name, controls, &security_source.name, &security_source.text, security, severities.as_ref())?);
         Ok(())
     }));
     let mut policies = Vec::new();
@@ -449,28 +450,19 @@ fn check_policy(
         }
     }
     let mut exemptions = Vec::new();
+    let lines = expiry_lines(&source.text, "exemptions", parsed.exemptions.len());
     for (index, exemption) in parsed.exemptions.into_iter().enumerate() {
-        let at = |field: &str| format!("$.exemptions[{index}]{field}");
-        if exemption.reason.trim().is_empty() {
-            problems.push(problem(file, at(".reason"), "an exemption needs a reason".into()));
-        }
+        let at = format!("$.exemptions[{index}]");
         for (alarm_index, alarm) in exemption.alarms.iter().enumerate() {
             if !alarm_ids.contains_key(alarm.as_str()) {
-                problems.push(problem(file, at(&format!(".alarms[{alarm_index}]")), format!("policy has no alarm {alarm:?}")));
+                problems.push(problem(file, format!("{at}.alarms[{alarm_index}]"), format!("policy has no alarm {alarm:?}")));
             }
         }
-        match parse_date(&exemption.expires) {
-            Some(expires) => exemptions.push(CheckedExemption {
-                resource: exemption.resource,
-                alarms: exemption.alarms,
-                reason: exemption.reason,
-                expires,
-            }),
-            None => problems.push(problem(file, at(".expires"), format!("{:?} is not a date (YYYY-MM-DD)", exemption.expires))),
+        if let Some(waiver) = Waiver::check(file, &at, "exemption", &exemption.reason, &exemption.expires, lines[index], &mut problems) {
+            exemptions.push(CheckedExemption { resource: exemption.resource, alarms: exemption.alarms, waiver });
         }
     }
     let alarm_lines = parsed.alarms.iter().map(|rule| line_of_id(&source.text, &rule.id)).collect();
-    let exemption_lines = expiry_lines(&source.text, exemptions.len());
     let policy = Policy {
         id: parsed.id,
         description: parsed.description,
@@ -480,7 +472,6 @@ fn check_policy(
         exemptions,
         file: file.to_string(),
         alarm_lines,
-        exemption_lines,
     };
     finish(problems, parsed.enabled.then_some(policy))
 }
@@ -498,13 +489,4 @@ fn line_of_id(text: &str, id: &str) -> usize {
         .skip(alarms_start)
         .find(|(_, line)| line.contains("\"id\"") && line.contains(&needle))
         .map_or(1, |(index, _)| index + 1)
-}
-
-/// Lines of the `"expires"` keys after `"exemptions"`, in order; 1 where the text is unusual.
-fn expiry_lines(text: &str, count: usize) -> Vec<usize> {
-    let start = text.lines().position(|line| line.contains("\"exemptions\"")).unwrap_or(0);
-    let mut lines: Vec<usize> =
-        text.lines().enumerate().skip(start).filter(|(_, line)| line.contains("\"expires\"")).map(|(index, _)| index + 1).collect();
-    lines.resize(count, 1);
-    lines
 }

@@ -4,13 +4,12 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
-use time::Date;
 
-use super::{parse_date, problem, types::*, SeverityRoute};
+use super::{problem, types::*, SeverityRoute, Waiver};
 use crate::{
     error::{Problem, Result},
     json::merge_patch,
-    security::pattern::FilterPattern,
+    model::filter_pattern::FilterPattern,
 };
 
 /// One control of the chosen benchmark, with everything the check and the generator need.
@@ -48,8 +47,7 @@ impl Control {
 pub struct ControlExemptionChecked {
     /// The control's number in the benchmark.
     pub number: String,
-    pub reason: String,
-    pub expires: Date,
+    pub waiver: Waiver,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +73,7 @@ pub fn check_security(
     catalogue_file: &str,
     catalogue: SecurityControlsFile,
     settings_file: &str,
+    settings_text: &str,
     settings: SecurityDetectionsFile,
     severities: Option<&BTreeMap<String, SeverityRoute>>,
 ) -> Result<SecuritySettings> {
@@ -209,21 +208,16 @@ pub fn check_security(
         }
     }
     let mut exemptions = Vec::new();
+    let lines = super::waiver::expiry_lines(settings_text, "exemptions", settings.exemptions.len());
     for (index, exemption) in settings.exemptions.iter().enumerate() {
-        let at = |field: &str| format!("$.exemptions[{index}]{field}");
+        let at = format!("$.exemptions[{index}]");
         let control = controls.iter().find(|c| c.number == exemption.control || c.detection == exemption.control);
         if control.is_none() && !controls.is_empty() {
-            problems.push(problem(settings_file, at(".control"), format!("{} has no control {:?}", settings.benchmark, exemption.control)));
+            problems.push(problem(settings_file, format!("{at}.control"), format!("{} has no control {:?}", settings.benchmark, exemption.control)));
         }
-        if exemption.reason.trim().is_empty() {
-            problems.push(problem(settings_file, at(".reason"), "an exemption needs a reason".into()));
-        }
-        match (parse_date(&exemption.expires), control) {
-            (Some(expires), Some(control)) => {
-                exemptions.push(ControlExemptionChecked { number: control.number.clone(), reason: exemption.reason.clone(), expires })
-            }
-            (None, _) => problems.push(problem(settings_file, at(".expires"), format!("{:?} is not a date (YYYY-MM-DD)", exemption.expires))),
-            _ => {}
+        let waiver = Waiver::check(settings_file, &at, "exemption", &exemption.reason, &exemption.expires, lines[index], &mut problems);
+        if let (Some(waiver), Some(control)) = (waiver, control) {
+            exemptions.push(ControlExemptionChecked { number: control.number.clone(), waiver });
         }
     }
     super::finish(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::{ComparisonOperator, Statistic, TreatMissingData};
+use crate::model::{ComparisonOperator, Statistic, TreatMissingData};
 
 /// `config/resource_types.json`: the resource types onwatch understands, how to read their
 /// CloudWatch dimensions off an ARN, and which metrics each namespace publishes for them.
@@ -298,6 +298,16 @@ pub enum KeyType {
     S,
     N,
     B,
+}
+
+impl AuditLogSchemaFile {
+    /// Every attribute a record holds, keys first, with what it holds.
+    pub fn record_attributes(&self) -> Vec<(String, RecordField)> {
+        let mut attributes = vec![(self.partition_key.name.clone(), self.partition_key.value)];
+        attributes.extend(self.sort_key.as_ref().map(|k| (k.name.clone(), k.value)));
+        attributes.extend(self.attributes.iter().map(|a| (a.name.clone(), a.value)));
+        attributes
+    }
 }
 
 impl KeyType {

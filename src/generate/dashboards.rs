@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::{config::Settings, inventory::Resource};
+use crate::{config::Settings, model::Resource};
 
 /// CloudWatch allows 500 widgets per dashboard and 100 alarms per alarm-status widget; the body
 /// must stay under 1 MB, for which we keep a margin.

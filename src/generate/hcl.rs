@@ -1,7 +1,7 @@
 //! HCL output helpers: string literals escaped by hcl-rs, Terraform identifiers, the
 //! `terraform fmt` alignment of `=` that hcl-rs's formatter does not do, and parse-back.
 
-use crate::findings::stable_hash;
+use crate::support::stable_hash;
 
 /// A quoted HCL string literal for any text: quotes, backslashes and control characters are
 /// escaped, `${` becomes `$${` and `%{` becomes `%%{`, so the text lands as a literal.
@@ -33,7 +33,7 @@ pub fn string(text: &str) -> String {
 
 /// A number as HCL writes it: integers without a fraction.
 pub fn number(value: f64) -> String {
-    crate::check::format_number(value)
+    crate::support::format_number(value)
 }
 
 /// An object key: bare where HCL allows an identifier, quoted otherwise.

@@ -20,8 +20,8 @@ use crate::{
     check::{Evaluation, Status},
     config::{AlarmRule, Settings},
     error::{Error, Result},
-    findings::stable_hash,
-    inventory::{Arn, Inventory, Resource},
+    support::stable_hash,
+    model::{Arn, Inventory, Resource},
 };
 
 /// CloudWatch's limits on alarm names and descriptions.

@@ -9,7 +9,7 @@ use super::{hcl, provider_suffix, truncate, MAX_ALARM_DESCRIPTION};
 use crate::{
     check::Evaluation,
     config::{AuditLogSchemaFile, RecordField, Settings},
-    security::ControlStatus,
+    check::security::ControlStatus,
 };
 
 #[derive(Debug, Serialize)]
@@ -111,25 +111,25 @@ pub(super) struct AuditContext {
 
 /// The audit table's region: the configured one, else where the security detections live (their
 /// alarms are then recorded without forwarding), else the module's first region.
-pub(super) fn audit_region(inventory: &crate::inventory::Inventory, settings: &Settings, primary: &str) -> String {
+pub(super) fn audit_region(inventory: &crate::model::Inventory, settings: &Settings, primary: &str) -> String {
     if let Some(region) = &settings.audit.region {
         return region.clone();
     }
     let security = &settings.security;
     let detections = security
         .enabled
-        .then(|| crate::security::accounts(inventory).into_iter().next().map(|account| crate::security::log_group_place(inventory, security, account).region))
+        .then(|| crate::check::security::accounts(inventory).into_iter().next().map(|account| crate::check::security::log_group_place(inventory, security, account).region))
         .flatten();
     detections.unwrap_or_else(|| primary.to_string())
 }
 
 /// The regions the security and audit files put resources in, besides the inventory's.
-pub(super) fn regions(inventory: &crate::inventory::Inventory, settings: &Settings, primary: &str) -> Vec<String> {
+pub(super) fn regions(inventory: &crate::model::Inventory, settings: &Settings, primary: &str) -> Vec<String> {
     let mut regions = Vec::new();
     let security = &settings.security;
     if security.enabled {
-        for account in crate::security::accounts(inventory) {
-            regions.push(crate::security::log_group_place(inventory, security, account).region);
+        for account in crate::check::security::accounts(inventory) {
+            regions.push(crate::check::security::log_group_place(inventory, security, account).region);
         }
         if security.eventbridge_rules && security.controls.iter().any(|c| c.global) {
             regions.push("us-east-1".to_string());
@@ -143,7 +143,7 @@ pub(super) fn regions(inventory: &crate::inventory::Inventory, settings: &Settin
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn security_context(
-    inventory: &crate::inventory::Inventory,
+    inventory: &crate::model::Inventory,
     settings: &Settings,
     evaluation: &Evaluation,
     account: &str,
@@ -154,7 +154,7 @@ pub(super) fn security_context(
     audit_region: Option<&str>,
 ) -> SecurityContext {
     let security = &settings.security;
-    let place = crate::security::log_group_place(inventory, security, account);
+    let place = crate::check::security::log_group_place(inventory, security, account);
     let suffix = provider_suffix(&place.region);
     let mut context = SecurityContext {
         enabled: security.enabled,
@@ -252,7 +252,7 @@ pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str,
         retention_days_text: audit.retention_days.to_string(),
         logs_principal: format!("logs.{region}.amazonaws.com"),
         dynamodb_service: format!("dynamodb.{region}.amazonaws.com"),
-        attribute_names: record_attributes(audit).into_iter().map(|(name, _)| name).collect(),
+        attribute_names: audit.record_attributes().into_iter().map(|(name, _)| name).collect(),
         break_glass_role_arn: audit.break_glass_role_arn.clone(),
         key_alias: audit_key_alias(name_prefix),
         writer_role_name: format!("{name_prefix}-audit-writer"),
@@ -281,14 +281,6 @@ pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str,
 /// The alias of the audit trail's KMS key (readers need to decrypt with it).
 pub fn audit_key_alias(name_prefix: &str) -> String {
     format!("alias/{name_prefix}-audit")
-}
-
-/// Every attribute a record holds, keys first, with what it holds.
-pub fn record_attributes(audit: &AuditLogSchemaFile) -> Vec<(String, RecordField)> {
-    let mut attributes = vec![(audit.partition_key.name.clone(), audit.partition_key.value)];
-    attributes.extend(audit.sort_key.as_ref().map(|k| (k.name.clone(), k.value)));
-    attributes.extend(audit.attributes.iter().map(|a| (a.name.clone(), a.value)));
-    attributes
 }
 
 /// The JSONata expression (Step Functions' `{% %}` syntax) that computes one field of a record
@@ -329,7 +321,7 @@ pub fn field_expression(field: RecordField, retention_days: u32) -> String {
 /// stops there. Retries cover throttling.
 pub fn state_machine_definition(audit: &AuditLogSchemaFile) -> Value {
     let mut item = Map::new();
-    for (name, field) in record_attributes(audit) {
+    for (name, field) in audit.record_attributes() {
         item.insert(name, json!({ field.key_type().as_str(): field_expression(field, audit.retention_days) }));
     }
     json!({

@@ -144,14 +144,14 @@ fn security_cases(report: &Report) -> Vec<Case> {
     let Some(summary) = &report.evaluation.summary.security else { return Vec::new() };
     let mut cases = Vec::new();
     for log_group in &summary.log_groups {
-        let account = crate::inventory::Arn::parse(log_group).map_or("", |arn| arn.account);
+        let account = crate::model::Arn::parse(log_group).map_or("", |arn| arn.account);
         let trail = report.evaluation.findings.iter().find(|f| f.code == crate::findings::Code::SecurityTrailMissing && &f.resource == log_group);
         cases.push(Case {
             name: format!("{log_group} multi-region CloudTrail trail"),
             outcome: trail.map_or(Outcome::Passed, |f| Outcome::Failed("security-trail-missing", f.message.clone())),
         });
         for control in summary.controls.iter().filter(|c| c.account == account) {
-            use crate::security::ControlStatus::*;
+            use crate::check::security::ControlStatus::*;
             let why = || control.detail.clone().unwrap_or_default();
             let outcome = match control.status {
                 Covered => Outcome::Passed,

@@ -45,7 +45,7 @@ pub fn render(report: &Report, limit: usize) -> String {
         let _ = writeln!(out, "|---|---|---|---|---|");
         for c in &security.controls {
             let status = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let mark = if matches!(c.status, crate::security::ControlStatus::Covered) { "✅" } else if matches!(c.status, crate::security::ControlStatus::Exempted) { "➖" } else { "❌" };
+            let mark = if matches!(c.status, crate::check::security::ControlStatus::Covered) { "✅" } else if matches!(c.status, crate::check::security::ControlStatus::Exempted) { "➖" } else { "❌" };
             let _ = writeln!(
                 out,
                 "| {} | {} {} | {mark} {status} | {} | {} |",
@@ -101,7 +101,7 @@ pub fn render(report: &Report, limit: usize) -> String {
 
 /// The change this run makes against a baseline: coverage, then findings introduced and fixed,
 /// within `budget` characters.
-fn write_delta(out: &mut String, delta: &crate::baseline::Delta, budget: usize) {
+fn write_delta(out: &mut String, delta: &crate::check::baseline::Delta, budget: usize) {
     let start = out.len();
     let sign = if delta.coverage_change > 0.0 { "+" } else { "" };
     let verdict = if delta.introduced.iter().any(|f| f.severity == Severity::Error) { "❌" } else { "✅" };

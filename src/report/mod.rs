@@ -1,6 +1,7 @@
 //! Report printers. Each output format is its own small module with one entry point that
 //! renders a [`Report`] to a string; the CLI picks one.
 
+pub mod drift;
 mod junit;
 mod markdown;
 mod sarif;
@@ -9,7 +10,7 @@ mod text;
 use serde::Serialize;
 
 use crate::{
-    baseline::Delta,
+    check::baseline::Delta,
     check::{Evaluation, Summary},
     findings::Finding,
 };

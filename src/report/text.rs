@@ -63,7 +63,7 @@ pub fn render(report: &Report, color: bool) -> String {
         let uncovered: Vec<String> = security
             .controls
             .iter()
-            .filter(|c| !matches!(c.status, crate::security::ControlStatus::Covered | crate::security::ControlStatus::Exempted))
+            .filter(|c| !matches!(c.status, crate::check::security::ControlStatus::Covered | crate::check::security::ControlStatus::Exempted))
             .map(|c| c.control.clone())
             .collect();
         let _ = writeln!(

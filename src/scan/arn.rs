@@ -1,7 +1,7 @@
 //! Resource types from ARNs, named as the resource type catalogue (`config/resource_types.json`)
 //! names them.
 
-use crate::inventory::Arn;
+use crate::model::Arn;
 
 /// The `service:type` of the resource an ARN names: the type is the first segment of the
 /// resource part, before `/` or `:` (`instance/i-1` → `ec2:instance`, `db:orders` → `rds:db`).
@@ -94,7 +94,7 @@ mod tests {
 
         for (arn, expected) in EXAMPLES {
             assert_eq!(resource_type(arn).as_deref(), Some(*expected), "{arn}");
-            let resource = crate::inventory::Resource {
+            let resource = crate::model::Resource {
                 arn: arn.to_string(),
                 resource_type: expected.to_string(),
                 region: "us-east-1".into(),

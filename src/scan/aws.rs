@@ -17,7 +17,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::{calls::CallLog, discovery::Place};
 use crate::{
     error::{Error, Result},
-    inventory::{
+    model::{
         AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, LogMetricFilter, Metric, MetricAlarm, MetricTransformation,
         Resource, SnsTopic, Statistic, Subscription, Trail, TreatMissingData,
     },
@@ -81,7 +81,7 @@ impl AwsClients {
             tokens.check(at, ACTION, page.pagination_token())?;
             for mapping in page.resource_tag_mapping_list() {
                 let Some(arn) = mapping.resource_arn() else { continue };
-                let parsed = crate::inventory::Arn::parse(arn);
+                let parsed = crate::model::Arn::parse(arn);
                 let resource_type = super::arn::resource_type(arn).unwrap_or_else(|| "unknown:unknown".to_string());
                 let pick = |value: Option<&str>, default: &str| value.filter(|v| !v.is_empty()).unwrap_or(default).to_string();
                 resources.push(Resource {
@@ -322,7 +322,7 @@ pub async fn caller_identity(config: &aws_config::SdkConfig, calls: &CallLog, la
     let account = identity.account().unwrap_or_default().to_string();
     let partition = identity
         .arn()
-        .and_then(crate::inventory::Arn::parse)
+        .and_then(crate::model::Arn::parse)
         .map(|arn| arn.partition.to_string())
         .unwrap_or_else(|| "aws".to_string());
     if account.is_empty() {

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::arn::resource_type;
-use crate::inventory::{Arn, DiscoveredBy, Metric, Resource};
+use crate::model::{Arn, DiscoveredBy, Metric, Resource};
 
 /// Where the metrics came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

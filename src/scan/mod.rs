@@ -28,7 +28,7 @@ pub use discovery::Place;
 
 use crate::{
     error::{Error, Result},
-    inventory::{
+    model::{
         CompositeAlarm, Dashboard, DiscoveredBy, Inventory, LogMetricFilter, Metric, MetricAlarm, Resource, Scope, SnsTopic, Trail,
         SNAPSHOT_VERSION,
     },
@@ -156,7 +156,7 @@ pub fn run(options: &ScanOptions) -> Result<Scan> {
         }
     }
     for arn in &options.role_arns {
-        let valid = crate::inventory::Arn::parse(arn).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+        let valid = crate::model::Arn::parse(arn).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
         if !valid {
             return Err(Error::Usage(format!("--role-arn {arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")));
         }
@@ -227,7 +227,7 @@ async fn run_async(options: &ScanOptions) -> Result<Scan> {
         configs.push((label, base.clone()));
     } else {
         for role in &options.role_arns {
-            let arn = crate::inventory::Arn::parse(role).expect("validated above");
+            let arn = crate::model::Arn::parse(role).expect("validated above");
             let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
                 .session_name("onwatch-scan")
                 .configure(&base)

@@ -11,7 +11,7 @@ use aws_sdk_resourcegroupstagging as tagging;
 use aws_sdk_sns as sns;
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
 use onwatch::{
-    inventory::Inventory,
+    model::Inventory,
     scan::{scan_targets, AwsClients, CallLog, Place, Target},
     Error,
 };

@@ -1,0 +1,766 @@
+//! Drift: what the repository's Terraform declares against what the account has, per object.
+//! Alarms are matched by name (and region, when the block's provider names one), dashboards by
+//! name. A value Terraform leaves unresolved is reported as unresolved and never as drift.
+
+
+use std::collections::BTreeMap;
+
+use hcl::Value;
+use rustc_hash::{FxHashMap, FxHashSet};
+use schemars::JsonSchema;
+use serde::Serialize;
+use time::Date;
+
+use crate::{
+    findings::{Code, Finding, Origin},
+    model::{Arn, CompositeAlarm, Dashboard, Inventory, MetricAlarm},
+    terraform::{self, Declared, DeclaredResource, Kind, Resolved},
+};
+pub use crate::config::drift_ignore::IgnoreRule;
+use crate::config::waiver::Judged;
+
+/// The drift codes that count as drift (exit 1).
+pub const DRIFT_CODES: [Code; 4] = [Code::DriftMissingLive, Code::DriftChanged, Code::DriftUnmanaged, Code::DriftDashboardBody];
+
+#[derive(Debug, Clone, Default)]
+pub struct DriftOptions {
+    /// Only live alarms and dashboards whose name starts with one of these are reported as
+    /// unmanaged; every unmatched one when empty.
+    pub unmanaged_prefixes: Vec<String>,
+    pub ignore: Vec<IgnoreRule>,
+    /// The date ignore rules are judged against.
+    pub today: Option<Date>,
+}
+
+/// One field that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Change {
+    pub field: String,
+    pub declared: String,
+    pub live: String,
+}
+
+/// One drift finding with its details.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct DriftItem {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The Terraform address, for declared objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    /// Unified diff of a dashboard body, declared → live, both normalized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct DriftSummary {
+    pub terraform_files: usize,
+    pub declared_alarms: usize,
+    pub declared_dashboards: usize,
+    pub live_alarms: usize,
+    pub live_dashboards: usize,
+    /// Declared objects found live with no difference.
+    pub in_sync: usize,
+    pub missing_live: usize,
+    pub changed: usize,
+    pub unmanaged: usize,
+    pub dashboard_body: usize,
+    pub unresolved: usize,
+    /// Findings left out by an ignore rule.
+    pub ignored: usize,
+    pub ignore_expired: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct DriftReport {
+    pub summary: DriftSummary,
+    pub items: Vec<DriftItem>,
+}
+
+impl DriftReport {
+    /// Whether anything counts as drift (exit code 1).
+    pub fn has_drift(&self) -> bool {
+        self.items.iter().any(|item| DRIFT_CODES.contains(&item.finding.code))
+    }
+}
+
+/// Either a comparable value or the reason it cannot be known.
+type Field<T> = Result<T, String>;
+
+fn resolved<'a>(resource: &'a DeclaredResource, argument: &str) -> Field<Option<&'a Value>> {
+    match resource.get(argument) {
+        None | Some(Resolved::Known(Value::Null)) => Ok(None),
+        Some(Resolved::Known(value)) => Ok(Some(value)),
+        Some(Resolved::Unresolved(reason)) => Err(reason.clone()),
+    }
+}
+
+fn text(resource: &DeclaredResource, argument: &str) -> Field<Option<String>> {
+    match resolved(resource, argument)? {
+        None => Ok(None),
+        Some(Value::String(s)) if terraform::holds_reference(s) => Err(format!("refers to {}", terraform::display(s))),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(other) => Err(format!("not a string: {other}")),
+    }
+}
+
+fn number(resource: &DeclaredResource, argument: &str) -> Field<Option<f64>> {
+    match resolved(resource, argument)? {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| format!("{n} is not a number")),
+        Some(Value::String(s)) => s.trim().parse::<f64>().map(Some).map_err(|_| format!("{s:?} is not a number")),
+        Some(other) => Err(format!("not a number: {other}")),
+    }
+}
+
+fn boolean(resource: &DeclaredResource, argument: &str) -> Field<Option<bool>> {
+    match resolved(resource, argument)? {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
+        Some(other) => Err(format!("not a boolean: {other}")),
+    }
+}
+
+fn show<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map_or_else(|| "(unset)".to_string(), |v| v.to_string())
+}
+
+fn show_number(value: Option<f64>) -> String {
+    value.map_or_else(|| "(unset)".to_string(), crate::support::format_number)
+}
+
+/// Names of declared SNS topics, by (module, address), for references to their ARNs.
+struct Topics<'a> {
+    names: FxHashMap<(usize, &'a str), Field<String>>,
+}
+
+impl<'a> Topics<'a> {
+    fn new(declared: &'a Declared) -> Self {
+        let names = declared
+            .of_kind(Kind::SnsTopic)
+            .map(|topic| {
+                let name = match topic.name() {
+                    Ok(Some(name)) => Ok(name),
+                    Ok(None) => Err(format!("{} has no static name (name_prefix or generated)", topic.address)),
+                    Err(reason) => Err(format!("the name of {} is unresolved: {reason}", topic.address)),
+                };
+                ((topic.module, topic.address.as_str()), name)
+            })
+            .collect();
+        Topics { names }
+    }
+
+    /// Resolves one action: a literal ARN, or a reference to a declared topic's ARN, which is
+    /// built from the topic's name and the live alarm's partition, region and account.
+    fn action(&self, module: usize, action: &Value, live_arn: &str, region: &str, account: &str) -> Field<String> {
+        let Value::String(text) = action else { return Err(format!("action is not a string: {action}")) };
+        if !terraform::holds_reference(text) {
+            return Ok(text.clone());
+        }
+        let target = terraform::as_reference(text).ok_or_else(|| format!("action {} is not a plain reference", terraform::display(text)))?;
+        let Some(address) = target.strip_suffix(".arn").filter(|a| a.starts_with("aws_sns_topic.")) else {
+            return Err(format!("action refers to {target}, which onwatch cannot resolve"));
+        };
+        match self.names.get(&(module, address)) {
+            Some(Ok(name)) => {
+                let partition = Arn::parse(live_arn).map_or("aws", |arn| arn.partition);
+                Ok(format!("arn:{partition}:sns:{region}:{account}:{name}"))
+            }
+            Some(Err(reason)) => Err(reason.clone()),
+            None => Err(format!("{address} is not declared in the same module")),
+        }
+    }
+
+    fn actions(&self, resource: &DeclaredResource, argument: &str, live_arn: &str, region: &str, account: &str) -> Field<Vec<String>> {
+        let mut out = match resolved(resource, argument)? {
+            None => Vec::new(),
+            Some(Value::Array(items)) => {
+                items.iter().map(|item| self.action(resource.module, item, live_arn, region, account)).collect::<Field<Vec<String>>>()?
+            }
+            Some(other) => return Err(format!("not a list: {other}")),
+        };
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+/// Collects the differences and unresolved fields of one declared object against its live twin.
+#[derive(Default)]
+struct Comparison {
+    changes: Vec<Change>,
+    unresolved: Vec<(String, String)>,
+}
+
+impl Comparison {
+    fn field<T: PartialEq>(&mut self, name: &str, declared: Field<T>, live: T, render: impl Fn(&T) -> String) {
+        match declared {
+            Err(reason) => self.unresolved.push((name.to_string(), reason)),
+            Ok(declared) if declared != live => {
+                self.changes.push(Change { field: name.to_string(), declared: render(&declared), live: render(&live) })
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+fn compare_metric_alarm(topics: &Topics, declared: &DeclaredResource, live: &MetricAlarm) -> Comparison {
+    let mut c = Comparison::default();
+    let arn = live.arn.clone().unwrap_or_default();
+    c.field("alarm_description", text(declared, "alarm_description"), live.description.clone(), show);
+    c.field("namespace", text(declared, "namespace"), live.namespace.clone(), show);
+    c.field("metric_name", text(declared, "metric_name"), live.metric_name.clone(), show);
+    c.field("statistic", text(declared, "statistic"), live.statistic.map(|s| s.as_str().to_string()), show);
+    c.field("extended_statistic", text(declared, "extended_statistic"), live.extended_statistic.clone(), show);
+    c.field("period", number(declared, "period"), live.period.map(f64::from), |v| show_number(*v));
+    let evaluation = number(declared, "evaluation_periods");
+    c.field("evaluation_periods", evaluation.clone(), Some(f64::from(live.evaluation_periods)), |v| show_number(*v));
+    // Unset datapoints mean "all of the evaluation periods", on both sides.
+    let datapoints = number(declared, "datapoints_to_alarm").and_then(|d| Ok(d.or(evaluation?)));
+    c.field("datapoints_to_alarm", datapoints, Some(f64::from(live.datapoints_to_alarm.unwrap_or(live.evaluation_periods))), |v| show_number(*v));
+    c.field("comparison_operator", text(declared, "comparison_operator"), Some(live.comparison_operator.as_str().to_string()), show);
+    match number(declared, "threshold") {
+        Err(reason) => c.unresolved.push(("threshold".into(), reason)),
+        Ok(declared) => {
+            let same = match (declared, live.threshold) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
+                (a, b) => a == b,
+            };
+            if !same {
+                c.changes.push(Change { field: "threshold".into(), declared: show_number(declared), live: show_number(live.threshold) });
+            }
+        }
+    }
+    c.field(
+        "treat_missing_data",
+        text(declared, "treat_missing_data").map(|t| t.unwrap_or_else(|| "missing".into())),
+        live.treat_missing_data.map_or("missing", |t| t.as_str()).to_string(),
+        Clone::clone,
+    );
+    c.field("actions_enabled", boolean(declared, "actions_enabled").map(|b| b.unwrap_or(true)), live.actions_enabled, bool::to_string);
+    for (field, live_actions) in [
+        ("alarm_actions", &live.alarm_actions),
+        ("ok_actions", &live.ok_actions),
+        ("insufficient_data_actions", &live.insufficient_data_actions),
+    ] {
+        let mut live_actions = live_actions.clone();
+        live_actions.sort();
+        live_actions.dedup();
+        c.field(field, topics.actions(declared, field, &arn, &live.region, &live.account), live_actions, |v| format!("[{}]", v.join(", ")));
+    }
+    let dimensions: Field<BTreeMap<String, String>> = match resolved(declared, "dimensions") {
+        Err(reason) => Err(reason),
+        Ok(None) => Ok(BTreeMap::new()),
+        Ok(Some(Value::Object(map))) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) if terraform::holds_reference(s) => Err(format!("dimension {k} refers to {}", terraform::display(s))),
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                other => Err(format!("dimension {k} is not a string: {other}")),
+            })
+            .collect(),
+        Ok(Some(other)) => Err(format!("not a map: {other}")),
+    };
+    let live_dimensions: BTreeMap<String, String> = live.dimensions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    c.field("dimensions", dimensions, live_dimensions, |m| {
+        format!("{{{}}}", m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+    });
+    c
+}
+
+fn compare_composite_alarm(topics: &Topics, declared: &DeclaredResource, live: &CompositeAlarm) -> Comparison {
+    let mut c = Comparison::default();
+    let arn = live.arn.clone().unwrap_or_default();
+    c.field("alarm_rule", text(declared, "alarm_rule"), Some(live.alarm_rule.clone()), show);
+    c.field("actions_enabled", boolean(declared, "actions_enabled").map(|b| b.unwrap_or(true)), live.actions_enabled, bool::to_string);
+    for (field, live_actions) in [("alarm_actions", &live.alarm_actions), ("ok_actions", &live.ok_actions)] {
+        let mut live_actions = live_actions.clone();
+        live_actions.sort();
+        live_actions.dedup();
+        c.field(field, topics.actions(declared, field, &arn, &live.region, &live.account), live_actions, |v| format!("[{}]", v.join(", ")));
+    }
+    c
+}
+
+/// JSON with object keys sorted at every level, pretty-printed: equal bodies print equal.
+fn canonical(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: BTreeMap<&String, serde_json::Value> = map.iter().map(|(k, v)| (k, canonical(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `Ok(None)` when the bodies are the same JSON; `Ok(Some(diff))` when not; `Err` when the
+/// declared body cannot be known.
+fn compare_dashboard(declared: &DeclaredResource, live: &Dashboard) -> Field<Option<String>> {
+    let Some(live_body) = &live.body else { return Err("the live dashboard body was not read".into()) };
+    let Some(body) = text(declared, "dashboard_body")? else { return Err("dashboard_body is not set".into()) };
+    let declared_json: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("dashboard_body is not JSON: {e}"))?;
+    let live_json: serde_json::Value = serde_json::from_str(live_body).map_err(|e| format!("the live body is not JSON: {e}"))?;
+    let (declared_json, live_json) = (canonical(&declared_json), canonical(&live_json));
+    if declared_json == live_json {
+        return Ok(None);
+    }
+    let (a, b) = (serde_json::to_string_pretty(&declared_json).unwrap() + "\n", serde_json::to_string_pretty(&live_json).unwrap() + "\n");
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    Ok(Some(diff.unified_diff().context_radius(3).header(&format!("terraform: {}", declared.address), &format!("live: {}", live.name)).to_string()))
+}
+
+fn alarm_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")
+}
+
+fn declared_finding(code: Code, resource: &DeclaredResource, name: &str, resource_id: String, message: String, remediation: String) -> Finding {
+    let mut finding = Finding::new(code, resource_id, message, remediation)
+        .with_type(resource.kind.resource_type())
+        .with_requirement(resource.address.clone(), Some(Origin { file: resource.file.clone(), line: resource.line }));
+    finding.alarm = Some(name.to_string());
+    finding
+}
+
+/// Compares what `declared` says with what `inventory` has.
+pub fn drift(declared: &Declared, inventory: &Inventory, options: &DriftOptions) -> DriftReport {
+    let topics = Topics::new(declared);
+    let mut items: Vec<DriftItem> = Vec::new();
+    let mut summary = DriftSummary {
+        terraform_files: declared.files,
+        live_alarms: inventory.alarms.len() + inventory.composite_alarms.len(),
+        live_dashboards: inventory.dashboards.len(),
+        ..DriftSummary::default()
+    };
+    let scanned_regions: FxHashSet<&str> = inventory.scopes.iter().map(|s| s.region.as_str()).collect();
+    let mut metric_by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (index, alarm) in inventory.alarms.iter().enumerate() {
+        metric_by_name.entry(alarm.name.as_str()).or_default().push(index);
+    }
+    let mut composite_by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (index, alarm) in inventory.composite_alarms.iter().enumerate() {
+        composite_by_name.entry(alarm.name.as_str()).or_default().push(index);
+    }
+    let mut dashboard_by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (index, dashboard) in inventory.dashboards.iter().enumerate() {
+        dashboard_by_name.entry(dashboard.name.as_str()).or_default().push(index);
+    }
+    let mut metric_matched = vec![false; inventory.alarms.len()];
+    let mut composite_matched = vec![false; inventory.composite_alarms.len()];
+    let mut dashboard_matched = vec![false; inventory.dashboards.len()];
+    let mut unresolved_names = 0usize;
+
+    let unresolved_item = |resource: &DeclaredResource, name: &str, message: String| DriftItem {
+        finding: declared_finding(
+            Code::DriftUnresolved,
+            resource,
+            name,
+            resource.address.clone(),
+            message,
+            "Nothing to do, or give the value a static form (a literal, a variable default or a .tfvars value) so drift can compare it.".into(),
+        ),
+        address: Some(resource.address.clone()),
+        changes: Vec::new(),
+        diff: None,
+    };
+
+    for resource in &declared.resources {
+        let (by_name, kind_word) = match resource.kind {
+            Kind::MetricAlarm => (&metric_by_name, "alarm"),
+            Kind::CompositeAlarm => (&composite_by_name, "composite alarm"),
+            Kind::Dashboard => (&dashboard_by_name, "dashboard"),
+            _ => continue,
+        };
+        if resource.kind == Kind::Dashboard {
+            summary.declared_dashboards += 1;
+        } else {
+            summary.declared_alarms += 1;
+        }
+        let name = match resource.name() {
+            Ok(Some(name)) => name,
+            Ok(None) => {
+                unresolved_names += 1;
+                items.push(unresolved_item(resource, "", format!("{} has no name argument", resource.address)));
+                continue;
+            }
+            Err(reason) => {
+                unresolved_names += 1;
+                items.push(unresolved_item(resource, "", format!("the name of {} is unresolved ({reason}), so it cannot be matched", resource.address)));
+                continue;
+            }
+        };
+        if let Some(region) = &resource.region {
+            if !scanned_regions.is_empty() && !scanned_regions.contains(region.as_str()) {
+                items.push(unresolved_item(resource, &name, format!("{kind_word} {name:?} is declared in {region}, which the inventory does not cover")));
+                continue;
+            }
+        }
+        let region_of = |index: usize| -> &str {
+            match resource.kind {
+                Kind::MetricAlarm => &inventory.alarms[index].region,
+                Kind::CompositeAlarm => &inventory.composite_alarms[index].region,
+                _ => &inventory.dashboards[index].region,
+            }
+        };
+        let candidates: Vec<usize> = by_name
+            .get(name.as_str())
+            .map(|list| list.iter().copied().filter(|&i| resource.region.as_deref().is_none_or(|r| r == region_of(i))).collect())
+            .unwrap_or_default();
+        if candidates.is_empty() {
+            let where_ = resource.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
+            items.push(DriftItem {
+                finding: declared_finding(
+                    Code::DriftMissingLive,
+                    resource,
+                    &name,
+                    resource.address.clone(),
+                    format!("{kind_word} {name:?} is declared in {}:{} but does not exist{where_}", resource.file, resource.line),
+                    "Run `terraform apply`, or remove the block if the object was deleted on purpose.".into(),
+                ),
+                address: Some(resource.address.clone()),
+                changes: Vec::new(),
+                diff: None,
+            });
+            continue;
+        }
+        for index in candidates {
+            let (comparison, live_arn, body_diff) = match resource.kind {
+                Kind::MetricAlarm => {
+                    metric_matched[index] = true;
+                    let live = &inventory.alarms[index];
+                    (compare_metric_alarm(&topics, resource, live), live.arn.clone().unwrap_or_else(|| alarm_arn(&live.region, &live.account, &live.name)), None)
+                }
+                Kind::CompositeAlarm => {
+                    composite_matched[index] = true;
+                    let live = &inventory.composite_alarms[index];
+                    (compare_composite_alarm(&topics, resource, live), live.arn.clone().unwrap_or_else(|| alarm_arn(&live.region, &live.account, &live.name)), None)
+                }
+                _ => {
+                    dashboard_matched[index] = true;
+                    let live = &inventory.dashboards[index];
+                    let arn = live.arn.clone().unwrap_or_else(|| format!("arn:aws:cloudwatch::{}:dashboard/{}", live.account, live.name));
+                    let mut comparison = Comparison::default();
+                    let diff = match compare_dashboard(resource, live) {
+                        Ok(diff) => diff,
+                        Err(reason) => {
+                            comparison.unresolved.push(("dashboard_body".into(), reason));
+                            None
+                        }
+                    };
+                    (comparison, arn, diff)
+                }
+            };
+            let clean = comparison.changes.is_empty() && body_diff.is_none();
+            if !comparison.unresolved.is_empty() {
+                let fields: Vec<String> = comparison.unresolved.iter().map(|(field, reason)| format!("{field} ({reason})")).collect();
+                items.push(unresolved_item(resource, &name, format!("{kind_word} {name:?}: not compared: {}", fields.join("; "))));
+            }
+            if let Some(diff) = body_diff {
+                items.push(DriftItem {
+                    finding: declared_finding(
+                        Code::DriftDashboardBody,
+                        resource,
+                        &name,
+                        live_arn.clone(),
+                        format!("dashboard {name:?} differs from {}:{} (normalized JSON; diff below)", resource.file, resource.line),
+                        "Run `terraform apply` to restore the declared body, or copy the console edits into the Terraform.".into(),
+                    ),
+                    address: Some(resource.address.clone()),
+                    changes: Vec::new(),
+                    diff: Some(diff),
+                });
+            }
+            if !comparison.changes.is_empty() {
+                let fields: Vec<&str> = comparison.changes.iter().map(|c| c.field.as_str()).collect();
+                items.push(DriftItem {
+                    finding: declared_finding(
+                        Code::DriftChanged,
+                        resource,
+                        &name,
+                        live_arn,
+                        format!(
+                            "{kind_word} {name:?} differs from {}:{} in {}: {}",
+                            resource.file,
+                            resource.line,
+                            fields.join(", "),
+                            comparison.changes.iter().map(|c| format!("{} is {} live, {} declared", c.field, c.live, c.declared)).collect::<Vec<_>>().join("; ")
+                        ),
+                        "Run `terraform apply` to restore the declared values, or copy the console edits into the Terraform.".into(),
+                    ),
+                    address: Some(resource.address.clone()),
+                    changes: comparison.changes,
+                    diff: None,
+                });
+            }
+            if clean {
+                summary.in_sync += 1;
+            }
+        }
+    }
+
+    // Unmanaged: live objects no declaration claims. When some declared names are unresolved,
+    // any of them may be one of those, so they are reported as unresolved instead.
+    let reported = |name: &str| options.unmanaged_prefixes.is_empty() || options.unmanaged_prefixes.iter().any(|p| name.starts_with(p.as_str()));
+    let mut unmanaged: Vec<(&str, &str, &str, String, &str)> = Vec::new();
+    for (_, alarm) in inventory.alarms.iter().enumerate().filter(|(i, a)| !metric_matched[*i] && reported(&a.name)) {
+        unmanaged.push(("alarm", "aws_cloudwatch_metric_alarm", &alarm.name, alarm.arn.clone().unwrap_or_else(|| alarm_arn(&alarm.region, &alarm.account, &alarm.name)), &alarm.region));
+    }
+    for (_, alarm) in inventory.composite_alarms.iter().enumerate().filter(|(i, a)| !composite_matched[*i] && reported(&a.name)) {
+        unmanaged.push(("composite alarm", "aws_cloudwatch_composite_alarm", &alarm.name, alarm.arn.clone().unwrap_or_else(|| alarm_arn(&alarm.region, &alarm.account, &alarm.name)), &alarm.region));
+    }
+    for (_, dashboard) in inventory.dashboards.iter().enumerate().filter(|(i, d)| !dashboard_matched[*i] && reported(&d.name)) {
+        let arn = dashboard.arn.clone().unwrap_or_else(|| format!("arn:aws:cloudwatch::{}:dashboard/{}", dashboard.account, dashboard.name));
+        unmanaged.push(("dashboard", "aws_cloudwatch_dashboard", &dashboard.name, arn, &dashboard.region));
+    }
+    unmanaged.sort_by(|a, b| (a.3.as_str(), a.4).cmp(&(b.3.as_str(), b.4)));
+    for (word, resource_type, name, arn, region) in unmanaged {
+        let (code, message, remediation) = if unresolved_names > 0 {
+            (
+                Code::DriftUnresolved,
+                format!("{word} {name:?} in {region} matches no declaration, but {unresolved_names} declared names are unresolved and it may be one of them"),
+                "Give the declared names a static form so drift can match them.".to_string(),
+            )
+        } else {
+            (
+                Code::DriftUnmanaged,
+                format!("{word} {name:?} in {region} is not declared in any Terraform read"),
+                "Import it into Terraform (`terraform import`), delete it, or narrow the report with --unmanaged-prefix or an ignore rule.".to_string(),
+            )
+        };
+        let mut finding = Finding::new(code, arn, message, remediation).with_type(resource_type);
+        finding.alarm = Some(name.to_string());
+        items.push(DriftItem { finding, address: None, changes: Vec::new(), diff: None });
+    }
+
+    apply_ignore_rules(&mut items, &mut summary, options);
+    for item in &mut items {
+        item.finding = std::mem::replace(&mut item.finding, Finding::new(Code::DriftUnresolved, "", "", "")).seal();
+        match item.finding.code {
+            Code::DriftMissingLive => summary.missing_live += 1,
+            Code::DriftChanged => summary.changed += 1,
+            Code::DriftUnmanaged => summary.unmanaged += 1,
+            Code::DriftDashboardBody => summary.dashboard_body += 1,
+            Code::DriftUnresolved => summary.unresolved += 1,
+            Code::DriftIgnoreExpired => summary.ignore_expired += 1,
+            _ => {}
+        }
+    }
+    items.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity).then_with(|| a.finding.code.cmp(&b.finding.code)));
+    DriftReport { summary, items }
+}
+
+/// Rewrites a drift-changed message after an ignore rule left some fields out.
+fn reword_changed(finding: &mut Finding, changes: &[Change]) {
+    let Some(origin) = &finding.origin else { return };
+    let marker = format!("{}:{} in ", origin.file, origin.line);
+    if let Some(at) = finding.message.find(&marker) {
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        let details: Vec<String> = changes.iter().map(|c| format!("{} is {} live, {} declared", c.field, c.live, c.declared)).collect();
+        finding.message = format!("{}{}: {}", &finding.message[..at + marker.len()], fields.join(", "), details.join("; "));
+    }
+}
+
+fn apply_ignore_rules(items: &mut Vec<DriftItem>, summary: &mut DriftSummary, options: &DriftOptions) {
+    if options.ignore.is_empty() {
+        return;
+    }
+    let today = options.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let (current, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) = options.ignore.iter().partition(|rule| rule.waiver.judge(today) == Judged::Holds);
+    items.retain_mut(|item| {
+        let name = item.finding.alarm.clone().unwrap_or_default();
+        let code = item.finding.code;
+        for rule in current.iter().filter(|rule| rule.applies(code, &name)) {
+            if item.finding.code == Code::DriftChanged && !rule.fields.is_empty() {
+                let before = item.changes.len();
+                item.changes.retain(|change| !rule.fields.contains(&change.field));
+                if !item.changes.is_empty() {
+                    if item.changes.len() < before {
+                        summary.ignored += 1;
+                        reword_changed(&mut item.finding, &item.changes);
+                    }
+                    continue;
+                }
+            }
+            summary.ignored += 1;
+            return false;
+        }
+        true
+    });
+    for rule in expired {
+        let waiver = &rule.waiver;
+        let mut finding = Finding::new(
+            Code::DriftIgnoreExpired,
+            format!("{}#{}", waiver.origin.file, rule.name),
+            format!("drift ignore rule for {:?} expired on {} ({}); the drift it ignored is reported again", rule.name, waiver.expires, waiver.reason),
+            format!("Fix the drift, or renew the rule in {} with a new expiry date.", waiver.origin.file),
+        )
+        .with_requirement(format!("drift_ignore/{}", rule.name), Some(waiver.origin.clone()));
+        finding.alarm = Some(rule.name.clone());
+        items.push(DriftItem { finding, address: None, changes: Vec::new(), diff: None });
+    }
+}
+
+/// Declared alarms (and the SNS topics they notify) that the inventory does not have yet, as
+/// live objects, so `check --terraform` can count them as coverage ("declared, not yet live").
+/// Alarms go to the inventory's account and to their provider's region (else the inventory's
+/// only region). An alarm with any unresolved value is left out, as is everything when the
+/// inventory covers several accounts. Subscriptions declared for a new topic are taken as confirmed.
+pub struct DeclaredAsLive {
+    pub alarms: Vec<MetricAlarm>,
+    pub topics: Vec<crate::model::SnsTopic>,
+    /// Declared CloudWatch Logs metric filters that are not live (security detections).
+    pub log_metric_filters: Vec<crate::model::LogMetricFilter>,
+    /// Declared alarms left out, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredAsLive {
+    let mut out = DeclaredAsLive { alarms: Vec::new(), topics: Vec::new(), log_metric_filters: Vec::new(), skipped: Vec::new() };
+    let unique = |values: Vec<&str>| -> Option<String> {
+        let set: std::collections::BTreeSet<&str> = values.into_iter().collect();
+        (set.len() == 1).then(|| set.into_iter().next().unwrap().to_string())
+    };
+    let account = unique(inventory.scopes.iter().map(|s| s.account.as_str()).chain(inventory.resources.iter().map(|r| r.account.as_str())).collect());
+    let only_region = unique(inventory.scopes.iter().map(|s| s.region.as_str()).chain(inventory.resources.iter().map(|r| r.region.as_str())).collect());
+    let live: FxHashSet<(&str, &str)> = inventory.alarms.iter().map(|a| (a.region.as_str(), a.name.as_str())).collect();
+    let live_topics: FxHashSet<&str> = inventory.sns_topics.iter().map(|t| t.arn.as_str()).collect();
+    let topics = Topics::new(declared);
+    let mut new_topics: BTreeMap<String, crate::model::SnsTopic> = BTreeMap::new();
+    for resource in declared.of_kind(Kind::MetricAlarm) {
+        let mut skip = |reason: String| out.skipped.push((resource.address.clone(), reason));
+        let Some(account) = &account else {
+            skip("the inventory does not cover exactly one account".into());
+            continue;
+        };
+        let Some(region) = resource.region.clone().or_else(|| only_region.clone()) else {
+            skip("its region is unknown".into());
+            continue;
+        };
+        let name = match resource.name() {
+            Ok(Some(name)) => name,
+            Ok(None) => continue,
+            Err(reason) => {
+                skip(reason);
+                continue;
+            }
+        };
+        if live.contains(&(region.as_str(), name.as_str())) {
+            continue;
+        }
+        match alarm_from_declaration(&topics, resource, &name, account, &region) {
+            Ok(alarm) => {
+                for action in alarm.alarm_actions.iter().chain(&alarm.ok_actions) {
+                    if action.contains(":sns:") && !live_topics.contains(action.as_str()) {
+                        new_topics.entry(action.clone()).or_insert_with(|| crate::model::SnsTopic {
+                            arn: action.clone(),
+                            region: region.clone(),
+                            account: account.clone(),
+                            kms_master_key_id: None,
+                            subscriptions: Vec::new(),
+                        });
+                    }
+                }
+                out.alarms.push(alarm);
+            }
+            Err(reason) => skip(reason),
+        }
+    }
+    // A new topic counts as delivering when the repository subscribes something to it.
+    for subscription in declared.of_kind(Kind::SnsSubscription) {
+        let Ok(Some(target)) = resolved(subscription, "topic_arn") else { continue };
+        for topic in new_topics.values_mut() {
+            if topics.action(subscription.module, target, "", &topic.region, &topic.account).is_ok_and(|arn| arn == topic.arn) {
+                topic.subscriptions.push(crate::model::Subscription {
+                    protocol: text(subscription, "protocol").ok().flatten().unwrap_or_default(),
+                    endpoint: text(subscription, "endpoint").ok().flatten().unwrap_or_default(),
+                    confirmed: true,
+                });
+            }
+        }
+    }
+    out.topics = new_topics.into_values().collect();
+    let live_filters: FxHashSet<(&str, &str, &str)> =
+        inventory.log_metric_filters.iter().map(|f| (f.region.as_str(), f.log_group.as_str(), f.name.as_str())).collect();
+    for resource in declared.of_kind(Kind::LogMetricFilter) {
+        let (Some(account), Some(region)) = (&account, resource.region.clone().or_else(|| only_region.clone())) else {
+            out.skipped.push((resource.address.clone(), "its account or region is unknown".into()));
+            continue;
+        };
+        let field = |name: &str| text(resource, name).and_then(|v| v.ok_or_else(|| format!("{name} is missing")));
+        let filter = (|| {
+            Ok::<_, String>(crate::model::LogMetricFilter {
+                name: field("name")?,
+                log_group: field("log_group_name")?,
+                pattern: field("pattern")?,
+                region: region.clone(),
+                account: account.clone(),
+                metrics: vec![crate::model::MetricTransformation {
+                    namespace: field("metric_transformation.namespace")?,
+                    name: field("metric_transformation.name")?,
+                }],
+            })
+        })();
+        match filter {
+            Ok(filter) if live_filters.contains(&(filter.region.as_str(), filter.log_group.as_str(), filter.name.as_str())) => {}
+            Ok(filter) => out.log_metric_filters.push(filter),
+            Err(reason) => out.skipped.push((resource.address.clone(), reason)),
+        }
+    }
+    out
+}
+
+fn alarm_from_declaration(topics: &Topics, resource: &DeclaredResource, name: &str, account: &str, region: &str) -> Field<MetricAlarm> {
+    let whole = |value: Option<f64>, field: &str| -> Field<Option<u32>> {
+        value.map(|v| if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) { Ok(v as u32) } else { Err(format!("{field} is not a whole number")) }).transpose()
+    };
+    let enumeration = |field: &str| -> Field<Option<serde_json::Value>> { Ok(text(resource, field).map_err(|r| format!("{field}: {r}"))?.map(serde_json::Value::String)) };
+    let arn = alarm_arn(region, account, name);
+    let dimensions = match resolved(resource, "dimensions")? {
+        None => crate::model::Dimensions::default(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) if !terraform::holds_reference(s) => Ok((k.clone(), s.clone())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                _ => Err(format!("dimension {k} is unresolved")),
+            })
+            .collect::<Field<Vec<(String, String)>>>()?
+            .into_iter()
+            .collect(),
+        Some(other) => return Err(format!("dimensions is not a map: {other}")),
+    };
+    let comparison = enumeration("comparison_operator")?.ok_or("comparison_operator is not set")?;
+    Ok(MetricAlarm {
+        name: name.to_string(),
+        arn: Some(arn.clone()),
+        region: region.to_string(),
+        account: account.to_string(),
+        description: text(resource, "alarm_description").ok().flatten(),
+        namespace: text(resource, "namespace").map_err(|r| format!("namespace: {r}"))?,
+        metric_name: text(resource, "metric_name").map_err(|r| format!("metric_name: {r}"))?,
+        dimensions,
+        statistic: enumeration("statistic")?.map(serde_json::from_value).transpose().map_err(|e| format!("statistic: {e}"))?,
+        extended_statistic: text(resource, "extended_statistic").map_err(|r| format!("extended_statistic: {r}"))?,
+        period: whole(number(resource, "period")?, "period")?,
+        evaluation_periods: whole(number(resource, "evaluation_periods")?, "evaluation_periods")?.ok_or("evaluation_periods is not set")?,
+        datapoints_to_alarm: whole(number(resource, "datapoints_to_alarm")?, "datapoints_to_alarm")?,
+        comparison_operator: serde_json::from_value(comparison).map_err(|e| format!("comparison_operator: {e}"))?,
+        threshold: number(resource, "threshold").map_err(|r| format!("threshold: {r}"))?,
+        treat_missing_data: enumeration("treat_missing_data")?.map(serde_json::from_value).transpose().map_err(|e| format!("treat_missing_data: {e}"))?,
+        actions_enabled: boolean(resource, "actions_enabled")?.unwrap_or(true),
+        alarm_actions: topics.actions(resource, "alarm_actions", &arn, region, account).map_err(|r| format!("alarm_actions: {r}"))?,
+        ok_actions: topics.actions(resource, "ok_actions", &arn, region, account).map_err(|r| format!("ok_actions: {r}"))?,
+        insufficient_data_actions: topics.actions(resource, "insufficient_data_actions", &arn, region, account).map_err(|r| format!("insufficient_data_actions: {r}"))?,
+        state: None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

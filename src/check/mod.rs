@@ -1,0 +1,188 @@
+//! The checks: pure functions from the model and validated settings to findings. Three families
+//! are peers, each with its own module of finding constructors:
+//!
+//! - [`coverage`]: every resource a policy selects has the alarms the policy names, set right,
+//!   notifying somebody; alarms left watching nothing are orphaned.
+//! - [`security`]: the CIS monitoring controls (CloudTrail, metric filters, their alarms).
+//! - [`drift`]: declared Terraform against what is live.
+//!
+//! [`evaluate`] runs coverage and security over one inventory and combines them into one
+//! [`Evaluation`]; drift compares two models and has its own entry point.
+
+pub mod baseline;
+pub mod coverage;
+pub mod drift;
+pub mod security;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+pub use coverage::{Counts, RequirementResult, Status};
+
+use crate::{
+    config::Settings,
+    findings::{Finding, Severity},
+    model::{delivery::Delivery, DiscoveredBy, Inventory},
+};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// Resources in the inventory, of every type.
+    pub resources: usize,
+    /// Requirements that apply (exempted ones excluded).
+    pub required: usize,
+    pub covered: usize,
+    pub missing: usize,
+    pub misconfigured: usize,
+    pub unresolved: usize,
+    pub orphaned: usize,
+    pub exempted: usize,
+    /// covered / required, floored to one decimal; 100 when nothing is required.
+    pub coverage_percent: f64,
+    /// Resources found through their metrics because the Tagging API does not list them.
+    pub discovered_by_metrics: usize,
+    /// Requirements covered by an alarm declared in the repository's Terraform and not yet live
+    /// (`check --terraform`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub declared_not_live: usize,
+    pub findings: BTreeMap<Severity, usize>,
+    pub by_type: BTreeMap<String, Counts>,
+    /// Security-detection coverage (CloudTrail, metric filters, alarms) of the chosen benchmark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<security::SecuritySummary>,
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Evaluation {
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub requirements: Vec<RequirementResult>,
+}
+
+impl Evaluation {
+    /// The most severe finding, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// What to keep besides findings and counts.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluateOptions {
+    /// Keep one record per requirement (JUnit, HTML and generation need them; the other reports
+    /// do not, and on large accounts they cost time and memory).
+    pub requirements: bool,
+    /// Threads to check resources with; 0 picks one per core for large inventories.
+    pub threads: usize,
+}
+
+impl Default for EvaluateOptions {
+    fn default() -> Self {
+        EvaluateOptions { requirements: true, threads: 0 }
+    }
+}
+
+/// covered / required as a percentage floored to one decimal (so reports stay stable); nothing
+/// required is full coverage.
+pub fn coverage_percent(covered: usize, required: usize) -> f64 {
+    if required == 0 {
+        100.0
+    } else {
+        (covered as f64 * 1000.0 / required as f64).floor() / 10.0
+    }
+}
+
+/// Evaluates coverage and security of `inventory` under `settings` as of `today` (for exemption expiry).
+pub fn evaluate(inventory: &Inventory, settings: &Settings, today: Date) -> Evaluation {
+    evaluate_with(inventory, settings, today, EvaluateOptions::default())
+}
+
+pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions) -> Evaluation {
+    let delivery = Delivery::new(inventory);
+    let coverage = coverage::evaluate(inventory, settings, today, options, &delivery);
+    let security = security::evaluate(inventory, &settings.security, today, &delivery);
+
+    let overall = coverage.by_type.values().fold(Counts::default(), |mut all, counts| {
+        all.merge(counts);
+        all
+    });
+    let mut summary = Summary {
+        resources: inventory.resources.len(),
+        required: overall.required,
+        covered: overall.covered,
+        missing: overall.missing,
+        misconfigured: overall.misconfigured,
+        unresolved: overall.unresolved,
+        exempted: overall.exempted,
+        orphaned: coverage.orphaned,
+        coverage_percent: coverage_percent(overall.covered, overall.required),
+        discovered_by_metrics: inventory.resources.iter().filter(|r| r.discovered_by == DiscoveredBy::Metrics).count(),
+        by_type: coverage.by_type,
+        ..Summary::default()
+    };
+    let mut findings = coverage.findings;
+    if let Some(security) = security {
+        findings.extend(security.findings);
+        summary.security = Some(security.summary);
+    }
+    // Each family produced its findings in a canonical order (resource ARN, alarm name, control);
+    // a stable sort by severity and code keeps that order within each code.
+    let mut findings: Vec<Finding> = findings.into_iter().map(Finding::seal).collect();
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.code.cmp(&b.code)));
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        summary.findings.insert(severity, findings.iter().filter(|f| f.severity == severity).count());
+    }
+    Evaluation { summary, findings, requirements: coverage.requirements }
+}
+
+/// What `check --terraform` adds to the inventory: the alarms, SNS topics and metric filters the
+/// repository declares that are not live yet, so that a pull request's alarms count as coverage
+/// before they are applied.
+pub struct DeclaredOverlay {
+    /// Names of the declared alarms added.
+    alarms: rustc_hash::FxHashSet<String>,
+    /// One line per thing worth telling the user (what was counted, what was left out and why).
+    pub notes: Vec<String>,
+}
+
+/// Adds what `declared` holds and `inventory` lacks to `inventory`.
+pub fn overlay_declared(inventory: &mut Inventory, declared: &crate::terraform::Declared, source: &str) -> DeclaredOverlay {
+    let added = drift::declared_as_live(declared, inventory);
+    let mut notes: Vec<String> = added.skipped.iter().map(|(address, reason)| format!("terraform: {address} not counted: {reason}")).collect();
+    notes.push(format!("terraform: {} alarms declared in {source} and not yet live, counted as coverage", added.alarms.len()));
+    if !added.log_metric_filters.is_empty() {
+        notes.push(format!(
+            "terraform: {} metric filters declared in {source} and not yet live, counted for the security controls",
+            added.log_metric_filters.len()
+        ));
+    }
+    let alarms = added.alarms.iter().map(|a| a.name.clone()).collect();
+    inventory.alarms.extend(added.alarms);
+    inventory.sns_topics.extend(added.topics);
+    inventory.log_metric_filters.extend(added.log_metric_filters);
+    DeclaredOverlay { alarms, notes }
+}
+
+impl DeclaredOverlay {
+    /// Whether any declared alarm was added (then the evaluation needs requirement records to
+    /// count [`Summary::declared_not_live`]).
+    pub fn is_empty(&self) -> bool {
+        self.alarms.is_empty()
+    }
+
+    /// Sets `declared_not_live`: requirements covered by a declared alarm.
+    pub fn count(&self, evaluation: &mut Evaluation) {
+        evaluation.summary.declared_not_live = evaluation
+            .requirements
+            .iter()
+            .filter(|r| r.status == Status::Covered && r.alarm.as_ref().is_some_and(|a| self.alarms.contains(a)))
+            .count();
+    }
+}

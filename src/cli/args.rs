@@ -1,0 +1,268 @@
+//! The command line's arguments, as clap parses them. The handlers (`super`) turn them into the
+//! library's settings; nothing else reads raw flags.
+
+use std::{io::IsTerminal, path::PathBuf};
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+use crate::{report::drift::DriftFormat, report::Format, scan};
+
+#[derive(Debug, Parser)]
+#[command(name = "onwatch", version, about = "Monitoring-as-code for AWS: find missing and misconfigured CloudWatch alarms.")]
+#[command(after_help = "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 error.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+impl Cli {
+    /// Parses arguments as the binary does, without exiting: for tests that check command lines
+    /// (for example the ones in the example CI workflows) against the real definition.
+    pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        <Cli as Parser>::try_parse_from(args)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check an inventory against the coverage policies and report findings.
+    Check(CheckArgs),
+    /// Validate configuration and policies without checking anything.
+    Validate(ConfigArgs),
+    /// Write the Terraform module that gives every selected resource its alarms, dashboards and alert delivery.
+    Generate(GenerateArgs),
+    /// Read AWS accounts and regions into an inventory snapshot.
+    Scan(ScanArgs),
+    /// Compare the repository's Terraform with the account: missing, changed and unmanaged alarms and dashboards.
+    Drift(DriftArgs),
+    /// Print the least-privilege, read-only IAM policy that `scan` and `--live` need (or, with --audit, `audit list`).
+    IamPolicy(IamPolicyArgs),
+    /// Read the audit trail: alerts raised and resolved, and security detections.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Explain a finding code (or list them all).
+    Explain {
+        /// A finding code such as missing-alarm; omit to list every code.
+        code: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IamPolicyArgs {
+    /// The policy of an audit reader (`onwatch audit list`) instead of the scanner's.
+    #[arg(long)]
+    pub(crate) audit: bool,
+    /// Configuration directory holding audit_log_schema.json [default: ./config if present].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// List audit records, oldest first.
+    List(AuditListArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuditFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 listed (also when nothing matches), 2 error.")]
+pub(crate) struct AuditListArgs {
+    /// Records of the last DURATION: 30m, 24h, 7d, 2w.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub(crate) since: String,
+    /// Only records whose alarm or resource is this ARN.
+    #[arg(long, value_name = "ARN")]
+    pub(crate) resource: Option<String>,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub(crate) format: AuditFormat,
+    /// Write the listing to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// The audit table [default: table_name in config/audit_log_schema.json].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) table: Option<String>,
+    /// Configuration directory holding audit_log_schema.json [default: ./config if present, else built-in].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) config: Option<PathBuf>,
+    /// The table's region [default: region in audit_log_schema.json, else the AWS profile's or environment's].
+    #[arg(long, value_name = "REGION", help_heading = "AWS")]
+    pub(crate) region: Option<String>,
+    /// AWS profile for credentials and region [default: the standard credential chain].
+    #[arg(long, value_name = "PROFILE", help_heading = "AWS")]
+    pub(crate) profile: Option<String>,
+    /// Send every AWS call to this endpoint, such as a local emulator.
+    #[arg(long, value_name = "URL", help_heading = "AWS")]
+    pub(crate) endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// Configuration directory [default: ./config if present, else built-in defaults].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) config: Option<PathBuf>,
+    /// Coverage policies directory [default: ./policies if present, else the built-in pack].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) policies: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+/// How to reach AWS, for `scan` and `--live`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "AWS")]
+pub(crate) struct AwsArgs {
+    /// Region to scan; repeat for several [default: the region of the AWS profile or environment].
+    #[arg(long = "region", value_name = "REGION")]
+    pub(crate) regions: Vec<String>,
+    /// Scan every region enabled by default in a commercial AWS account (opt-in regions need --region).
+    #[arg(long, conflicts_with = "regions")]
+    pub(crate) all_regions: bool,
+    /// AWS profile for credentials and region [default: the standard credential chain].
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) profile: Option<String>,
+    /// Assume this IAM role and scan its account; repeat for several accounts.
+    #[arg(long = "role-arn", value_name = "ARN")]
+    pub(crate) role_arns: Vec<String>,
+    /// Send every AWS call to this endpoint, such as a local emulator.
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    pub(crate) fn given(&self) -> bool {
+        !self.regions.is_empty() || self.all_regions || self.profile.is_some() || !self.role_arns.is_empty() || self.endpoint_url.is_some()
+    }
+
+    pub(crate) fn options(&self) -> scan::ScanOptions {
+        scan::ScanOptions {
+            regions: self.regions.clone(),
+            all_regions: self.all_regions,
+            profile: self.profile.clone(),
+            role_arns: self.role_arns.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// Where the inventory comes from: a snapshot, or a scan of AWS now (reached with the AWS flags,
+/// which each command flattens last so that their help heading stays theirs). One definition for
+/// `check`, `generate` and `drift`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["inventory", "live"])))]
+pub(crate) struct SourceArgs {
+    /// Inventory snapshot (JSON) to read.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) inventory: Option<PathBuf>,
+    /// Scan AWS now (as `onwatch scan` does) and use that instead of a snapshot.
+    #[arg(long)]
+    pub(crate) live: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+    /// Write the inventory snapshot (JSON) to FILE, atomically; nothing is written when the scan fails.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub(crate) fail_on: FailOn,
+    /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of: Option<String>,
+    /// Count alarms declared in this Terraform directory, not yet live, as coverage (for pull requests).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) terraform: Option<PathBuf>,
+    /// A previous `check --format json` report: show coverage before and after and the findings introduced and fixed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 no drift, 1 drift (missing live, changed, unmanaged, dashboard body), 2 error.")]
+pub(crate) struct DriftArgs {
+    /// Directory of Terraform to read, recursively (every .tf file; terraform.tfvars and *.auto.tfvars).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) terraform: PathBuf,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    /// Configuration directory holding drift_ignore.json [default: ./config if present].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    pub(crate) format: DriftFormat,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Report only unmanaged alarms and dashboards whose name starts with PREFIX; repeat for several.
+    #[arg(long = "unmanaged-prefix", value_name = "PREFIX")]
+    pub(crate) unmanaged_prefixes: Vec<String>,
+    /// Judge ignore-rule expiry as of this date (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of: Option<String>,
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
+    /// Templates directory; its *.hbs files replace or add to the built-in templates.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) templates: Option<PathBuf>,
+    /// Output directory of the generated module.
+    #[arg(long, value_name = "DIR", default_value = "infrastructure/generated")]
+    pub(crate) out: PathBuf,
+    /// Write nothing; exit 1 and print a diff when the files on disk differ from what would be generated.
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Emit every required alarm, not only those the account lacks or has wrong.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Allow a generation that removes more than --max-deletions percent of the alarms in --out.
+    #[arg(long)]
+    pub(crate) allow_deletions: bool,
+    /// The share of the alarms declared in --out that one generation may remove.
+    #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
+    pub(crate) max_deletions: f64,
+    /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of: Option<String>,
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+}
+

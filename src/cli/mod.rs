@@ -1,0 +1,255 @@
+//! The command line: raw flags are parsed by clap, turned into settings, and handed to the
+//! library. This is the edge where errors become messages and exit codes.
+
+mod args;
+
+use std::{
+    io::{IsTerminal, Write},
+    path::PathBuf,
+    process::ExitCode,
+};
+
+use clap::Parser;
+
+use args::*;
+pub use args::Cli;
+
+use crate::{
+    check::{self, drift},
+    config::{self, parse_date, Sources},
+    error::Error,
+    findings::{Code, Severity},
+    generate,
+    model::Inventory,
+    output::{write_atomic, write_atomic_with},
+    report::{self, Format, Report},
+    scan, snapshot, terraform,
+};
+
+/// Exit codes, as documented in the README.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+/// Parses arguments, runs, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Generate(args) => run_generate(args),
+        Command::Drift(args) => run_drift(args),
+        Command::Scan(args) => {
+            let scan = scan::run(&args.aws.options())?;
+            write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
+            eprintln!("{}: {}", args.output.display(), scan.summary());
+            Ok(EXIT_CLEAN)
+        }
+        Command::Audit(AuditCommand::List(args)) => run_audit_list(args),
+        Command::IamPolicy(args) => {
+            let policy = if args.audit {
+                let settings = config::load(&Sources::from_flags(args.config, None)?)?;
+                scan::audit_reader_policy(&settings.audit.table_name, &generate::security::audit_key_alias(&settings.thresholds.alarm_name_prefix))
+            } else {
+                scan::iam_policy()
+            };
+            let mut policy = serde_json::to_string_pretty(&policy).expect("policies serialize");
+            policy.push('\n');
+            print_stdout(&policy)?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Validate(args) => {
+            let settings = config::load(&Sources::from_flags(args.config, args.policies)?)?;
+            let rules: usize = settings.policies.iter().map(|p| p.alarms.len()).sum();
+            print_stdout(&format!(
+                "ok: {} resource types, {} policies with {} alarm rules, {} severities\n",
+                settings.catalog.types().count(),
+                settings.policies.len(),
+                rules,
+                settings.thresholds.severities.len()
+            ))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Explain { code: Some(code) } => {
+            let code: Code = code.parse().map_err(Error::Usage)?;
+            print_stdout(&format!("{code} ({})\n\n{}\n\nFix: {}\n", code.severity().as_str(), code.summary(), code.fix()))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Explain { code: None } => {
+            let listing: String = Code::ALL
+                .iter()
+                .map(|code| format!("{:<28} {:<8} {}\n", code.as_str(), code.severity().as_str(), code.summary()))
+                .collect();
+            print_stdout(&listing)?;
+            Ok(EXIT_CLEAN)
+        }
+    }
+}
+
+fn as_of(flag: &Option<String>) -> Result<time::Date, Error> {
+    match flag {
+        Some(text) => parse_date(text).ok_or_else(|| Error::Usage(format!("--as-of {text:?} is not a date (YYYY-MM-DD)"))),
+        None => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+/// The inventory to work on, from `--inventory FILE` or `--live`, and the name reports give it.
+fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, String), Error> {
+    if source.live {
+        let scan = scan::run(&aws.options())?;
+        eprintln!("live: {}", scan.summary());
+        return Ok((scan.inventory, "live scan".to_string()));
+    }
+    if aws.given() {
+        return Err(Error::Usage("--region, --all-regions, --profile, --role-arn and --endpoint-url need --live".into()));
+    }
+    let file = source.inventory.as_ref().expect("clap requires --inventory or --live");
+    Ok((snapshot::read(file)?, file.display().to_string()))
+}
+
+fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
+    let as_of = as_of(&args.as_of)?;
+    if !(0.0..=100.0).contains(&args.max_deletions) {
+        return Err(Error::Usage(format!("--max-deletions {} is not a percentage", args.max_deletions)));
+    }
+    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let templates = generate::Templates::load(args.templates.as_deref())?;
+    let (inventory, _) = load_inventory(&args.source, &args.aws)?;
+    let evaluation = check::evaluate(&inventory, &settings, as_of);
+    let files = generate::generate(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all })?;
+    if args.check {
+        return match generate::check_files(&args.out, &files)? {
+            generate::Drift::UpToDate => Ok(EXIT_CLEAN),
+            generate::Drift::Stale(diff) => {
+                print_stdout(&diff)?;
+                eprintln!("{} is stale: run onwatch generate to update it", args.out.display());
+                Ok(EXIT_FINDINGS)
+            }
+        };
+    }
+    let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions };
+    let changed = generate::write_files(&args.out, &files, &options)?;
+    eprintln!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len());
+    // As in check: the OS reclaims a large account's memory faster than dropping it piece by piece.
+    std::mem::forget((inventory, evaluation, files));
+    Ok(EXIT_CLEAN)
+}
+
+fn run_audit_list(args: AuditListArgs) -> Result<u8, Error> {
+    let since = crate::audit::parse_duration(&args.since)?;
+    let settings = config::load(&Sources::from_flags(args.config, None)?)?;
+    let options = crate::audit::ListOptions {
+        aws: scan::ScanOptions {
+            regions: args.region.into_iter().collect(),
+            profile: args.profile,
+            endpoint_url: args.endpoint_url,
+            ..Default::default()
+        },
+        table: args.table,
+        query: crate::audit::Query { since: Some(time::OffsetDateTime::now_utc() - since), resource: args.resource },
+    };
+    let listing = crate::audit::list(&options, &settings.audit)?;
+    let text = match args.format {
+        AuditFormat::Text => crate::audit::render_text(&listing.records, &listing.table),
+        AuditFormat::Json => crate::audit::render_json(&listing.records, &listing.table, &listing.region, &options.query),
+    };
+    match &args.output {
+        Some(path) => write_atomic(path, text.as_bytes())?,
+        None => print_stdout(&text)?,
+    }
+    Ok(EXIT_CLEAN)
+}
+
+fn run_drift(args: DriftArgs) -> Result<u8, Error> {
+    let as_of = as_of(&args.as_of)?;
+    let config_dir = config::Sources::from_flags(args.config, None)?.config_dir;
+    let ignore = config::drift_ignore::load(config_dir.as_deref())?;
+    let declared = terraform::read_dir(&args.terraform)?;
+    let (inventory, inventory_name) = load_inventory(&args.source, &args.aws)?;
+    let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of) };
+    let report = drift::drift(&declared, &inventory, &options);
+    let terraform_name = args.terraform.display().to_string();
+    let printer = report::drift::DriftPrinter { report: &report, terraform: &terraform_name, inventory: &inventory_name, as_of: as_of.to_string() };
+    let text = printer.render(args.format);
+    match &args.output {
+        Some(path) => write_atomic(path, text.as_bytes())?,
+        None => print_stdout(&text)?,
+    }
+    let drifted = report.has_drift();
+    std::mem::forget((declared, inventory, report));
+    Ok(if drifted { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+fn run_check(args: CheckArgs) -> Result<u8, Error> {
+    let as_of = as_of(&args.as_of)?;
+    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let baseline = args.baseline.as_deref().map(crate::check::baseline::read).transpose()?;
+    let (mut inventory, inventory_name) = load_inventory(&args.source, &args.aws)?;
+    let overlay = match &args.terraform {
+        Some(dir) => {
+            let declared = terraform::read_dir(dir)?;
+            let overlay = check::overlay_declared(&mut inventory, &declared, &dir.display().to_string());
+            for note in &overlay.notes {
+                eprintln!("{note}");
+            }
+            Some(overlay)
+        }
+        None => None,
+    };
+    let counting = overlay.as_ref().is_some_and(|o| !o.is_empty());
+    let options = check::EvaluateOptions { requirements: args.format == Format::Junit || counting, ..Default::default() };
+    let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
+    if let Some(overlay) = overlay.filter(|_| counting) {
+        overlay.count(&mut evaluation);
+        if args.format != Format::Junit {
+            evaluation.requirements = Vec::new();
+        }
+    }
+    let delta = baseline.as_ref().map(|baseline| crate::check::baseline::delta(baseline, &evaluation));
+    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string(), delta: delta.as_ref() };
+    let color = args.format == Format::Text && args.output.is_none() && std::io::stdout().is_terminal() && !no_color();
+    match &args.output {
+        Some(path) => write_atomic_with(path, |out| report.write(args.format, color, out))?,
+        None => {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            ignore_broken_pipe(report.write(args.format, color, &mut stdout).and_then(|()| stdout.flush()))?;
+        }
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    let failing = matches!((threshold, evaluation.worst()), (Some(limit), Some(worst)) if worst >= limit);
+    // The process ends here: returning the memory of a large account to the allocator piece by
+    // piece costs a second at 100k resources, and the OS takes it back at once.
+    std::mem::forget(evaluation);
+    std::mem::forget(inventory);
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+}
+
+/// A closed pipe (`onwatch check | head`) is not an error.
+fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), Error> {
+    match result {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write { path: PathBuf::from("<stdout>"), source: error }),
+        _ => Ok(()),
+    }
+}
+
+fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    ignore_broken_pipe(stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()))
+}

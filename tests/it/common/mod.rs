@@ -1,0 +1,156 @@
+//! Builders for hand-made inventories and the fixture configuration.
+#![allow(dead_code)]
+
+pub mod iam;
+pub mod module;
+
+use std::{collections::BTreeMap, path::PathBuf};
+
+use onwatch::{
+    check::{evaluate, Evaluation},
+    config::{self, Settings, Sources},
+    model::*,
+};
+
+pub const ACCOUNT: &str = "111111111111";
+pub const REGION: &str = "us-east-1";
+pub const CRITICAL_TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:alerts-critical";
+
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The fixture configuration, loaded by a relative path (cargo runs tests from the package
+/// root) so that file names in findings and reports do not depend on the checkout's location.
+pub fn settings() -> Settings {
+    let dir = std::path::Path::new("tests/fixtures");
+    config::load(&Sources { config_dir: Some(dir.join("config")), policies_dir: Some(dir.join("policies")) })
+        .expect("fixture configuration is valid")
+}
+
+pub fn today() -> time::Date {
+    time::macros::date!(2026 - 11 - 25)
+}
+
+pub fn run(inventory: &Inventory) -> Evaluation {
+    evaluate(inventory, &settings(), today())
+}
+
+pub fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+pub fn instance(id: &str, tag_pairs: &[(&str, &str)]) -> Resource {
+    Resource {
+        arn: format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{id}"),
+        resource_type: "ec2:instance".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: tags(tag_pairs),
+        attributes: BTreeMap::new(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+pub fn queue(name: &str, tag_pairs: &[(&str, &str)]) -> Resource {
+    Resource {
+        arn: format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"),
+        resource_type: "sqs:queue".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: tags(tag_pairs),
+        attributes: BTreeMap::new(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+/// An alarm that satisfies the fixture policy's `cpu-high` rule for `instance_id` at `threshold`.
+pub fn cpu_alarm(instance_id: &str, threshold: f64) -> MetricAlarm {
+    MetricAlarm {
+        name: format!("{instance_id}-cpu"),
+        arn: None,
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        description: None,
+        namespace: Some("AWS/EC2".into()),
+        metric_name: Some("CPUUtilization".into()),
+        dimensions: tags(&[("InstanceId", instance_id)]).into(),
+        statistic: Some(Statistic::Average),
+        extended_statistic: None,
+        period: Some(300),
+        evaluation_periods: 3,
+        datapoints_to_alarm: Some(3),
+        comparison_operator: ComparisonOperator::GreaterThanThreshold,
+        threshold: Some(threshold),
+        treat_missing_data: Some(TreatMissingData::Missing),
+        actions_enabled: true,
+        alarm_actions: vec![CRITICAL_TOPIC.into()],
+        ok_actions: vec![CRITICAL_TOPIC.into()],
+        insufficient_data_actions: vec![],
+        state: Some(AlarmState::Ok),
+    }
+}
+
+pub fn mem_alarm(instance_id: &str, threshold: f64) -> MetricAlarm {
+    MetricAlarm {
+        name: format!("{instance_id}-mem"),
+        namespace: Some("CWAgent".into()),
+        metric_name: Some("mem_used_percent".into()),
+        ..cpu_alarm(instance_id, threshold)
+    }
+}
+
+pub fn mem_metric(instance_id: &str) -> Metric {
+    Metric {
+        namespace: "CWAgent".into(),
+        metric_name: "mem_used_percent".into(),
+        dimensions: tags(&[("InstanceId", instance_id)]).into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+    }
+}
+
+pub fn topic(name: &str, confirmed: bool, key: Option<&str>) -> SnsTopic {
+    SnsTopic {
+        arn: format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}"),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        kms_master_key_id: key.map(str::to_string),
+        subscriptions: vec![Subscription { protocol: "email".into(), endpoint: "oncall@example.com".into(), confirmed }],
+    }
+}
+
+pub fn inventory() -> Inventory {
+    Inventory {
+        version: SNAPSHOT_VERSION,
+        sns_topics: vec![topic("alerts-critical", true, Some("arn:aws:kms:us-east-1:111111111111:key/1234"))],
+        ..Inventory::default()
+    }
+}
+
+/// A healthy instance: both required alarms present and correct, and the agent publishing memory.
+pub fn covered_instance(inv: &mut Inventory, id: &str) {
+    inv.resources.push(instance(id, &[]));
+    inv.alarms.push(cpu_alarm(id, 80.0));
+    inv.alarms.push(mem_alarm(id, 85.0));
+    inv.metrics.push(mem_metric(id));
+}
+
+/// A small account that exercises most finding codes, for report snapshots.
+pub fn showcase() -> Inventory {
+    let mut inv = inventory();
+    covered_instance(&mut inv, "i-good");
+    inv.resources.push(instance("i-bare", &[("env", "prod"), ("Name", "web | \"edge\" <1>")]));
+    covered_instance(&mut inv, "i-drift");
+    inv.alarms.last_mut().unwrap().threshold = Some(70.0);
+    inv.alarms.iter_mut().find(|a| a.name == "i-drift-cpu").unwrap().actions_enabled = false;
+    inv.resources.push(instance("i-exempt", &[]));
+    inv.resources.push(queue("orders", &[("env", "prod")]));
+    inv.alarms.push(cpu_alarm("i-deleted", 80.0));
+    inv.sns_topics.push(topic("legacy", false, None));
+    let mut pending = mem_alarm("i-good", 85.0);
+    pending.name = "i-good-mem-legacy".into();
+    pending.alarm_actions = vec!["arn:aws:sns:us-east-1:111111111111:legacy".into()];
+    inv.alarms.push(pending);
+    inv
+}

@@ -1,0 +1,31 @@
+//! onwatch's integration tests, in one binary: every file under `tests/` used to be its own
+//! binary linking the crate and all of its AWS SDKs, and linking dominated the suite's time.
+//!
+//! Conformance tests need external tools (HashiCorp's hclfmt, the SARIF Multitool, the moto AWS
+//! emulator, Checkov, a headless browser). They are `#[ignore]`d with a reason naming the tool, so
+//! a plain `cargo test` runs everything else on any machine; `scripts/test.sh` installs the tools
+//! and runs the whole suite with `--include-ignored`, where a missing tool fails the test.
+
+mod common;
+mod harness;
+
+mod architecture;
+mod audit;
+mod audit_emulator;
+mod check;
+mod check_terraform;
+mod ci_examples;
+mod cli;
+mod drift;
+mod drift_emulator;
+mod generate;
+mod iac_scan;
+mod reports;
+mod sarif_multitool;
+mod scan_calls;
+mod scan_cli;
+mod scan_emulator;
+mod schemas;
+mod security;
+mod security_assessors;
+mod security_emulator;

@@ -1,0 +1,76 @@
+//! Snapshot tests of every report format, and the Markdown size limit.
+
+
+use crate::common::*;
+use onwatch::report::{Format, Report, GITHUB_COMMENT_LIMIT};
+
+fn render(inventory: &onwatch::model::Inventory, format: Format) -> String {
+    let evaluation = run(inventory);
+    Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None }.render(format, false)
+}
+
+#[test]
+fn text_report() {
+    insta::assert_snapshot!(render(&showcase(), Format::Text));
+}
+
+#[test]
+fn text_report_in_colour_uses_ansi_only_when_asked() {
+    let evaluation = run(&showcase());
+    let report = Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None };
+    assert!(report.render(Format::Text, true).contains("\u{1b}["));
+    assert!(!report.render(Format::Text, false).contains('\u{1b}'));
+}
+
+#[test]
+fn json_report() {
+    insta::assert_snapshot!(render(&showcase(), Format::Json));
+}
+
+#[test]
+fn markdown_report() {
+    insta::assert_snapshot!(render(&showcase(), Format::Markdown));
+}
+
+#[test]
+fn sarif_report() {
+    insta::assert_snapshot!(render(&showcase(), Format::Sarif));
+}
+
+#[test]
+fn junit_report() {
+    insta::assert_snapshot!(render(&showcase(), Format::Junit));
+}
+
+#[test]
+fn markdown_stays_under_the_github_comment_limit_and_says_it_truncated() {
+    let mut inv = inventory();
+    for n in 0..3000 {
+        inv.resources.push(instance(&format!("i-{n:05}"), &[]));
+    }
+    let markdown = render(&inv, Format::Markdown);
+    assert!(markdown.chars().count() <= GITHUB_COMMENT_LIMIT, "{} characters", markdown.chars().count());
+    assert!(markdown.len() <= GITHUB_COMMENT_LIMIT, "{} bytes", markdown.len());
+    assert!(markdown.contains("**Truncated:**"), "no truncation line");
+    assert!(markdown.starts_with("## ❌ onwatch: 0% alarm coverage"), "summary comes first");
+    // Every <details> that was opened is closed.
+    assert_eq!(markdown.matches("<details>").count(), markdown.matches("</details>").count());
+    // A small report is not truncated.
+    assert!(!render(&showcase(), Format::Markdown).contains("Truncated"));
+}
+
+#[test]
+fn json_report_round_trips_the_evaluation() {
+    let evaluation = run(&showcase());
+    let json: serde_json::Value = serde_json::from_str(&render(&showcase(), Format::Json)).unwrap();
+    let findings: Vec<onwatch::findings::Finding> = serde_json::from_value(json["findings"].clone()).unwrap();
+    assert_eq!(findings, evaluation.findings);
+    assert_eq!(json["summary"]["coverage_percent"], evaluation.summary.coverage_percent);
+}
+
+#[test]
+fn reports_are_deterministic() {
+    for format in [Format::Text, Format::Json, Format::Markdown, Format::Sarif, Format::Junit] {
+        assert_eq!(render(&showcase(), format), render(&showcase(), format));
+    }
+}
