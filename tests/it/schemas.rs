@@ -1,6 +1,6 @@
 //! The JSON Schemas under `schemas/` are generated from the Rust types; these tests keep the
 //! committed files current and check the shipped files against them.
-//! Regenerate with `UPDATE_SCHEMAS=1 cargo test --test schemas`.
+//! Regenerate with `UPDATE_SCHEMAS=1 cargo test --test it schemas::`.
 
 use std::{fs, path::PathBuf};
 
@@ -21,8 +21,8 @@ fn committed_schemas_match_the_types() {
             fs::write(&path, &expected).unwrap();
             continue;
         }
-        let committed = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{name} missing; run UPDATE_SCHEMAS=1 cargo test --test schemas"));
-        assert_eq!(committed, expected, "{name} is stale; run UPDATE_SCHEMAS=1 cargo test --test schemas");
+        let committed = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{name} missing; run UPDATE_SCHEMAS=1 cargo test --test it schemas::"));
+        assert_eq!(committed, expected, "{name} is stale; run UPDATE_SCHEMAS=1 cargo test --test it schemas::");
     }
 }
 
