@@ -21,7 +21,10 @@ use crate::{
     config::{AlarmRule, Settings},
     error::{Error, Result},
     support::stable_hash,
-    model::{Arn, Inventory, Resource},
+    model::{
+        arn::{account_root_arn, alarm_arn, partition_of_region},
+        Arn, Inventory, Resource,
+    },
 };
 
 /// CloudWatch's limits on alarm names and descriptions.
@@ -187,7 +190,8 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         )));
     }
     let account = accounts.first().copied().unwrap_or("000000000000").to_string();
-    let partition = inventory.resources.first().and_then(|r| Arn::parse(&r.arn)).map_or("aws", |arn| arn.partition).to_string();
+    // The partition of the account's ARNs; without resources, that of the region generated for.
+    let partition = inventory.resources.first().and_then(|r| Arn::parse(&r.arn)).map(|arn| arn.partition.to_string());
     let thresholds = &settings.thresholds;
     let name_prefix = thresholds.alarm_name_prefix.clone();
 
@@ -201,6 +205,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         regions.insert("us-east-1");
     }
     let primary_region = regions.first().unwrap().to_string();
+    let partition = partition.unwrap_or_else(|| partition_of_region(&primary_region).to_string());
     let primary = provider_suffix(&primary_region);
     // The security detections and the audit trail may live in regions no resource is in.
     let extra_regions = security::regions(inventory, settings, &primary_region);
@@ -311,10 +316,10 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
 
     let mut alarm_arns: Vec<String> = alarms
         .iter()
-        .map(|a| format!("arn:{partition}:cloudwatch:{}:{account}:alarm:{}", a.region, a.name))
+        .map(|a| alarm_arn(&partition, &a.region, &account, &a.name))
         .chain(evaluation.requirements.iter().filter(|r| r.status == Status::Covered).filter_map(|r| {
             let resource = resources.get(r.resource.as_str())?;
-            Some(format!("arn:{partition}:cloudwatch:{}:{account}:alarm:{}", resource.region, r.alarm.as_deref()?))
+            Some(alarm_arn(&partition, &resource.region, &account, r.alarm.as_deref()?))
         }))
         .collect();
     alarm_arns.sort_unstable();
@@ -348,7 +353,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         teams_name: format!("{name_prefix}-teams"),
         delivery_role_name: format!("{name_prefix}-alert-delivery"),
         key_alias: format!("alias/{name_prefix}-alerts"),
-        account_root: format!("arn:{partition}:iam::{account}:root"),
+        account_root: account_root_arn(&partition, &account),
         account,
         partition,
         name_prefix,

@@ -259,7 +259,7 @@ pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str,
         writer_role_arn: format!("arn:{partition}:iam::{account}:role/{name_prefix}-audit-writer"),
         events_role_name: format!("{name_prefix}-audit-events"),
         state_machine_arn: format!("arn:{partition}:states:{region}:{account}:stateMachine:{state_machine_name}"),
-        definition: hcl::pretty(&state_machine_definition(audit), 2),
+        definition: hcl::pretty(&state_machine_definition(audit, partition), 2),
         log_group_arn: format!("arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"),
         log_group_name,
         state_machine_name,
@@ -319,7 +319,7 @@ pub fn field_expression(field: RecordField, retention_days: u32) -> String {
 /// The audit writer: one DynamoDB PutItem that only inserts (`attribute_not_exists` on the
 /// partition key), so a record is never overwritten; a redelivered event finds its record and
 /// stops there. Retries cover throttling.
-pub fn state_machine_definition(audit: &AuditLogSchemaFile) -> Value {
+pub fn state_machine_definition(audit: &AuditLogSchemaFile, partition: &str) -> Value {
     let mut item = Map::new();
     for (name, field) in audit.record_attributes() {
         item.insert(name, json!({ field.key_type().as_str(): field_expression(field, audit.retention_days) }));
@@ -331,7 +331,7 @@ pub fn state_machine_definition(audit: &AuditLogSchemaFile) -> Value {
         "States": {
             "Record": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Resource": format!("arn:{partition}:states:::dynamodb:putItem"),
                 "Arguments": {
                     "TableName": audit.table_name,
                     "Item": item,

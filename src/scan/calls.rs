@@ -68,7 +68,7 @@ pub fn audit_reader_policy(table: &str, key_alias: &str) -> serde_json::Value {
                 "Sid": "OnwatchAuditRead",
                 "Effect": "Allow",
                 "Action": actions,
-                "Resource": format!("arn:aws:dynamodb:*:*:table/{table}")
+                "Resource": format!("arn:*:dynamodb:*:*:table/{table}")
             },
             {
                 "Sid": "OnwatchAuditDecrypt",
@@ -223,7 +223,8 @@ mod tests {
         let statements = policy["Statement"].as_array().unwrap();
         let actions: Vec<&str> = statements.iter().flat_map(|s| s["Action"].as_array().unwrap()).map(|a| a.as_str().unwrap()).collect();
         assert_eq!(actions, ["dynamodb:Scan", "dynamodb:Query", "kms:Decrypt"]);
-        assert_eq!(statements[0]["Resource"], "arn:aws:dynamodb:*:*:table/audit");
+        // Any partition: the printed policy works in GovCloud and China as in the commercial partition.
+        assert_eq!(statements[0]["Resource"], "arn:*:dynamodb:*:*:table/audit");
         assert_eq!(statements[1]["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"], "alias/x-audit");
     }
 

@@ -20,6 +20,7 @@ mod drift;
 mod drift_emulator;
 mod generate;
 mod iac_scan;
+mod partition;
 mod reports;
 mod sarif_multitool;
 mod scan_calls;

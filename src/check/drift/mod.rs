@@ -318,7 +318,7 @@ fn compare_dashboard(declared: &DeclaredResource, live: &Dashboard) -> Field<Opt
 }
 
 fn alarm_arn(region: &str, account: &str, name: &str) -> String {
-    format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")
+    crate::model::arn::alarm_arn(crate::model::arn::partition_of_region(region), region, account, name)
 }
 
 fn declared_finding(code: Code, resource: &DeclaredResource, name: &str, resource_id: String, message: String, remediation: String) -> Finding {
