@@ -16,7 +16,8 @@ cd "$repo_root"
 tools="$repo_root/.tools"
 mkdir -p "$tools"
 
-log() { printf '[test.sh] %s\n' "$*" >&2; }
+started_at=$SECONDS
+log() { printf '[test.sh +%ds] %s\n' "$((SECONDS - started_at))" "$*" >&2; }
 die() {
     printf '[test.sh] error: %s\n' "$*" >&2
     exit 1
@@ -39,6 +40,19 @@ apt_install() {
 }
 
 command -v cargo >/dev/null || die "cargo is not on PATH (the Rust toolchain is needed, rust-version in Cargo.toml)"
+
+# The build runs while the tools below install (those are mostly downloads): on a fresh clone
+# that saves the tools' minutes. Its output is shown once the tools are in place.
+build_log="$(mktemp)"
+build_targets=(--all-targets)
+[ $# -eq 0 ] || build_targets=(--test it)
+(
+    cargo test --locked --no-run "${build_targets[@]}"
+    if [ $# -eq 0 ]; then cargo test --locked --no-run -p onwatch-scan-faults; fi
+) >"$build_log" 2>&1 &
+build_pid=$!
+trap 'kill "$build_pid" 2>/dev/null || true; rm -f "$build_log"' EXIT
+log "building the tests in the background (pid $build_pid) while the tools install"
 
 # ---------------------------------------------------------------------------------------------
 # SARIF Multitool (Microsoft's SARIF validator), for tests/sarif_multitool.rs.
@@ -160,13 +174,20 @@ install_checkov
 export ONWATCH_CHECKOV="$checkov_venv/bin/checkov"
 log "checkov: $ONWATCH_CHECKOV ($("$ONWATCH_CHECKOV" --version))"
 
+build_status=0
+wait "$build_pid" || build_status=$?
+grep -v '^\s*Compiling ' "$build_log" >&2 || true
+rm -f "$build_log"
+[ "$build_status" -eq 0 ] || die "the build failed (exit $build_status)"
+log "build done"
+
 # Snapshots are compared, never written, inside the suite (as insta does under CI=true).
 export INSTA_UPDATE=no
 
 # --no-fail-fast: every failing test binary is reported, not only the first. The output is kept
 # to total the results at the end.
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+trap 'rm -f "$results"; log "finished"' EXIT
 status=0
 if [ $# -eq 0 ]; then
     log "cargo test --locked --no-fail-fast --all-targets -- --include-ignored"

@@ -81,6 +81,40 @@ pub fn check_security(
     if !catalogue.sample_base.is_object() {
         problems.push(problem(catalogue_file, "$.sample_base".into(), "must be a CloudTrail record (a JSON object)".into()));
     }
+    let detections = check_detections(catalogue_file, &catalogue, &mut problems);
+    check_benchmarks(catalogue_file, &catalogue, &detections, &mut problems);
+    let (benchmark_title, controls) = select_controls(settings_file, &catalogue, &settings, &detections, &mut problems);
+    if let Some(severities) = severities {
+        if !severities.contains_key(&settings.severity) {
+            let known: Vec<&str> = severities.keys().map(String::as_str).collect();
+            problems.push(problem(
+                settings_file,
+                "$.severity".into(),
+                format!("unknown severity {:?} (config/alert_thresholds.json defines {})", settings.severity, known.join(", ")),
+            ));
+        }
+    }
+    let exemptions = check_exemptions(settings_file, settings_text, &settings, &controls, &mut problems);
+    super::finish(
+        problems,
+        SecuritySettings {
+            enabled: settings.enabled,
+            benchmark: settings.benchmark,
+            benchmark_title,
+            controls,
+            log_group: settings.log_group,
+            region: settings.region,
+            severity: settings.severity,
+            metric_namespace: settings.metric_namespace,
+            eventbridge_rules: settings.eventbridge_rules,
+            exemptions,
+            file: settings_file.to_string(),
+        },
+    )
+}
+
+/// Every detection of the catalogue, its pattern parsed and checked against its own samples.
+fn check_detections(catalogue_file: &str, catalogue: &SecurityControlsFile, problems: &mut Vec<Problem>) -> BTreeMap<String, Control> {
     let mut detections: BTreeMap<String, Control> = BTreeMap::new();
     let mut metrics: HashSet<&str> = HashSet::new();
     for (id, spec) in &catalogue.detections {
@@ -143,6 +177,12 @@ pub fn check_security(
             },
         );
     }
+    detections
+}
+
+/// The benchmarks' controls name known detections, once each, and their own patterns match the
+/// detections' samples.
+fn check_benchmarks(catalogue_file: &str, catalogue: &SecurityControlsFile, detections: &BTreeMap<String, Control>, problems: &mut Vec<Problem>) {
     for (benchmark, spec) in &catalogue.benchmarks {
         let mut numbers = HashSet::new();
         for (index, control) in spec.controls.iter().enumerate() {
@@ -171,6 +211,16 @@ pub fn check_security(
         }
     }
 
+}
+
+/// The chosen benchmark's title and controls, each resolved against its detection.
+fn select_controls(
+    settings_file: &str,
+    catalogue: &SecurityControlsFile,
+    settings: &SecurityDetectionsFile,
+    detections: &BTreeMap<String, Control>,
+    problems: &mut Vec<Problem>,
+) -> (String, Vec<Control>) {
     let mut controls = Vec::new();
     let mut benchmark_title = String::new();
     match catalogue.benchmarks.get(&settings.benchmark) {
@@ -197,16 +247,16 @@ pub fn check_security(
             }
         }
     }
-    if let Some(severities) = severities {
-        if !severities.contains_key(&settings.severity) {
-            let known: Vec<&str> = severities.keys().map(String::as_str).collect();
-            problems.push(problem(
-                settings_file,
-                "$.severity".into(),
-                format!("unknown severity {:?} (config/alert_thresholds.json defines {})", settings.severity, known.join(", ")),
-            ));
-        }
-    }
+    (benchmark_title, controls)
+}
+
+fn check_exemptions(
+    settings_file: &str,
+    settings_text: &str,
+    settings: &SecurityDetectionsFile,
+    controls: &[Control],
+    problems: &mut Vec<Problem>,
+) -> Vec<ControlExemptionChecked> {
     let mut exemptions = Vec::new();
     let lines = super::waiver::expiry_lines(settings_text, "exemptions", settings.exemptions.len());
     for (index, exemption) in settings.exemptions.iter().enumerate() {
@@ -215,25 +265,10 @@ pub fn check_security(
         if control.is_none() && !controls.is_empty() {
             problems.push(problem(settings_file, format!("{at}.control"), format!("{} has no control {:?}", settings.benchmark, exemption.control)));
         }
-        let waiver = Waiver::check(settings_file, &at, "exemption", &exemption.reason, &exemption.expires, lines[index], &mut problems);
+        let waiver = Waiver::check(settings_file, &at, "exemption", &exemption.reason, &exemption.expires, lines[index], problems);
         if let (Some(waiver), Some(control)) = (waiver, control) {
             exemptions.push(ControlExemptionChecked { number: control.number.clone(), waiver });
         }
     }
-    super::finish(
-        problems,
-        SecuritySettings {
-            enabled: settings.enabled,
-            benchmark: settings.benchmark,
-            benchmark_title,
-            controls,
-            log_group: settings.log_group,
-            region: settings.region,
-            severity: settings.severity,
-            metric_namespace: settings.metric_namespace,
-            eventbridge_rules: settings.eventbridge_rules,
-            exemptions,
-            file: settings_file.to_string(),
-        },
-    )
+    exemptions
 }

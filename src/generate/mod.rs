@@ -17,7 +17,7 @@ pub use templates::Templates;
 pub use write::{check_files, existing_alarm_addresses, write_files, Drift, WriteOptions};
 
 use crate::{
-    check::{Evaluation, Status},
+    check::{Evaluation, RequirementResult, Status},
     config::{AlarmRule, Settings},
     error::{Error, Result},
     support::stable_hash,
@@ -180,7 +180,16 @@ pub fn generate(
     Ok(files)
 }
 
-fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, watched: &[&Resource], options: &GenerateOptions) -> Result<ModuleContext> {
+/// Where a module is generated for: its one account, the partition and the regions.
+struct Scope {
+    account: String,
+    partition: String,
+    primary_region: String,
+    /// Every region the module declares providers for, in order.
+    regions: Vec<String>,
+}
+
+fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
     let accounts: BTreeSet<&str> = inventory.resources.iter().map(|r| r.account.as_str()).collect();
     if accounts.len() > 1 {
         return Err(Error::Usage(format!(
@@ -190,11 +199,6 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         )));
     }
     let account = accounts.first().copied().unwrap_or("000000000000").to_string();
-    // The partition of the account's ARNs; without resources, that of the region generated for.
-    let partition = inventory.resources.first().and_then(|r| Arn::parse(&r.arn)).map(|arn| arn.partition.to_string());
-    let thresholds = &settings.thresholds;
-    let name_prefix = thresholds.alarm_name_prefix.clone();
-
     let mut regions: BTreeSet<&str> = inventory
         .resources
         .iter()
@@ -205,21 +209,89 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         regions.insert("us-east-1");
     }
     let primary_region = regions.first().unwrap().to_string();
-    let partition = partition.unwrap_or_else(|| partition_of_region(&primary_region).to_string());
-    let primary = provider_suffix(&primary_region);
+    // The partition of the account's ARNs; without resources, that of the region generated for.
+    let partition = inventory
+        .resources
+        .first()
+        .and_then(|r| Arn::parse(&r.arn))
+        .map_or_else(|| partition_of_region(&primary_region).to_string(), |arn| arn.partition.to_string());
     // The security detections and the audit trail may live in regions no resource is in.
     let extra_regions = security::regions(inventory, settings, &primary_region);
     regions.extend(extra_regions.iter().map(String::as_str));
-    let region_names: Vec<String> = regions.iter().map(|r| r.to_string()).collect();
+    Ok(Scope { account, partition, primary_region, regions: regions.iter().map(|r| r.to_string()).collect() })
+}
 
+fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, watched: &[&Resource], options: &GenerateOptions) -> Result<ModuleContext> {
+    let Scope { account, partition, primary_region, regions } = scope(inventory, settings)?;
+    let name_prefix = settings.thresholds.alarm_name_prefix.clone();
+    let primary = provider_suffix(&primary_region);
     let resources: HashMap<&str, &Resource> = inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
+    let alarms = alarm_contexts(inventory, settings, evaluation, &resources, options)?;
+    let thresholds = &settings.thresholds;
+    let (slack, teams) = (thresholds.severities.values().any(|s| s.slack), thresholds.severities.values().any(|s| s.teams));
+
+    let mut alarm_arns: Vec<String> = alarms
+        .iter()
+        .map(|a| alarm_arn(&partition, &a.region, &account, &a.name))
+        .chain(evaluation.requirements.iter().filter(|r| r.status == Status::Covered).filter_map(|r| {
+            let resource = resources.get(r.resource.as_str())?;
+            Some(alarm_arn(&partition, &resource.region, &account, r.alarm.as_deref()?))
+        }))
+        .collect();
+    alarm_arns.sort_unstable();
+    alarm_arns.dedup();
+    let dashboards = dashboards::cloudwatch(settings, watched, &alarm_arns)
+        .into_iter()
+        .map(|(name, body)| DashboardContext { address: hcl::identifier(&[&name], &[&name]), provider: format!("aws.{primary}"), name, body })
+        .collect();
+
+    let audit_region = security::audit_region(inventory, settings, &primary_region);
+    let audit_in = settings.audit.enabled.then_some(audit_region.as_str());
+    let security_context = security::security_context(inventory, settings, evaluation, &account, &partition, &regions, &name_prefix, options.all, audit_in);
+    let audit_context = security::audit_context(settings, &account, &partition, &regions, audit_region, &name_prefix);
+    Ok(ModuleContext {
+        header: HEADER.to_string(),
+        slack_name: format!("{name_prefix}-slack"),
+        teams_name: format!("{name_prefix}-teams"),
+        delivery_role_name: format!("{name_prefix}-alert-delivery"),
+        key_alias: format!("alias/{name_prefix}-alerts"),
+        account_root: account_root_arn(&partition, &account),
+        regions: region_contexts(settings, &regions, slack, teams),
+        account,
+        partition,
+        name_prefix,
+        primary,
+        slack,
+        teams,
+        alarm_count: alarms.len(),
+        alarms,
+        dashboards,
+        security: security_context,
+        audit: audit_context,
+        delivery: DeliveryContext {
+            input_paths: delivery::INPUT_PATHS.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: v.to_string() }).collect(),
+            slack_template: delivery::SLACK_TEMPLATE.to_string(),
+            teams_template: delivery::TEAMS_TEMPLATE.to_string(),
+        },
+    })
+}
+
+/// One alarm per requirement that needs one (missing, misconfigured, or one onwatch made
+/// earlier), sorted by address; two with one name in one region are an error.
+fn alarm_contexts(
+    inventory: &Inventory,
+    settings: &Settings,
+    evaluation: &Evaluation,
+    resources: &HashMap<&str, &Resource>,
+    options: &GenerateOptions,
+) -> Result<Vec<AlarmContext>> {
+    let name_prefix = &settings.thresholds.alarm_name_prefix;
     let rules: HashMap<(&str, &str), &AlarmRule> = settings
         .policies
         .iter()
         .flat_map(|p| p.alarms.iter().map(move |rule| ((p.id.as_str(), rule.id.as_str()), rule)))
         .collect();
     let existing_names: BTreeSet<(&str, &str)> = inventory.alarms.iter().map(|a| (a.region.as_str(), a.name.as_str())).collect();
-
     let mut alarms = Vec::new();
     for requirement in &evaluation.requirements {
         if matches!(requirement.status, Status::Exempted | Status::Unresolved) {
@@ -230,61 +302,60 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         else {
             continue;
         };
-        let name = alarm_name(&name_prefix, &rule.severity, &requirement.policy, resource, &rule.id);
+        let name = alarm_name(name_prefix, &rule.severity, &requirement.policy, resource, &rule.id);
         // An alarm onwatch created earlier is covered now; keep declaring it, or the next
         // apply would delete the very alarm that covers the requirement.
         let ours = existing_names.contains(&(resource.region.as_str(), name.as_str()));
         let wanted = options.all || ours || matches!(requirement.status, Status::Missing | Status::Misconfigured);
-        if !wanted {
-            continue;
+        if wanted {
+            alarms.push(alarm_context(settings, requirement, resource, rule, name)?);
         }
-        let resource_type = settings.catalog.get(&resource.resource_type).expect("requirements only exist for catalogued types");
-        let dimensions = resource_type
-            .dimensions(resource, &rule.namespace)
-            .map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
-        let readable = resource_name(resource);
-        let suffix = provider_suffix(&resource.region);
-        alarms.push(AlarmContext {
-            address: hcl::identifier(
-                &[&requirement.policy, readable, &rule.id],
-                &[&resource.account, &resource.region, &resource.arn, &requirement.policy, &rule.id],
-            ),
-            provider: format!("aws.{suffix}"),
-            region: resource.region.clone(),
-            description: truncate(
-                &format!(
-                    "Required by onwatch policy {}/{} for {}: {}",
-                    requirement.policy, rule.id, resource.arn, rule.description
-                ),
-                MAX_ALARM_DESCRIPTION,
-            ),
-            name,
-            namespace: rule.namespace.clone(),
-            metric: rule.metric.clone(),
-            statistic: rule.statistic.map(|s| s.as_str().to_string()),
-            extended_statistic: rule.extended_statistic.clone(),
-            period: rule.period,
-            evaluation_periods: rule.evaluation_periods,
-            datapoints_to_alarm: rule.datapoints_to_alarm,
-            comparison: rule.comparison.as_str().to_string(),
-            threshold: hcl::number(requirement.threshold),
-            treat_missing_data: rule.treat_missing_data.as_str().to_string(),
-            topic: format!("{}_{suffix}", rule.severity),
-            dimensions: dimensions.into_iter().map(|(key, value)| KeyValue { key: hcl::key(&key), value }).collect(),
-            tags: vec![
-                KeyValue { key: hcl::key("onwatch:policy"), value: format!("{}/{}", requirement.policy, rule.id) },
-                KeyValue { key: hcl::key("onwatch:resource"), value: resource.arn.clone() },
-            ],
-        });
     }
     alarms.sort_by(|a, b| a.address.cmp(&b.address));
     if let Some(pair) = alarms.windows(2).find(|pair| pair[0].name == pair[1].name && pair[0].provider == pair[1].provider) {
         return Err(Error::Usage(format!("two generated alarms would share the name {:?}", pair[0].name)));
     }
+    Ok(alarms)
+}
 
-    let slack = thresholds.severities.values().any(|s| s.slack);
-    let teams = thresholds.severities.values().any(|s| s.teams);
-    let region_contexts = regions
+fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource: &Resource, rule: &AlarmRule, name: String) -> Result<AlarmContext> {
+    let resource_type = settings.catalog.get(&resource.resource_type).expect("requirements only exist for catalogued types");
+    let dimensions = resource_type.dimensions(resource, &rule.namespace).map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
+    let readable = resource_name(resource);
+    let suffix = provider_suffix(&resource.region);
+    Ok(AlarmContext {
+        address: hcl::identifier(&[&requirement.policy, readable, &rule.id], &[&resource.account, &resource.region, &resource.arn, &requirement.policy, &rule.id]),
+        provider: format!("aws.{suffix}"),
+        region: resource.region.clone(),
+        description: truncate(
+            &format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
+            MAX_ALARM_DESCRIPTION,
+        ),
+        name,
+        namespace: rule.namespace.clone(),
+        metric: rule.metric.clone(),
+        statistic: rule.statistic.map(|s| s.as_str().to_string()),
+        extended_statistic: rule.extended_statistic.clone(),
+        period: rule.period,
+        evaluation_periods: rule.evaluation_periods,
+        datapoints_to_alarm: rule.datapoints_to_alarm,
+        comparison: rule.comparison.as_str().to_string(),
+        threshold: hcl::number(requirement.threshold),
+        treat_missing_data: rule.treat_missing_data.as_str().to_string(),
+        topic: format!("{}_{suffix}", rule.severity),
+        dimensions: dimensions.into_iter().map(|(key, value)| KeyValue { key: hcl::key(&key), value }).collect(),
+        tags: vec![
+            KeyValue { key: hcl::key("onwatch:policy"), value: format!("{}/{}", requirement.policy, rule.id) },
+            KeyValue { key: hcl::key("onwatch:resource"), value: resource.arn.clone() },
+        ],
+    })
+}
+
+/// Per region: its provider alias and one SNS topic (with its subscriptions) per severity.
+fn region_contexts(settings: &Settings, regions: &[String], slack: bool, teams: bool) -> Vec<RegionContext> {
+    let thresholds = &settings.thresholds;
+    let name_prefix = &thresholds.alarm_name_prefix;
+    regions
         .iter()
         .map(|region| {
             let suffix = provider_suffix(region);
@@ -301,10 +372,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
                     emails: route
                         .email
                         .iter()
-                        .map(|email| EmailContext {
-                            address: format!("{severity}_{suffix}_email_{:08x}", stable_hash(&[email]) as u32),
-                            email: email.clone(),
-                        })
+                        .map(|email| EmailContext { address: format!("{severity}_{suffix}_email_{:08x}", stable_hash(&[email]) as u32), email: email.clone() })
                         .collect(),
                     slack: route.slack,
                     teams: route.teams,
@@ -312,66 +380,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
                 .collect();
             RegionContext { name: region.to_string(), provider: format!("aws.{suffix}"), suffix, topics, slack, teams }
         })
-        .collect();
-
-    let mut alarm_arns: Vec<String> = alarms
-        .iter()
-        .map(|a| alarm_arn(&partition, &a.region, &account, &a.name))
-        .chain(evaluation.requirements.iter().filter(|r| r.status == Status::Covered).filter_map(|r| {
-            let resource = resources.get(r.resource.as_str())?;
-            Some(alarm_arn(&partition, &resource.region, &account, r.alarm.as_deref()?))
-        }))
-        .collect();
-    alarm_arns.sort_unstable();
-    alarm_arns.dedup();
-    let dashboards = dashboards::cloudwatch(settings, watched, &alarm_arns)
-        .into_iter()
-        .map(|(name, body)| DashboardContext {
-            address: hcl::identifier(&[&name], &[&name]),
-            provider: format!("aws.{primary}"),
-            name,
-            body,
-        })
-        .collect();
-
-    let audit_region = security::audit_region(inventory, settings, &primary_region);
-    let security_context = security::security_context(
-        inventory,
-        settings,
-        evaluation,
-        &account,
-        &partition,
-        &region_names,
-        &name_prefix,
-        options.all,
-        settings.audit.enabled.then_some(audit_region.as_str()),
-    );
-    let audit_context = security::audit_context(settings, &account, &partition, &region_names, audit_region, &name_prefix);
-    Ok(ModuleContext {
-        header: HEADER.to_string(),
-        slack_name: format!("{name_prefix}-slack"),
-        teams_name: format!("{name_prefix}-teams"),
-        delivery_role_name: format!("{name_prefix}-alert-delivery"),
-        key_alias: format!("alias/{name_prefix}-alerts"),
-        account_root: account_root_arn(&partition, &account),
-        account,
-        partition,
-        name_prefix,
-        primary,
-        regions: region_contexts,
-        slack,
-        teams,
-        alarm_count: alarms.len(),
-        alarms,
-        dashboards,
-        security: security_context,
-        audit: audit_context,
-        delivery: DeliveryContext {
-            input_paths: delivery::INPUT_PATHS.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: v.to_string() }).collect(),
-            slack_template: delivery::SLACK_TEMPLATE.to_string(),
-            teams_template: delivery::TEAMS_TEMPLATE.to_string(),
-        },
-    })
+        .collect()
 }
 
 /// Resources some policy requires alarms of (exempted ones too: they still deserve a graph).

@@ -52,6 +52,11 @@ pub fn alarm_arn(partition: &str, region: &str, account: &str, name: &str) -> St
     Arn { partition, service: "cloudwatch", region, account, resource: &format!("alarm:{name}") }.to_string()
 }
 
+/// The ARN of a CloudWatch dashboard (dashboards are global: no region in the ARN).
+pub fn dashboard_arn(partition: &str, account: &str, name: &str) -> String {
+    Arn { partition, service: "cloudwatch", region: "", account, resource: &format!("dashboard/{name}") }.to_string()
+}
+
 /// The ARN of an account's root principal, as IAM policies name it.
 pub fn account_root_arn(partition: &str, account: &str) -> String {
     format!("arn:{partition}:iam::{account}:root")

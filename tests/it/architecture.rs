@@ -40,35 +40,54 @@ fn module_path(src: &Path, file: &Path) -> Vec<String> {
     parts
 }
 
-/// Source text without comments and string literals, so that `crate::` in a doc comment or a
-/// message does not count as a use.
+/// Source text without comments, string and character literals (each literal becomes `""` or
+/// `' '`, keeping its line breaks), so that `crate::` in a doc comment or a message does not count
+/// as a use and a `'{'` does not open a block.
 fn code_only(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '/' if chars.peek() == Some(&'/') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        out.push('\n');
-                        break;
-                    }
-                }
+    let newlines = |slice: &[char]| "\n".repeat(slice.iter().filter(|c| **c == '\n').count());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        let after_ident = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
             }
-            '"' => {
-                let mut escaped = false;
-                for c in chars.by_ref() {
-                    if escaped {
-                        escaped = false;
-                    } else if c == '\\' {
-                        escaped = true;
-                    } else if c == '"' {
-                        break;
-                    }
-                }
-                out.push_str("\"\"");
+        } else if c == '/' && next == Some('*') {
+            let end = (i + 2..chars.len().saturating_sub(1)).find(|&j| chars[j] == '*' && chars[j + 1] == '/').map_or(chars.len(), |j| j + 2);
+            out.push_str(&newlines(&chars[i..end]));
+            i = end;
+        } else if c == 'r' && !after_ident && matches!(next, Some('"' | '#')) {
+            let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
             }
-            _ => out.push(c),
+            let body = i + 2 + hashes;
+            let end = (body..chars.len()).find(|&j| chars[j] == '"' && chars[j + 1..].iter().take(hashes).filter(|c| **c == '#').count() == hashes).map_or(chars.len(), |j| j + 1 + hashes);
+            out.push_str("\"\"");
+            out.push_str(&newlines(&chars[i..end]));
+            i = end;
+        } else if c == '"' {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != '"' {
+                j += if chars[j] == '\\' { 2 } else { 1 };
+            }
+            out.push_str("\"\"");
+            out.push_str(&newlines(&chars[i..j.min(chars.len())]));
+            i = j + 1;
+        } else if c == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')) {
+            // A character literal ('x', '\n', '\u{1F600}'); a lifetime has no closing quote.
+            let end = if next == Some('\\') { (i + 3..chars.len()).find(|&j| chars[j] == '\'').map_or(chars.len(), |j| j + 1) } else { i + 3 };
+            out.push_str("' '");
+            i = end;
+        } else {
+            out.push(c);
+            i += 1;
         }
     }
     out
@@ -259,4 +278,59 @@ fn the_reader_finds_uses_in_groups_and_paths() {
     let nested = crate_paths("use crate::check::{coverage::X, drift};");
     assert!(nested.iter().any(|p| p == &["check", "coverage", "X"]), "{nested:?}");
     assert!(nested.iter().any(|p| p == &["check", "drift"]), "{nested:?}");
+}
+
+/// Every function of `code` (as `code_only` left it) with its first line and its length in lines.
+fn functions(code: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let bytes = code.as_bytes();
+    let mut from = 0;
+    while let Some(found) = code[from..].find("fn ") {
+        let at = from + found;
+        from = at + 3;
+        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+            continue;
+        }
+        let name: String = code[at + 3..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let Some(open) = code[at..].find(['{', ';']).map(|i| at + i) else { break };
+        if bytes[open] == b';' || name.is_empty() {
+            continue;
+        }
+        let mut depth = 0usize;
+        let close = (open..bytes.len())
+            .find(|&j| {
+                match bytes[j] {
+                    b'{' => depth += 1,
+                    b'}' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .unwrap_or(bytes.len() - 1);
+        let first = code[..at].matches('\n').count() + 1;
+        let last = code[..close].matches('\n').count() + 1;
+        out.push((name, first, last - first + 1));
+    }
+    out
+}
+
+/// Long functions mix deciding with writing messages; past 100 lines, split them.
+#[test]
+fn no_function_in_src_is_longer_than_100_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long = Vec::new();
+    for file in source_files(&src) {
+        for (name, line, length) in functions(&code_only(&fs::read_to_string(&file).unwrap())) {
+            if length > 100 {
+                long.push(format!("{}:{line}: fn {name} is {length} lines", file.display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "functions over 100 lines:\n  {}", long.join("\n  "));
+}
+
+#[test]
+fn the_function_reader_measures_bodies_and_skips_literals() {
+    let code = code_only("fn a() {\n    let x = '{';\n    let q = '\\'';\n    let s = \"}\n\";\n}\ntrait T { fn b(&self); }\nfn c<'a>(x: &'a str) -> &'a str { r#\"}\"# ; x }\n");
+    assert_eq!(functions(&code), [("a".to_string(), 1, 6), ("c".to_string(), 8, 1)]);
 }

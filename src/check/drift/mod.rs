@@ -12,12 +12,14 @@ use serde::Serialize;
 use time::Date;
 
 use crate::{
-    findings::{Code, Finding, Origin},
+    findings::{Code, Finding},
     model::{Arn, CompositeAlarm, Dashboard, Inventory, MetricAlarm},
     terraform::{self, Declared, DeclaredResource, Kind, Resolved},
 };
 pub use crate::config::drift_ignore::IgnoreRule;
 use crate::config::waiver::Judged;
+
+mod findings;
 
 /// The drift codes that count as drift (exit 1).
 pub const DRIFT_CODES: [Code; 4] = [Code::DriftMissingLive, Code::DriftChanged, Code::DriftUnmanaged, Code::DriftDashboardBody];
@@ -321,17 +323,117 @@ fn alarm_arn(region: &str, account: &str, name: &str) -> String {
     crate::model::arn::alarm_arn(crate::model::arn::partition_of_region(region), region, account, name)
 }
 
-fn declared_finding(code: Code, resource: &DeclaredResource, name: &str, resource_id: String, message: String, remediation: String) -> Finding {
-    let mut finding = Finding::new(code, resource_id, message, remediation)
-        .with_type(resource.kind.resource_type())
-        .with_requirement(resource.address.clone(), Some(Origin { file: resource.file.clone(), line: resource.line }));
-    finding.alarm = Some(name.to_string());
-    finding
+/// The live objects, indexed by name, and which of them a declaration claimed.
+struct Live<'a> {
+    inventory: &'a Inventory,
+    metric_by_name: FxHashMap<&'a str, Vec<usize>>,
+    composite_by_name: FxHashMap<&'a str, Vec<usize>>,
+    dashboard_by_name: FxHashMap<&'a str, Vec<usize>>,
+    metric_claimed: Vec<bool>,
+    composite_claimed: Vec<bool>,
+    dashboard_claimed: Vec<bool>,
+    scanned_regions: FxHashSet<&'a str>,
+}
+
+fn by_name<'a>(names: impl Iterator<Item = &'a str>) -> FxHashMap<&'a str, Vec<usize>> {
+    let mut index: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, name) in names.enumerate() {
+        index.entry(name).or_default().push(i);
+    }
+    index
+}
+
+/// A live object that no declaration claimed.
+pub(super) struct Unclaimed<'a> {
+    word: &'static str,
+    resource_type: &'static str,
+    name: &'a str,
+    arn: String,
+    region: &'a str,
+}
+
+impl<'a> Live<'a> {
+    fn new(inventory: &'a Inventory) -> Self {
+        Live {
+            inventory,
+            metric_by_name: by_name(inventory.alarms.iter().map(|a| a.name.as_str())),
+            composite_by_name: by_name(inventory.composite_alarms.iter().map(|a| a.name.as_str())),
+            dashboard_by_name: by_name(inventory.dashboards.iter().map(|d| d.name.as_str())),
+            metric_claimed: vec![false; inventory.alarms.len()],
+            composite_claimed: vec![false; inventory.composite_alarms.len()],
+            dashboard_claimed: vec![false; inventory.dashboards.len()],
+            scanned_regions: inventory.scopes.iter().map(|s| s.region.as_str()).collect(),
+        }
+    }
+
+    /// The live objects of `resource`'s kind named `name`, in its provider's region if it names one.
+    fn candidates(&self, resource: &DeclaredResource, name: &str) -> Vec<usize> {
+        let (index, region_of): (_, &dyn Fn(usize) -> &'a str) = match resource.kind {
+            Kind::MetricAlarm => (&self.metric_by_name, &|i| self.inventory.alarms[i].region.as_str()),
+            Kind::CompositeAlarm => (&self.composite_by_name, &|i| self.inventory.composite_alarms[i].region.as_str()),
+            _ => (&self.dashboard_by_name, &|i| self.inventory.dashboards[i].region.as_str()),
+        };
+        let in_region = |&i: &usize| resource.region.as_deref().is_none_or(|r| r == region_of(i));
+        index.get(name).map(|list| list.iter().copied().filter(in_region).collect()).unwrap_or_default()
+    }
+
+    /// Claims live object `index` for `resource` and compares the two: the differences, the live ARN
+    /// and, for a dashboard, the body diff.
+    fn compare(&mut self, topics: &Topics, resource: &DeclaredResource, index: usize) -> (Comparison, String, Option<String>) {
+        match resource.kind {
+            Kind::MetricAlarm => {
+                self.metric_claimed[index] = true;
+                let live = &self.inventory.alarms[index];
+                (compare_metric_alarm(topics, resource, live), live.arn.clone().unwrap_or_else(|| alarm_arn(&live.region, &live.account, &live.name)), None)
+            }
+            Kind::CompositeAlarm => {
+                self.composite_claimed[index] = true;
+                let live = &self.inventory.composite_alarms[index];
+                (compare_composite_alarm(topics, resource, live), live.arn.clone().unwrap_or_else(|| alarm_arn(&live.region, &live.account, &live.name)), None)
+            }
+            _ => {
+                self.dashboard_claimed[index] = true;
+                let live = &self.inventory.dashboards[index];
+                let mut comparison = Comparison::default();
+                let diff = compare_dashboard(resource, live).unwrap_or_else(|reason| {
+                    comparison.unresolved.push(("dashboard_body".into(), reason));
+                    None
+                });
+                (comparison, dashboard_arn(live), diff)
+            }
+        }
+    }
+
+    /// The live objects no declaration claimed, among those `reported` keeps, in ARN order.
+    fn unclaimed(&self, reported: impl Fn(&str) -> bool) -> Vec<Unclaimed<'a>> {
+        let inventory = self.inventory;
+        let mut out = Vec::new();
+        for (alarm, _) in inventory.alarms.iter().zip(&self.metric_claimed).filter(|(a, claimed)| !**claimed && reported(&a.name)) {
+            let arn = alarm.arn.clone().unwrap_or_else(|| alarm_arn(&alarm.region, &alarm.account, &alarm.name));
+            out.push(Unclaimed { word: "alarm", resource_type: "aws_cloudwatch_metric_alarm", name: &alarm.name, arn, region: &alarm.region });
+        }
+        for (alarm, _) in inventory.composite_alarms.iter().zip(&self.composite_claimed).filter(|(a, claimed)| !**claimed && reported(&a.name)) {
+            let arn = alarm.arn.clone().unwrap_or_else(|| alarm_arn(&alarm.region, &alarm.account, &alarm.name));
+            out.push(Unclaimed { word: "composite alarm", resource_type: "aws_cloudwatch_composite_alarm", name: &alarm.name, arn, region: &alarm.region });
+        }
+        for (dashboard, _) in inventory.dashboards.iter().zip(&self.dashboard_claimed).filter(|(d, claimed)| !**claimed && reported(&d.name)) {
+            let arn = dashboard_arn(dashboard);
+            out.push(Unclaimed { word: "dashboard", resource_type: "aws_cloudwatch_dashboard", name: &dashboard.name, arn, region: &dashboard.region });
+        }
+        out.sort_by(|a, b| (a.arn.as_str(), a.region).cmp(&(b.arn.as_str(), b.region)));
+        out
+    }
+}
+
+fn dashboard_arn(dashboard: &Dashboard) -> String {
+    let partition = crate::model::arn::partition_of_region(&dashboard.region);
+    dashboard.arn.clone().unwrap_or_else(|| crate::model::arn::dashboard_arn(partition, &dashboard.account, &dashboard.name))
 }
 
 /// Compares what `declared` says with what `inventory` has.
 pub fn drift(declared: &Declared, inventory: &Inventory, options: &DriftOptions) -> DriftReport {
     let topics = Topics::new(declared);
+    let mut live = Live::new(inventory);
     let mut items: Vec<DriftItem> = Vec::new();
     let mut summary = DriftSummary {
         terraform_files: declared.files,
@@ -339,207 +441,72 @@ pub fn drift(declared: &Declared, inventory: &Inventory, options: &DriftOptions)
         live_dashboards: inventory.dashboards.len(),
         ..DriftSummary::default()
     };
-    let scanned_regions: FxHashSet<&str> = inventory.scopes.iter().map(|s| s.region.as_str()).collect();
-    let mut metric_by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (index, alarm) in inventory.alarms.iter().enumerate() {
-        metric_by_name.entry(alarm.name.as_str()).or_default().push(index);
-    }
-    let mut composite_by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (index, alarm) in inventory.composite_alarms.iter().enumerate() {
-        composite_by_name.entry(alarm.name.as_str()).or_default().push(index);
-    }
-    let mut dashboard_by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (index, dashboard) in inventory.dashboards.iter().enumerate() {
-        dashboard_by_name.entry(dashboard.name.as_str()).or_default().push(index);
-    }
-    let mut metric_matched = vec![false; inventory.alarms.len()];
-    let mut composite_matched = vec![false; inventory.composite_alarms.len()];
-    let mut dashboard_matched = vec![false; inventory.dashboards.len()];
     let mut unresolved_names = 0usize;
-
-    let unresolved_item = |resource: &DeclaredResource, name: &str, message: String| DriftItem {
-        finding: declared_finding(
-            Code::DriftUnresolved,
-            resource,
-            name,
-            resource.address.clone(),
-            message,
-            "Nothing to do, or give the value a static form (a literal, a variable default or a .tfvars value) so drift can compare it.".into(),
-        ),
-        address: Some(resource.address.clone()),
-        changes: Vec::new(),
-        diff: None,
-    };
-
     for resource in &declared.resources {
-        let (by_name, kind_word) = match resource.kind {
-            Kind::MetricAlarm => (&metric_by_name, "alarm"),
-            Kind::CompositeAlarm => (&composite_by_name, "composite alarm"),
-            Kind::Dashboard => (&dashboard_by_name, "dashboard"),
+        match resource.kind {
+            Kind::MetricAlarm | Kind::CompositeAlarm => summary.declared_alarms += 1,
+            Kind::Dashboard => summary.declared_dashboards += 1,
             _ => continue,
-        };
-        if resource.kind == Kind::Dashboard {
-            summary.declared_dashboards += 1;
-        } else {
-            summary.declared_alarms += 1;
         }
-        let name = match resource.name() {
-            Ok(Some(name)) => name,
+        match resource.name() {
+            Ok(Some(name)) => summary.in_sync += match_declared(&topics, &mut live, resource, &name, &mut items),
             Ok(None) => {
                 unresolved_names += 1;
-                items.push(unresolved_item(resource, "", format!("{} has no name argument", resource.address)));
-                continue;
+                items.push(findings::unnamed(resource));
             }
             Err(reason) => {
                 unresolved_names += 1;
-                items.push(unresolved_item(resource, "", format!("the name of {} is unresolved ({reason}), so it cannot be matched", resource.address)));
-                continue;
-            }
-        };
-        if let Some(region) = &resource.region {
-            if !scanned_regions.is_empty() && !scanned_regions.contains(region.as_str()) {
-                items.push(unresolved_item(resource, &name, format!("{kind_word} {name:?} is declared in {region}, which the inventory does not cover")));
-                continue;
-            }
-        }
-        let region_of = |index: usize| -> &str {
-            match resource.kind {
-                Kind::MetricAlarm => &inventory.alarms[index].region,
-                Kind::CompositeAlarm => &inventory.composite_alarms[index].region,
-                _ => &inventory.dashboards[index].region,
-            }
-        };
-        let candidates: Vec<usize> = by_name
-            .get(name.as_str())
-            .map(|list| list.iter().copied().filter(|&i| resource.region.as_deref().is_none_or(|r| r == region_of(i))).collect())
-            .unwrap_or_default();
-        if candidates.is_empty() {
-            let where_ = resource.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
-            items.push(DriftItem {
-                finding: declared_finding(
-                    Code::DriftMissingLive,
-                    resource,
-                    &name,
-                    resource.address.clone(),
-                    format!("{kind_word} {name:?} is declared in {}:{} but does not exist{where_}", resource.file, resource.line),
-                    "Run `terraform apply`, or remove the block if the object was deleted on purpose.".into(),
-                ),
-                address: Some(resource.address.clone()),
-                changes: Vec::new(),
-                diff: None,
-            });
-            continue;
-        }
-        for index in candidates {
-            let (comparison, live_arn, body_diff) = match resource.kind {
-                Kind::MetricAlarm => {
-                    metric_matched[index] = true;
-                    let live = &inventory.alarms[index];
-                    (compare_metric_alarm(&topics, resource, live), live.arn.clone().unwrap_or_else(|| alarm_arn(&live.region, &live.account, &live.name)), None)
-                }
-                Kind::CompositeAlarm => {
-                    composite_matched[index] = true;
-                    let live = &inventory.composite_alarms[index];
-                    (compare_composite_alarm(&topics, resource, live), live.arn.clone().unwrap_or_else(|| alarm_arn(&live.region, &live.account, &live.name)), None)
-                }
-                _ => {
-                    dashboard_matched[index] = true;
-                    let live = &inventory.dashboards[index];
-                    let arn = live.arn.clone().unwrap_or_else(|| format!("arn:aws:cloudwatch::{}:dashboard/{}", live.account, live.name));
-                    let mut comparison = Comparison::default();
-                    let diff = match compare_dashboard(resource, live) {
-                        Ok(diff) => diff,
-                        Err(reason) => {
-                            comparison.unresolved.push(("dashboard_body".into(), reason));
-                            None
-                        }
-                    };
-                    (comparison, arn, diff)
-                }
-            };
-            let clean = comparison.changes.is_empty() && body_diff.is_none();
-            if !comparison.unresolved.is_empty() {
-                let fields: Vec<String> = comparison.unresolved.iter().map(|(field, reason)| format!("{field} ({reason})")).collect();
-                items.push(unresolved_item(resource, &name, format!("{kind_word} {name:?}: not compared: {}", fields.join("; "))));
-            }
-            if let Some(diff) = body_diff {
-                items.push(DriftItem {
-                    finding: declared_finding(
-                        Code::DriftDashboardBody,
-                        resource,
-                        &name,
-                        live_arn.clone(),
-                        format!("dashboard {name:?} differs from {}:{} (normalized JSON; diff below)", resource.file, resource.line),
-                        "Run `terraform apply` to restore the declared body, or copy the console edits into the Terraform.".into(),
-                    ),
-                    address: Some(resource.address.clone()),
-                    changes: Vec::new(),
-                    diff: Some(diff),
-                });
-            }
-            if !comparison.changes.is_empty() {
-                let fields: Vec<&str> = comparison.changes.iter().map(|c| c.field.as_str()).collect();
-                items.push(DriftItem {
-                    finding: declared_finding(
-                        Code::DriftChanged,
-                        resource,
-                        &name,
-                        live_arn,
-                        format!(
-                            "{kind_word} {name:?} differs from {}:{} in {}: {}",
-                            resource.file,
-                            resource.line,
-                            fields.join(", "),
-                            comparison.changes.iter().map(|c| format!("{} is {} live, {} declared", c.field, c.live, c.declared)).collect::<Vec<_>>().join("; ")
-                        ),
-                        "Run `terraform apply` to restore the declared values, or copy the console edits into the Terraform.".into(),
-                    ),
-                    address: Some(resource.address.clone()),
-                    changes: comparison.changes,
-                    diff: None,
-                });
-            }
-            if clean {
-                summary.in_sync += 1;
+                items.push(findings::name_unresolved(resource, &reason));
             }
         }
     }
-
     // Unmanaged: live objects no declaration claims. When some declared names are unresolved,
     // any of them may be one of those, so they are reported as unresolved instead.
     let reported = |name: &str| options.unmanaged_prefixes.is_empty() || options.unmanaged_prefixes.iter().any(|p| name.starts_with(p.as_str()));
-    let mut unmanaged: Vec<(&str, &str, &str, String, &str)> = Vec::new();
-    for (_, alarm) in inventory.alarms.iter().enumerate().filter(|(i, a)| !metric_matched[*i] && reported(&a.name)) {
-        unmanaged.push(("alarm", "aws_cloudwatch_metric_alarm", &alarm.name, alarm.arn.clone().unwrap_or_else(|| alarm_arn(&alarm.region, &alarm.account, &alarm.name)), &alarm.region));
-    }
-    for (_, alarm) in inventory.composite_alarms.iter().enumerate().filter(|(i, a)| !composite_matched[*i] && reported(&a.name)) {
-        unmanaged.push(("composite alarm", "aws_cloudwatch_composite_alarm", &alarm.name, alarm.arn.clone().unwrap_or_else(|| alarm_arn(&alarm.region, &alarm.account, &alarm.name)), &alarm.region));
-    }
-    for (_, dashboard) in inventory.dashboards.iter().enumerate().filter(|(i, d)| !dashboard_matched[*i] && reported(&d.name)) {
-        let arn = dashboard.arn.clone().unwrap_or_else(|| format!("arn:aws:cloudwatch::{}:dashboard/{}", dashboard.account, dashboard.name));
-        unmanaged.push(("dashboard", "aws_cloudwatch_dashboard", &dashboard.name, arn, &dashboard.region));
-    }
-    unmanaged.sort_by(|a, b| (a.3.as_str(), a.4).cmp(&(b.3.as_str(), b.4)));
-    for (word, resource_type, name, arn, region) in unmanaged {
-        let (code, message, remediation) = if unresolved_names > 0 {
-            (
-                Code::DriftUnresolved,
-                format!("{word} {name:?} in {region} matches no declaration, but {unresolved_names} declared names are unresolved and it may be one of them"),
-                "Give the declared names a static form so drift can match them.".to_string(),
-            )
-        } else {
-            (
-                Code::DriftUnmanaged,
-                format!("{word} {name:?} in {region} is not declared in any Terraform read"),
-                "Import it into Terraform (`terraform import`), delete it, or narrow the report with --unmanaged-prefix or an ignore rule.".to_string(),
-            )
-        };
-        let mut finding = Finding::new(code, arn, message, remediation).with_type(resource_type);
-        finding.alarm = Some(name.to_string());
-        items.push(DriftItem { finding, address: None, changes: Vec::new(), diff: None });
-    }
-
+    items.extend(live.unclaimed(reported).iter().map(|object| findings::unmanaged(object, unresolved_names)));
     apply_ignore_rules(&mut items, &mut summary, options);
+    finish(items, summary)
+}
+
+/// Matches one named declaration against the live objects, pushing its findings; returns how
+/// many live objects it matched with no difference.
+fn match_declared(topics: &Topics, live: &mut Live, resource: &DeclaredResource, name: &str, items: &mut Vec<DriftItem>) -> usize {
+    let kind_word = match resource.kind {
+        Kind::MetricAlarm => "alarm",
+        Kind::CompositeAlarm => "composite alarm",
+        _ => "dashboard",
+    };
+    if let Some(region) = &resource.region {
+        if !live.scanned_regions.is_empty() && !live.scanned_regions.contains(region.as_str()) {
+            items.push(findings::region_not_scanned(resource, kind_word, name, region));
+            return 0;
+        }
+    }
+    let candidates = live.candidates(resource, name);
+    if candidates.is_empty() {
+        items.push(findings::missing_live(resource, kind_word, name));
+        return 0;
+    }
+    let mut in_sync = 0;
+    for index in candidates {
+        let (comparison, live_arn, body_diff) = live.compare(topics, resource, index);
+        let clean = comparison.changes.is_empty() && body_diff.is_none();
+        if !comparison.unresolved.is_empty() {
+            items.push(findings::fields_unresolved(resource, kind_word, name, &comparison.unresolved));
+        }
+        if let Some(diff) = body_diff {
+            items.push(findings::dashboard_body(resource, name, live_arn.clone(), diff));
+        }
+        if !comparison.changes.is_empty() {
+            items.push(findings::changed(resource, kind_word, name, live_arn, comparison.changes));
+        }
+        in_sync += usize::from(clean);
+    }
+    in_sync
+}
+
+/// Seals the findings, counts them by code and sorts them most severe first.
+fn finish(mut items: Vec<DriftItem>, mut summary: DriftSummary) -> DriftReport {
     for item in &mut items {
         item.finding = std::mem::replace(&mut item.finding, Finding::new(Code::DriftUnresolved, "", "", "")).seal();
         match item.finding.code {
@@ -554,17 +521,6 @@ pub fn drift(declared: &Declared, inventory: &Inventory, options: &DriftOptions)
     }
     items.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity).then_with(|| a.finding.code.cmp(&b.finding.code)));
     DriftReport { summary, items }
-}
-
-/// Rewrites a drift-changed message after an ignore rule left some fields out.
-fn reword_changed(finding: &mut Finding, changes: &[Change]) {
-    let Some(origin) = &finding.origin else { return };
-    let marker = format!("{}:{} in ", origin.file, origin.line);
-    if let Some(at) = finding.message.find(&marker) {
-        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-        let details: Vec<String> = changes.iter().map(|c| format!("{} is {} live, {} declared", c.field, c.live, c.declared)).collect();
-        finding.message = format!("{}{}: {}", &finding.message[..at + marker.len()], fields.join(", "), details.join("; "));
-    }
 }
 
 fn apply_ignore_rules(items: &mut Vec<DriftItem>, summary: &mut DriftSummary, options: &DriftOptions) {
@@ -583,7 +539,7 @@ fn apply_ignore_rules(items: &mut Vec<DriftItem>, summary: &mut DriftSummary, op
                 if !item.changes.is_empty() {
                     if item.changes.len() < before {
                         summary.ignored += 1;
-                        reword_changed(&mut item.finding, &item.changes);
+                        findings::reword_changed(&mut item.finding, &item.changes);
                     }
                     continue;
                 }
@@ -593,18 +549,7 @@ fn apply_ignore_rules(items: &mut Vec<DriftItem>, summary: &mut DriftSummary, op
         }
         true
     });
-    for rule in expired {
-        let waiver = &rule.waiver;
-        let mut finding = Finding::new(
-            Code::DriftIgnoreExpired,
-            format!("{}#{}", waiver.origin.file, rule.name),
-            format!("drift ignore rule for {:?} expired on {} ({}); the drift it ignored is reported again", rule.name, waiver.expires, waiver.reason),
-            format!("Fix the drift, or renew the rule in {} with a new expiry date.", waiver.origin.file),
-        )
-        .with_requirement(format!("drift_ignore/{}", rule.name), Some(waiver.origin.clone()));
-        finding.alarm = Some(rule.name.clone());
-        items.push(DriftItem { finding, address: None, changes: Vec::new(), diff: None });
-    }
+    items.extend(expired.into_iter().map(findings::ignore_expired));
 }
 
 /// Declared alarms (and the SNS topics they notify) that the inventory does not have yet, as
