@@ -250,7 +250,9 @@ fn parse_all(files: &[(PathBuf, bool)]) -> Result<Vec<Parsed>> {
 fn parse_file(path: &Path, tfvars: bool) -> Result<Parsed> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let display = path.display().to_string();
-    let body = hcl::parse(&text).map_err(|error| syntax_error(&display, &error))?;
+    // Terraform accepts a UTF-8 byte order mark at the start of a file; hcl-rs does not.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let body = hcl::parse(text).map_err(|error| syntax_error(&display, &error))?;
     let mut lines = FxHashMap::default();
     if !tfvars {
         for (index, line) in text.lines().enumerate() {

@@ -165,3 +165,13 @@ fn modules_are_scoped_by_directory_and_hidden_directories_skipped() {
     let names: Vec<_> = declared.resources.iter().map(|r| (declared.modules[r.module].clone(), r.name().unwrap().unwrap())).collect();
     assert_eq!(names, [(PathBuf::from("a"), "a".to_string()), (PathBuf::from("b"), "b".to_string())]);
 }
+
+#[test]
+fn a_utf8_byte_order_mark_at_file_start_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "bom.tf", "\u{feff}resource \"aws_sns_topic\" \"t\" {\n  name = \"with-bom\"\n}\n");
+    let declared = read_dir(dir.path()).unwrap();
+    let topic = declared.of_kind(Kind::SnsTopic).next().unwrap();
+    assert_eq!(topic.name().unwrap().as_deref(), Some("with-bom"));
+    assert_eq!(topic.line, 1);
+}
