@@ -536,8 +536,14 @@ fn expand(
             Ok(Value::Array(items)) if items.iter().all(|i| matches!(i, Value::String(_))) => {
                 items.into_iter().map(|item| (item.as_str().unwrap().to_string(), item)).collect()
             }
-            Ok(other) => return Ok(emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {other}")))),
-            Err(error) => return Ok(emit(base, BTreeMap::new(), Some(format!("for_each is not static: {}", reason(&error))))),
+            Ok(other) => {
+                emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {other}")));
+                return Ok(());
+            }
+            Err(error) => {
+                emit(base, BTreeMap::new(), Some(format!("for_each is not static: {}", reason(&error))));
+                return Ok(());
+            }
         };
         take(instances.len())?;
         for (key, value) in instances {
