@@ -396,7 +396,7 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
                             file: file.display.clone(),
                             line,
                             message: format!(
-                                "{}.{name} expands to {instances} instances, more than the {} the reader expands in all (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
+                                "{}.{name} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
                                 kind.resource_type(),
                                 max_instances()
                             ),
