@@ -43,6 +43,9 @@ pub enum Error {
     /// A Terraform file does not parse.
     #[error("{file}:{line}:{column}: HCL syntax error: {message}")]
     Syntax { file: String, line: usize, column: usize, message: String },
+    /// A Terraform file is valid but exceeds a bound of the reader (expanded instances).
+    #[error("{file}:{line}: {message}")]
+    TerraformBound { file: String, line: usize, message: String },
     /// A live scan call failed after the SDK's retries; the scan wrote nothing.
     #[error("scan failed: {action} in {account}/{region}: {message}")]
     Scan {

@@ -17,6 +17,7 @@ pub mod functions;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
+    sync::atomic::Ordering,
 };
 
 use hcl::{eval::Context, eval::Evaluate, Block, BlockLabel, Body, Expression, Value};
@@ -196,6 +197,14 @@ impl Declared {
     }
 }
 
+/// The most `count`/`for_each` instances one read expands, over all blocks (a few lines of
+/// `count = 100000` would otherwise take gigabytes); `ONWATCH_TERRAFORM_MAX_INSTANCES` sets it.
+pub const MAX_INSTANCES: usize = 200_000;
+
+fn max_instances() -> usize {
+    std::env::var("ONWATCH_TERRAFORM_MAX_INSTANCES").ok().and_then(|v| v.parse().ok()).unwrap_or(MAX_INSTANCES)
+}
+
 /// One parsed file.
 struct Parsed {
     path: PathBuf,
@@ -231,7 +240,7 @@ pub fn read_dir(dir: &Path) -> Result<Declared> {
         }
     }
     let parsed = parse_all(&files)?;
-    Ok(resolve(dir, parsed))
+    resolve(dir, parsed)
 }
 
 fn parse_all(files: &[(PathBuf, bool)]) -> Result<Vec<Parsed>> {
@@ -250,7 +259,9 @@ fn parse_all(files: &[(PathBuf, bool)]) -> Result<Vec<Parsed>> {
 fn parse_file(path: &Path, tfvars: bool) -> Result<Parsed> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let display = path.display().to_string();
-    let body = hcl::parse(&text).map_err(|error| syntax_error(&display, &error))?;
+    // Terraform accepts a UTF-8 byte order mark at the start of a file; hcl-rs does not.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let body = hcl::parse(text).map_err(|error| syntax_error(&display, &error))?;
     let mut lines = FxHashMap::default();
     if !tfvars {
         for (index, line) in text.lines().enumerate() {
@@ -302,7 +313,8 @@ struct Module<'a> {
     blocks: Vec<(Kind, &'a str, &'a Block, usize)>,
 }
 
-fn resolve(root: &Path, parsed: Vec<Parsed>) -> Declared {
+fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
+    let budget = std::sync::atomic::AtomicUsize::new(max_instances());
     let mut module_index: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut modules: Vec<Module> = Vec::new();
     let mut module_dirs = Vec::new();
@@ -375,7 +387,23 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Declared {
                 let file = &parsed[file_index];
                 let line = file.lines.get(&(kind.resource_type().to_string(), name.to_string())).copied().unwrap_or(1);
                 let region = provider_region(block, &regions);
-                expand(&mut context, kind, name, block, |address, arguments, unresolved| {
+                let take = |instances: usize| {
+                    let taken = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(instances)).is_ok();
+                    if taken {
+                        Ok(())
+                    } else {
+                        Err(Error::TerraformBound {
+                            file: file.display.clone(),
+                            line,
+                            message: format!(
+                                "{}.{name} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
+                                kind.resource_type(),
+                                max_instances()
+                            ),
+                        })
+                    }
+                };
+                expand(&mut context, kind, name, block, take, |address, arguments, unresolved| {
                     out.push(DeclaredResource {
                         kind,
                         address,
@@ -386,21 +414,23 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Declared {
                         arguments,
                         unresolved,
                     });
-                });
+                })?;
             }
-            out
+            Ok(out)
         };
         if threads == 1 {
-            declared.resources.extend(evaluate_share(&module.blocks));
+            declared.resources.extend(evaluate_share(&module.blocks)?);
         } else {
-            let results: Vec<Vec<DeclaredResource>> = std::thread::scope(|scope| {
+            let results: Vec<Result<Vec<DeclaredResource>>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = module.blocks.chunks(share).map(|part| scope.spawn(|| evaluate_share(part))).collect();
                 handles.into_iter().map(|h| h.join().expect("resolving threads do not panic")).collect()
             });
-            declared.resources.extend(results.into_iter().flatten());
+            for result in results {
+                declared.resources.extend(result?);
+            }
         }
     }
-    declared
+    Ok(declared)
 }
 
 /// The region of the provider a block uses: `provider = aws.alias`, else the default provider.
@@ -473,14 +503,17 @@ fn expand(
     kind: Kind,
     name: &str,
     block: &Block,
+    take: impl Fn(usize) -> Result<()>,
     mut emit: impl FnMut(String, BTreeMap<&'static str, Resolved>, Option<String>),
-) {
+) -> Result<()> {
     let base = format!("{}.{name}", kind.resource_type());
     let attribute = |key: &str| block.body().attributes().find(|a| a.key() == key).map(|a| a.expr());
     if let Some(count) = attribute("count") {
         match count.evaluate(context) {
-            Ok(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 100_000) => {
-                for index in 0..n.as_u64().unwrap() {
+            Ok(Value::Number(n)) if n.as_u64().is_some() => {
+                let n = n.as_u64().unwrap();
+                take(usize::try_from(n).unwrap_or(usize::MAX))?;
+                for index in 0..n {
                     let mut instance = hcl::Map::new();
                     instance.insert("index".to_string(), Value::from(index));
                     context.declare_var("count", Value::Object(instance));
@@ -490,7 +523,7 @@ fn expand(
             Ok(other) => emit(base, BTreeMap::new(), Some(format!("count is not a whole number: {other}"))),
             Err(error) => emit(base, BTreeMap::new(), Some(format!("count is not static: {}", reason(&error)))),
         }
-        return;
+        return Ok(());
     }
     if let Some(for_each) = attribute("for_each") {
         let instances: Vec<(String, Value)> = match for_each.evaluate(context) {
@@ -503,13 +536,20 @@ fn expand(
             Ok(Value::Array(items)) if items.iter().all(|i| matches!(i, Value::String(_))) => {
                 items.into_iter().map(|item| (item.as_str().unwrap().to_string(), item)).collect()
             }
-            Ok(other) => return emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {other}"))),
-            Err(error) => return emit(base, BTreeMap::new(), Some(format!("for_each is not static: {}", reason(&error)))),
+            Ok(other) => {
+                emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {other}")));
+                return Ok(());
+            }
+            Err(error) => {
+                emit(base, BTreeMap::new(), Some(format!("for_each is not static: {}", reason(&error))));
+                return Ok(());
+            }
         };
+        take(instances.len())?;
         for (key, value) in instances {
             if holds_reference(&key) {
                 emit(base.clone(), BTreeMap::new(), Some("for_each keys refer to other resources".into()));
-                return;
+                return Ok(());
             }
             let mut each = hcl::Map::new();
             each.insert("key".to_string(), Value::String(key.clone()));
@@ -517,9 +557,11 @@ fn expand(
             context.declare_var("each", Value::Object(each));
             emit(format!("{base}[{}]", serde_json::to_string(&key).unwrap()), arguments(context, kind, block), None);
         }
-        return;
+        return Ok(());
     }
+    take(1)?;
     emit(base, arguments(context, kind, block), None);
+    Ok(())
 }
 
 fn arguments(context: &Context, kind: Kind, block: &Block) -> BTreeMap<&'static str, Resolved> {

@@ -165,3 +165,30 @@ fn modules_are_scoped_by_directory_and_hidden_directories_skipped() {
     let names: Vec<_> = declared.resources.iter().map(|r| (declared.modules[r.module].clone(), r.name().unwrap().unwrap())).collect();
     assert_eq!(names, [(PathBuf::from("a"), "a".to_string()), (PathBuf::from("b"), "b".to_string())]);
 }
+
+#[test]
+fn a_utf8_byte_order_mark_at_file_start_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "bom.tf", "\u{feff}resource \"aws_sns_topic\" \"t\" {\n  name = \"with-bom\"\n}\n");
+    let declared = read_dir(dir.path()).unwrap();
+    let topic = declared.of_kind(Kind::SnsTopic).next().unwrap();
+    assert_eq!(topic.name().unwrap().as_deref(), Some("with-bom"));
+    assert_eq!(topic.line, 1);
+}
+
+#[test]
+fn fifty_blocks_of_count_100000_hit_the_instance_bound_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..50).map(|i| format!("resource \"aws_cloudwatch_metric_alarm\" \"a{i}\" {{\n  count = 100000\n  alarm_name = \"a-${{count.index}}\"\n}}\n")).collect();
+    write(dir.path(), "many.tf", &text);
+    let started = std::time::Instant::now();
+    match read_dir(dir.path()) {
+        Err(Error::TerraformBound { file, line, message }) => {
+            assert!(file.ends_with("many.tf"), "{file}");
+            assert_eq!(line, 9, "the third block, the first past the default bound of 200,000");
+            assert!(message.contains("instances"), "{message}");
+        }
+        other => panic!("expected the instance bound, got {:?}", other.map(|d| d.resources.len())),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+}
