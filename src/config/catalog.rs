@@ -41,6 +41,8 @@ pub struct ResourceType {
     pub name: String,
     pub service: String,
     arn_resource: Regex,
+    /// Real-shaped ARNs of the type, each matching `arn_resource`.
+    pub example_arns: Vec<String>,
     pub namespaces: BTreeMap<String, Namespace>,
 }
 
@@ -191,6 +193,14 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
             None
         }
     };
+    if let Some(regex) = &arn_resource {
+        for (index, example) in spec.example_arns.iter().enumerate() {
+            if !Arn::parse(example).is_some_and(|arn| regex.is_match(arn.resource)) {
+                let message = format!("{example:?} is not an ARN whose resource part matches arn_resource");
+                problems.push(Problem { file: file.into(), json_path: at(format!(".example_arns[{index}]")), position: None, message });
+            }
+        }
+    }
     if !name.contains(':') {
         problems.push(Problem { file: file.into(), json_path: at(String::new()), position: None, message: "resource types are named service:type".into() });
     }
@@ -221,7 +231,7 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
         namespaces.insert(namespace, Namespace { dimensions, metrics: ns.metrics.into_iter().collect(), published_by: ns.published_by });
     }
     match (problems.is_empty(), arn_resource) {
-        (true, Some(arn_resource)) => Ok(ResourceType { name: name.to_string(), service: spec.service, arn_resource, namespaces }),
+        (true, Some(arn_resource)) => Ok(ResourceType { name: name.to_string(), service: spec.service, arn_resource, example_arns: spec.example_arns, namespaces }),
         _ => Err(problems),
     }
 }

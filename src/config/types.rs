@@ -28,6 +28,11 @@ pub struct ResourceTypeSpec {
     /// A regular expression over the ARN's resource part (after `account:`). Named groups
     /// become placeholders for dimension templates.
     pub arn_resource: String,
+    /// Real-shaped ARNs of this type: each must match `arn_resource` and be named this type by
+    /// the scanner (`scan::arn`); tests compute every namespace's dimensions from them. Every
+    /// type of the shipped catalogue has one; optional in a custom catalogue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub example_arns: Vec<String>,
     /// The CloudWatch namespaces that carry this type's metrics.
     pub namespaces: BTreeMap<String, NamespaceSpec>,
 }

@@ -49,51 +49,22 @@ mod tests {
     use super::*;
     use crate::config::{self, Sources};
 
-    /// One real-shaped ARN per type in the resource type catalogue, and each must also match the
-    /// type's `arn_resource` pattern, so that the check can compute its dimensions.
-    const EXAMPLES: &[(&str, &str)] = &[
-        ("arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60001", "ec2:instance"),
-        ("arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60001", "ec2:volume"),
-        ("arn:aws:rds:us-east-1:123456789012:db:orders-db", "rds:db"),
-        ("arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora", "rds:cluster"),
-        ("arn:aws:lambda:us-east-1:123456789012:function:checkout", "lambda:function"),
-        ("arn:aws:dynamodb:us-east-1:123456789012:table/sessions", "dynamodb:table"),
-        ("arn:aws:sqs:us-east-1:123456789012:orders", "sqs:queue"),
-        ("arn:aws:sqs:us-east-1:123456789012:orders.fifo", "sqs:queue"),
-        ("arn:aws:sns:us-east-1:123456789012:alerts", "sns:topic"),
-        (
-            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188",
-            "elasticloadbalancing:loadbalancer/app",
-        ),
-        (
-            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/50dc6c495c0c9189",
-            "elasticloadbalancing:loadbalancer/net",
-        ),
-        (
-            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/73e2d6bc24d8a067",
-            "elasticloadbalancing:targetgroup",
-        ),
-        ("arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod", "apigateway:stage"),
-        ("arn:aws:ecs:us-east-1:123456789012:service/main/web", "ecs:service"),
-        ("arn:aws:ecs:us-east-1:123456789012:cluster/main", "ecs:cluster"),
-        ("arn:aws:elasticache:us-east-1:123456789012:cluster:sessions-001", "elasticache:cluster"),
-        ("arn:aws:kinesis:us-east-1:123456789012:stream/clicks", "kinesis:stream"),
-        ("arn:aws:states:us-east-1:123456789012:stateMachine:fulfil", "states:stateMachine"),
-        ("arn:aws:cloudfront::123456789012:distribution/E2ABCDEFGHIJKL", "cloudfront:distribution"),
-    ];
-
     #[test]
     fn every_catalogued_type_is_derived_from_its_arn() {
         let settings = config::load(&Sources::default()).unwrap();
+        // The examples are the catalogue's own (`example_arns`), so a new type brings its own.
+        let mut examples: Vec<(&str, &str)> =
+            settings.catalog.types().flat_map(|t| t.example_arns.iter().map(move |arn| (arn.as_str(), t.name.as_str()))).collect();
+        examples.sort_unstable();
         let mut catalogued: Vec<&str> = settings.catalog.types().map(|t| t.name.as_str()).collect();
         catalogued.sort_unstable();
-        let mut covered: Vec<&str> = EXAMPLES.iter().map(|(_, t)| *t).collect();
+        let mut covered: Vec<&str> = examples.iter().map(|(_, t)| *t).collect();
         covered.sort_unstable();
         covered.dedup();
-        assert_eq!(covered, catalogued, "every catalogued type needs an example ARN here");
+        assert_eq!(covered, catalogued, "every catalogued type needs an example ARN");
 
-        for (arn, expected) in EXAMPLES {
-            assert_eq!(resource_type(arn).as_deref(), Some(*expected), "{arn}");
+        for (arn, expected) in examples {
+            assert_eq!(resource_type(arn).as_deref(), Some(expected), "{arn}");
             let resource = crate::model::Resource {
                 arn: arn.to_string(),
                 resource_type: expected.to_string(),
