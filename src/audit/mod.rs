@@ -99,6 +99,8 @@ pub struct ListOptions {
     /// The table [default: `table_name` of the audit schema].
     pub table: Option<String>,
     pub query: Query,
+    /// Pages read at most [default: [`dynamodb::DEFAULT_MAX_PAGES`]].
+    pub max_pages: Option<u32>,
 }
 
 /// What `audit list` found, and where.
@@ -127,7 +129,8 @@ pub fn list(options: &ListOptions, schema: &AuditLogSchemaFile) -> Result<Listin
         })?;
         let calls = crate::scan::CallLog::new();
         let client = dynamodb::client(&config, &calls);
-        let items = dynamodb::read(&client, &table, &region, schema, &options.query).await?;
+        let max_pages = options.max_pages.unwrap_or(dynamodb::DEFAULT_MAX_PAGES);
+        let items = dynamodb::read(&client, &table, &region, schema, &options.query, max_pages).await?;
         let records = select(&items, schema, &options.query);
         Ok(Listing { table, region, records, calls })
     })
@@ -151,6 +154,15 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         _ => return Err(bad()),
     };
     amount.checked_mul(seconds).map(Duration::seconds).ok_or_else(bad)
+}
+
+/// The time `--since TEXT` names, back from `now`: a usage error for a span that reaches before
+/// the year 0 (which neither the clock nor the table's RFC 3339 times can hold), never a panic.
+pub fn since(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
+    let span = parse_duration(text)?;
+    now.checked_sub(span)
+        .filter(|at| at.year() >= 0)
+        .ok_or_else(|| Error::Usage(format!("--since {text:?} reaches back before the year 0; give a shorter span, such as 52w")))
 }
 
 /// A table for people: one line per record, oldest first.
@@ -240,6 +252,37 @@ mod tests {
         assert_eq!(parse_duration("2w").unwrap(), Duration::weeks(2));
         for bad in ["", "h", "3", "-1d", "1y", "1.5h", "99999999999999999w"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Issue 15, defect 9: spans that overflow the clock were a panic ("resulting value is out of range").
+    #[test]
+    fn since_out_of_range_is_a_usage_error_naming_the_flag() {
+        let now = OffsetDateTime::now_utc();
+        for text in ["100000000w", "9223372036854775807s", "1000000w", "153722867280912930m"] {
+            match since(text, now) {
+                Err(Error::Usage(message)) => assert!(message.starts_with(&format!("--since {text:?}")), "{message}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let year_ago = since("52w", now).unwrap();
+        assert_eq!(now - year_ago, Duration::weeks(52));
+        assert!(Query { since: Some(year_ago), resource: None }.since_text().is_some());
+    }
+
+    proptest::proptest! {
+        /// Whatever `--since` says, it is a time the table's filter can hold, or a usage error.
+        #[test]
+        fn since_never_panics(text in proptest::prop_oneof![".*", "[+-]?[0-9]{0,22}[smhdwy\u{e9}]?"]) {
+            let now = OffsetDateTime::now_utc();
+            match since(&text, now) {
+                Ok(at) => {
+                    proptest::prop_assert!(at <= now);
+                    let bound = Query { since: Some(at), resource: None }.since_text();
+                    proptest::prop_assert!(bound.is_some());
+                }
+                Err(error) => proptest::prop_assert!(matches!(error, Error::Usage(ref m) if m.starts_with("--since ")), "{error}"),
+            }
         }
     }
 

@@ -102,6 +102,25 @@ pub(crate) struct AuditListArgs {
     /// Send every AWS call to this endpoint, such as a local emulator.
     #[arg(long, value_name = "URL", help_heading = "AWS")]
     pub(crate) endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// Read at most this many pages of the table; a longer listing is an error, not a shorter one.
+    #[arg(long, value_name = "N", default_value_t = crate::audit::dynamodb::DEFAULT_MAX_PAGES, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_pages: u32,
+}
+
+/// The bound on each AWS call, shared by every command that reaches AWS.
+#[derive(Debug, Args)]
+pub(crate) struct NetworkArgs {
+    /// Give up on an AWS call (its retries included) after this many seconds; the run fails with exit 2 naming the call [default: 60].
+    #[arg(long, value_name = "SECONDS", help_heading = "AWS", value_parser = clap::value_parser!(u64).range(1..=scan::net::MAX_TIMEOUT_SECONDS))]
+    pub(crate) timeout: Option<u64>,
+}
+
+impl NetworkArgs {
+    pub(crate) fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout.map(std::time::Duration::from_secs)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -140,11 +159,14 @@ pub(crate) struct AwsArgs {
     /// Send every AWS call to this endpoint, such as a local emulator.
     #[arg(long, value_name = "URL")]
     pub(crate) endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 impl AwsArgs {
     pub(crate) fn given(&self) -> bool {
-        !self.regions.is_empty() || self.all_regions || self.profile.is_some() || !self.role_arns.is_empty() || self.endpoint_url.is_some()
+        let network = self.network.timeout.is_some();
+        !self.regions.is_empty() || self.all_regions || self.profile.is_some() || !self.role_arns.is_empty() || self.endpoint_url.is_some() || network
     }
 
     pub(crate) fn options(&self) -> scan::ScanOptions {
@@ -155,6 +177,7 @@ impl AwsArgs {
             role_arns: self.role_arns.clone(),
             endpoint_url: self.endpoint_url.clone(),
             progress: std::io::stderr().is_terminal(),
+            timeout: self.network.timeout(),
         }
     }
 }

@@ -110,7 +110,7 @@ fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, Stri
         return Ok((scan.inventory, "live scan".to_string()));
     }
     if aws.given() {
-        return Err(Error::Usage("--region, --all-regions, --profile, --role-arn and --endpoint-url need --live".into()));
+        return Err(Error::Usage("--region, --all-regions, --profile, --role-arn, --endpoint-url and --timeout need --live".into()));
     }
     let file = source.inventory.as_ref().expect("clap requires --inventory or --live");
     Ok((snapshot::read(file)?, file.display().to_string()))
@@ -145,17 +145,19 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
 }
 
 fn run_audit_list(args: AuditListArgs) -> Result<u8, Error> {
-    let since = crate::audit::parse_duration(&args.since)?;
+    let since = crate::audit::since(&args.since, time::OffsetDateTime::now_utc())?;
     let settings = config::load(&Sources::from_flags(args.config, None)?)?;
     let options = crate::audit::ListOptions {
         aws: scan::ScanOptions {
             regions: args.region.into_iter().collect(),
             profile: args.profile,
             endpoint_url: args.endpoint_url,
+            timeout: args.network.timeout(),
             ..Default::default()
         },
         table: args.table,
-        query: crate::audit::Query { since: Some(time::OffsetDateTime::now_utc() - since), resource: args.resource },
+        query: crate::audit::Query { since: Some(since), resource: args.resource },
+        max_pages: Some(args.max_pages),
     };
     let listing = crate::audit::list(&options, &settings.audit)?;
     let text = match args.format {

@@ -58,15 +58,12 @@ impl IgnoreRule {
     }
 }
 
-/// The rules in `dir/drift_ignore.json`; none when the directory or file does not exist.
+/// The rules in `dir/drift_ignore.json`; none when the directory or file does not exist (a
+/// broken symlink of that name is an error).
 pub fn load(dir: Option<&Path>) -> Result<Vec<IgnoreRule>> {
     let Some(dir) = dir else { return Ok(Vec::new()) };
     let path = dir.join("drift_ignore.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(Error::Read { path, source }),
-    };
+    let Some(text) = super::read_if_present(&path)? else { return Ok(Vec::new()) };
     parse(&path.display().to_string(), &text)
 }
 

@@ -109,11 +109,12 @@ struct Source {
     text: String,
 }
 
+/// `dir/name`, or the built-in file when the directory has no entry of that name. An entry that
+/// is there but cannot be read (a broken symlink, a symlink loop, a directory, no permission)
+/// is an error naming it, never a silent fallback to the built-in.
 fn read_config_file(dir: Option<&Path>, name: &str) -> Result<Source> {
-    if let Some(dir) = dir {
-        let path = dir.join(name);
-        if path.exists() {
-            let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+    if let Some(path) = dir.map(|dir| dir.join(name)) {
+        if let Some(text) = read_if_present(&path)? {
             return Ok(Source { name: path.display().to_string(), text });
         }
     }
@@ -124,6 +125,24 @@ fn read_config_file(dir: Option<&Path>, name: &str) -> Result<Source> {
     Ok(Source { name: format!("<built-in>/config/{name}"), text: text.to_string() })
 }
 
+/// The text of `path`; `None` only when there is no entry of that name at all. Whatever is
+/// there (a broken symlink, a symlink loop, a directory) is read, so its error names it.
+pub(crate) fn read_if_present(path: &Path) -> Result<Option<String>> {
+    match fs::symlink_metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Read { path: path.to_path_buf(), source }),
+        Ok(_) => fs::read_to_string(path).map(Some).map_err(|source| Error::Read { path: path.to_path_buf(), source }),
+    }
+}
+
+fn read_source(path: PathBuf) -> Result<Source> {
+    let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+    Ok(Source { name: path.display().to_string(), text })
+}
+
+/// Every `*.json` entry of the policies directory, in name order. Each one is a policy: an entry
+/// that cannot be read as a file (a broken symlink, a loop, a directory named `x.json`) is an
+/// error naming it, never skipped.
 fn read_policy_files(dir: Option<&Path>) -> Result<Vec<Source>> {
     let Some(dir) = dir else {
         return Ok(embedded::POLICIES
@@ -137,18 +156,12 @@ fn read_policy_files(dir: Option<&Path>) -> Result<Vec<Source>> {
     for entry in entries {
         let entry = entry.map_err(|source| Error::Read { path: dir.to_path_buf(), source })?;
         let path = entry.path();
-        if path.extension().is_some_and(|ext| ext == "json") && path.is_file() {
+        if path.extension().is_some_and(|ext| ext == "json") {
             paths.push(path);
         }
     }
     paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
-            Ok(Source { name: path.display().to_string(), text })
-        })
-        .collect()
+    paths.into_iter().map(read_source).collect()
 }
 
 /// Loads and validates all configuration. Every problem across all files is reported at once.

@@ -11,10 +11,10 @@ use aws_sdk_cloudwatchlogs as logs;
 use aws_sdk_resourcegroupstagging as tagging;
 use aws_sdk_sns as sns;
 use aws_smithy_runtime_api::{client::result::SdkError, http::Response};
-use aws_smithy_types::error::{display::DisplayErrorContext, metadata::ProvideErrorMetadata};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::{calls::CallLog, discovery::Place};
+use super::{calls::CallLog, discovery::Place, net};
 use crate::{
     error::{Error, Result},
     model::{
@@ -44,19 +44,17 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    /// Clients for the account and region of `config`, recording every call in `calls`.
+    /// Clients for the account and region of `config`, recording every call in `calls`, reading
+    /// responses within [`net::ResponseLimit`].
     pub fn new(config: &aws_config::SdkConfig, calls: &CallLog) -> Self {
-        AwsClients {
-            tagging: tagging::Client::from_conf(tagging::config::Builder::from(config).interceptor(calls.interceptor()).build()),
-            cloudwatch: cloudwatch::Client::from_conf(
-                cloudwatch::config::Builder::from(config).interceptor(calls.interceptor()).build(),
-            ),
-            sns: sns::Client::from_conf(sns::config::Builder::from(config).interceptor(calls.interceptor()).build()),
-            cloudtrail: cloudtrail::Client::from_conf(
-                cloudtrail::config::Builder::from(config).interceptor(calls.interceptor()).build(),
-            ),
-            logs: logs::Client::from_conf(logs::config::Builder::from(config).interceptor(calls.interceptor()).build()),
+        macro_rules! client {
+            ($service:ident) => {
+                $service::Client::from_conf(
+                    $service::config::Builder::from(config).interceptor(calls.interceptor()).interceptor(net::ResponseLimit::default()).build(),
+                )
+            };
         }
+        AwsClients { tagging: client!(tagging), cloudwatch: client!(cloudwatch), sns: client!(sns), cloudtrail: client!(cloudtrail), logs: client!(logs) }
     }
 
     /// Clients built elsewhere (tests build them on a mocked HTTP layer).
@@ -317,7 +315,9 @@ impl AwsClients {
 
 /// The account, partition and ARN of the caller, from STS GetCallerIdentity.
 pub async fn caller_identity(config: &aws_config::SdkConfig, calls: &CallLog, label: &Place) -> Result<(String, String)> {
-    let client = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(config).interceptor(calls.interceptor()).build());
+    let client = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(config).interceptor(calls.interceptor()).interceptor(net::ResponseLimit::default()).build(),
+    );
     let identity = client.get_caller_identity().send().await.map_err(|e| failed(label, "sts:GetCallerIdentity", e))?;
     let account = identity.account().unwrap_or_default().to_string();
     let partition = identity
@@ -332,29 +332,53 @@ pub async fn caller_identity(config: &aws_config::SdkConfig, calls: &CallLog, la
 }
 
 /// Pagination tokens seen so far in one listing: a token handed out twice means the listing
-/// would loop, which fails the scan rather than hanging it or silently cutting it short.
-#[derive(Default)]
-struct Tokens {
+/// would loop, and a listing past `max_pages` pages does not end; either fails the listing
+/// rather than hanging it or silently cutting it short. Also the audit reader's.
+pub(crate) struct Tokens {
+    /// What the API calls its token, for messages (`pagination token`, `LastEvaluatedKey`).
+    name: &'static str,
+    max_pages: usize,
     seen: HashSet<String>,
     pages: usize,
 }
 
+impl Default for Tokens {
+    fn default() -> Self {
+        Tokens::new("pagination token", MAX_PAGES)
+    }
+}
+
 impl Tokens {
-    fn check(&mut self, at: &Place, action: &str, next: Option<&str>) -> Result<()> {
+    pub(crate) fn new(name: &'static str, max_pages: usize) -> Self {
+        Tokens { name, max_pages, seen: HashSet::new(), pages: 0 }
+    }
+
+    /// Pages recorded so far.
+    pub(crate) fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Records one page and the token it handed out; the message says why the listing stops.
+    pub(crate) fn page(&mut self, next: Option<&str>) -> Result<(), String> {
         self.pages += 1;
         if let Some(token) = next.filter(|t| !t.is_empty()) {
             if !self.seen.insert(token.to_string()) {
-                return Err(scan_error(
-                    at,
-                    action,
-                    format!("page {} returned pagination token {token:?} a second time; the listing would loop, so the scan stops", self.pages),
+                return Err(format!(
+                    "page {} returned {} {} a second time; the listing would loop, so it stops",
+                    self.pages,
+                    self.name,
+                    net::excerpt(&format!("{token:?}"))
                 ));
             }
-        }
-        if self.pages >= MAX_PAGES {
-            return Err(scan_error(at, action, format!("more than {MAX_PAGES} pages; the listing does not end")));
+            if self.pages >= self.max_pages {
+                return Err(format!("more than {} pages; the listing does not end", self.max_pages));
+            }
         }
         Ok(())
+    }
+
+    fn check(&mut self, at: &Place, action: &str, next: Option<&str>) -> Result<()> {
+        self.page(next).map_err(|message| scan_error(at, action, message))
     }
 }
 
@@ -370,12 +394,31 @@ where
     scan_error(at, action, describe_error(action, error))
 }
 
-/// An SDK error's full message, led by a hint for the failures people can fix.
+/// An SDK error's message, led by a hint for the failures people can fix. The cause is the
+/// error's chain of messages, the HTTP status and, for a response that is not an AWS error,
+/// an excerpt of its body: one line of at most [`net::MAX_EXCERPT_CHARS`] characters each, never
+/// the raw response.
 pub(crate) fn describe_error<E>(action: &str, error: SdkError<E, Response>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let mut message = DisplayErrorContext(&error).to_string();
+    let mut message = String::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(error) = cause {
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&error.to_string());
+        cause = error.source();
+    }
+    let mut message = net::excerpt(&message);
+    if let Some(response) = error.raw_response() {
+        message.push_str(&format!(" (HTTP {})", response.status().as_u16()));
+        let body = response.body().bytes().map(String::from_utf8_lossy).filter(|b| !b.trim().is_empty());
+        if let Some(body) = body.filter(|_| error.code().is_none()) {
+            message.push_str(&format!("; response body: {}", net::excerpt(&body)));
+        }
+    }
     let hint = match error.code() {
         Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => Some(
             "the AWS credentials have expired: refresh them (for example `aws sso login`, or a new session token) and scan again".to_string(),
@@ -385,6 +428,9 @@ where
         }
         Some("AccessDenied" | "AccessDeniedException" | "AuthorizationError" | "UnauthorizedOperation") => {
             Some(format!("the credentials lack {action}: grant the policy that `onwatch iam-policy` prints"))
+        }
+        _ if matches!(&error, SdkError::TimeoutError(_)) || matches!(&error, SdkError::DispatchFailure(f) if f.is_timeout()) => {
+            Some("no answer in time: the endpoint is unreachable, stalled or too slow (`--timeout SECONDS` sets the bound on each call)".to_string())
         }
         _ => None,
     };

@@ -15,10 +15,11 @@ pub mod arn;
 pub mod aws;
 pub mod calls;
 pub mod discovery;
+pub mod net;
 
 use std::time::Duration;
 
-use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
+use aws_config::{retry::RetryConfig, BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -77,6 +78,8 @@ pub struct ScanOptions {
     pub endpoint_url: Option<String>,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// The bound on one AWS call, retries included [default: [`net::DEFAULT_TIMEOUT`]].
+    pub timeout: Option<Duration>,
 }
 
 /// A finished scan.
@@ -127,16 +130,6 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::adaptive().with_max_attempts(6)
 }
 
-/// Bounds on one attempt and on one call with its retries, so a stalled connection cannot hang
-/// an unattended scan.
-pub fn timeout_config() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .operation_attempt_timeout(Duration::from_secs(60))
-        .operation_timeout(Duration::from_secs(300))
-        .build()
-}
-
 /// One account and region, with the clients that reach it.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -172,9 +165,10 @@ pub fn is_region_name(region: &str) -> bool {
 }
 
 /// The SDK configuration of the caller: the standard credential chain (or `--profile`), the first
-/// `--region`, `--endpoint-url`, and the scanner's retries and timeouts.
+/// `--region`, `--endpoint-url`, and the scanner's retries and timeouts ([`net::timeout_config`]).
 pub async fn base_config(options: &ScanOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config()).timeout_config(timeout_config());
+    let timeouts = net::timeout_config(options.timeout.unwrap_or(net::DEFAULT_TIMEOUT));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config()).timeout_config(timeouts);
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
