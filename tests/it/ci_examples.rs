@@ -126,3 +126,24 @@ fn the_examples_use_oidc_and_no_stored_keys() {
         assert!(pull_request.contains(needed), "the pull-request workflow lacks {needed}");
     }
 }
+
+#[test]
+fn pre_commit_hooks_run_existing_onwatch_commands() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+    let hooks: Value = serde_norway::from_str(&fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: invalid YAML: {e}", path.display()));
+    let mut ids = Vec::new();
+    for hook in hooks.as_sequence().expect("a list of hooks") {
+        let id = hook["id"].as_str().expect("every hook has an id");
+        let mut args = words(hook["entry"].as_str().expect("every hook has an entry"));
+        if let Some(extra) = hook.get("args") {
+            args.extend(extra.as_sequence().unwrap().iter().map(|a| a.as_str().unwrap().to_string()));
+        }
+        assert_eq!(args[0], "onwatch", "{id} runs {args:?}");
+        if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
+            panic!("{id}: `{}` does not parse:\n{error}", args.join(" "));
+        }
+        assert_eq!(hook["pass_filenames"].as_bool(), Some(false), "{id}: onwatch reads directories, not file names");
+        ids.push(id.to_string());
+    }
+    assert_eq!(ids, ["onwatch-validate", "onwatch-generate-check"]);
+}
