@@ -147,3 +147,36 @@ fn pre_commit_hooks_run_existing_onwatch_commands() {
     }
     assert_eq!(ids, ["onwatch-validate", "onwatch-generate-check"]);
 }
+
+#[test]
+fn action_runs_check_with_flags_that_exist_and_passes_inputs_through_the_environment() {
+    use clap::CommandFactory;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let text = fs::read_to_string(&path).unwrap();
+    let action: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: invalid YAML: {e}", path.display()));
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
+    let inputs = action["inputs"].as_mapping().expect("inputs");
+    let check = onwatch::cli::Cli::command().find_subcommand("check").expect("a check subcommand").clone();
+    let flags: Vec<String> = check.get_arguments().filter_map(|a| a.get_long().map(|l| format!("--{l}"))).collect();
+    for name in inputs.keys().map(|k| k.as_str().unwrap()) {
+        assert!(flags.contains(&format!("--{name}")), "input {name} mirrors no flag of onwatch check");
+    }
+    let step = action["runs"]["steps"].as_sequence().unwrap().iter().find(|s| s["name"].as_str() == Some("onwatch check")).expect("the check step");
+    let script = step["run"].as_str().unwrap();
+    assert!(!script.contains("${{"), "inputs are spliced into the script");
+    // Every input reaches the script as ONWATCH_<NAME>; with the defaults the command line parses.
+    let mut line = script.lines().find(|l| l.trim_start().starts_with("onwatch ")).expect("an onwatch command").replace("\"${args[@]}\"", "");
+    for (name, input) in inputs {
+        let var = format!("ONWATCH_{}", name.as_str().unwrap().to_uppercase().replace('-', "_"));
+        assert_eq!(step["env"][var.as_str()].as_str(), Some(format!("${{{{ inputs.{} }}}}", name.as_str().unwrap()).as_str()), "{var}");
+        line = line.replace(&format!("\"${var}\""), &format!("\"{}\"", input["default"].as_str().unwrap()));
+    }
+    if let Err(error) = onwatch::cli::Cli::try_parse_from(words(line.trim())) {
+        panic!("`{line}` does not parse:\n{error}");
+    }
+    let passed: Vec<String> = script.lines().flat_map(|l| l.split(';')).flat_map(words).map(|w| w.trim_start_matches("args+=(").to_string()).collect();
+    assert!(passed.iter().filter(|w| w.starts_with("--")).count() >= 8, "{passed:?}");
+    for word in passed.into_iter().filter(|w| w.starts_with("--")) {
+        assert!(flags.contains(&word), "action.yml passes {word}, which onwatch check does not have");
+    }
+}
