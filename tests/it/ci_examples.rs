@@ -180,3 +180,17 @@ fn action_runs_check_with_flags_that_exist_and_passes_inputs_through_the_environ
         assert!(flags.contains(&word), "action.yml passes {word}, which onwatch check does not have");
     }
 }
+
+#[test]
+#[ignore = "conformance: needs hadolint; scripts/test.sh runs it"]
+fn dockerfile_passes_hadolint_and_builds_in_stages() {
+    let hadolint = std::env::var("ONWATCH_HADOLINT").expect("ONWATCH_HADOLINT is not set: run the suite with scripts/test.sh, which installs hadolint");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(&hadolint).arg("--no-color").arg(root.join("Dockerfile")).output().expect("hadolint runs");
+    assert!(out.status.success(), "hadolint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = fs::read_to_string(root.join("Dockerfile")).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with("FROM ")).count(), 2, "a build stage and a slim runtime stage");
+    assert!(text.contains("COPY --from=build") && text.contains("\nUSER "), "the runtime stage copies the binary and drops root");
+    let ignored = fs::read_to_string(root.join(".dockerignore")).unwrap();
+    assert!(ignored.lines().any(|l| l.trim_end_matches('/') == "target"), "target/ would be sent to the daemon");
+}
