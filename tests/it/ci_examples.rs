@@ -126,3 +126,71 @@ fn the_examples_use_oidc_and_no_stored_keys() {
         assert!(pull_request.contains(needed), "the pull-request workflow lacks {needed}");
     }
 }
+
+#[test]
+fn pre_commit_hooks_run_existing_onwatch_commands() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+    let hooks: Value = serde_norway::from_str(&fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: invalid YAML: {e}", path.display()));
+    let mut ids = Vec::new();
+    for hook in hooks.as_sequence().expect("a list of hooks") {
+        let id = hook["id"].as_str().expect("every hook has an id");
+        let mut args = words(hook["entry"].as_str().expect("every hook has an entry"));
+        if let Some(extra) = hook.get("args") {
+            args.extend(extra.as_sequence().unwrap().iter().map(|a| a.as_str().unwrap().to_string()));
+        }
+        assert_eq!(args[0], "onwatch", "{id} runs {args:?}");
+        if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
+            panic!("{id}: `{}` does not parse:\n{error}", args.join(" "));
+        }
+        assert_eq!(hook["pass_filenames"].as_bool(), Some(false), "{id}: onwatch reads directories, not file names");
+        ids.push(id.to_string());
+    }
+    assert_eq!(ids, ["onwatch-validate", "onwatch-generate-check"]);
+}
+
+#[test]
+fn action_runs_check_with_flags_that_exist_and_passes_inputs_through_the_environment() {
+    use clap::CommandFactory;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let text = fs::read_to_string(&path).unwrap();
+    let action: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: invalid YAML: {e}", path.display()));
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
+    let inputs = action["inputs"].as_mapping().expect("inputs");
+    let check = onwatch::cli::Cli::command().find_subcommand("check").expect("a check subcommand").clone();
+    let flags: Vec<String> = check.get_arguments().filter_map(|a| a.get_long().map(|l| format!("--{l}"))).collect();
+    for name in inputs.keys().map(|k| k.as_str().unwrap()) {
+        assert!(flags.contains(&format!("--{name}")), "input {name} mirrors no flag of onwatch check");
+    }
+    let step = action["runs"]["steps"].as_sequence().unwrap().iter().find(|s| s["name"].as_str() == Some("onwatch check")).expect("the check step");
+    let script = step["run"].as_str().unwrap();
+    assert!(!script.contains("${{"), "inputs are spliced into the script");
+    // Every input reaches the script as ONWATCH_<NAME>; with the defaults the command line parses.
+    let mut line = script.lines().find(|l| l.trim_start().starts_with("onwatch ")).expect("an onwatch command").replace("\"${args[@]}\"", "");
+    for (name, input) in inputs {
+        let var = format!("ONWATCH_{}", name.as_str().unwrap().to_uppercase().replace('-', "_"));
+        assert_eq!(step["env"][var.as_str()].as_str(), Some(format!("${{{{ inputs.{} }}}}", name.as_str().unwrap()).as_str()), "{var}");
+        line = line.replace(&format!("\"${var}\""), &format!("\"{}\"", input["default"].as_str().unwrap()));
+    }
+    if let Err(error) = onwatch::cli::Cli::try_parse_from(words(line.trim())) {
+        panic!("`{line}` does not parse:\n{error}");
+    }
+    let passed: Vec<String> = script.lines().flat_map(|l| l.split(';')).flat_map(words).map(|w| w.trim_start_matches("args+=(").to_string()).collect();
+    assert!(passed.iter().filter(|w| w.starts_with("--")).count() >= 8, "{passed:?}");
+    for word in passed.into_iter().filter(|w| w.starts_with("--")) {
+        assert!(flags.contains(&word), "action.yml passes {word}, which onwatch check does not have");
+    }
+}
+
+#[test]
+#[ignore = "conformance: needs hadolint; scripts/test.sh runs it"]
+fn dockerfile_passes_hadolint_and_builds_in_stages() {
+    let hadolint = std::env::var("ONWATCH_HADOLINT").expect("ONWATCH_HADOLINT is not set: run the suite with scripts/test.sh, which installs hadolint");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(&hadolint).arg("--no-color").arg(root.join("Dockerfile")).output().expect("hadolint runs");
+    assert!(out.status.success(), "hadolint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = fs::read_to_string(root.join("Dockerfile")).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with("FROM ")).count(), 2, "a build stage and a slim runtime stage");
+    assert!(text.contains("COPY --from=build") && text.contains("\nUSER "), "the runtime stage copies the binary and drops root");
+    let ignored = fs::read_to_string(root.join(".dockerignore")).unwrap();
+    assert!(ignored.lines().any(|l| l.trim_end_matches('/') == "target"), "target/ would be sent to the daemon");
+}

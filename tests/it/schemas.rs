@@ -4,7 +4,7 @@
 
 use std::{fs, path::PathBuf};
 
-use onwatch::schemas::shipped_schemas;
+use onwatch::schemas::{schema_catalog, shipped_schemas};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -23,6 +23,31 @@ fn committed_schemas_match_the_types() {
         }
         let committed = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{name} missing; run UPDATE_SCHEMAS=1 cargo test --test it schemas::"));
         assert_eq!(committed, expected, "{name} is stale; run UPDATE_SCHEMAS=1 cargo test --test it schemas::");
+    }
+}
+
+#[test]
+fn committed_catalog_lists_every_shipped_schema() {
+    let path = root().join("schemas/catalog.json");
+    let catalog = schema_catalog();
+    let expected = serde_json::to_string_pretty(&catalog).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+        fs::write(&path, &expected).unwrap();
+    }
+    let committed = fs::read_to_string(&path).expect("schemas/catalog.json missing; run UPDATE_SCHEMAS=1 cargo test --test it schemas::");
+    assert_eq!(committed, expected, "schemas/catalog.json is stale; run UPDATE_SCHEMAS=1 cargo test --test it schemas::");
+    let mut on_disk: Vec<String> = fs::read_dir(root().join("schemas"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".schema.json"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = catalog["schemas"].as_array().unwrap().iter().map(|s| s["url"].as_str().unwrap().trim_start_matches("./").to_string()).collect();
+    listed.sort();
+    assert_eq!(listed, on_disk, "the catalog lists exactly the schema files under schemas/");
+    for entry in catalog["schemas"].as_array().unwrap() {
+        assert!(!entry["fileMatch"].as_array().unwrap().is_empty(), "{entry} matches no file");
+        assert!(entry["name"].as_str().is_some_and(|n| n.starts_with("onwatch ")), "{entry} has no title");
     }
 }
 
