@@ -11,7 +11,7 @@ use crate::{
         Evaluation,
     },
     findings::Severity,
-    report::{Format, Report, GITHUB_COMMENT_LIMIT, TOOL_NAME, TOOL_VERSION},
+    report::{markdown::cell, printable, Format, Report, GITHUB_COMMENT_LIMIT, TOOL_NAME, TOOL_VERSION},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -80,19 +80,19 @@ impl DriftPrinter<'_> {
         let mut out = String::new();
         for item in &self.report.items {
             let f = &item.finding;
-            let _ = writeln!(out, "{}[{}] {}", f.severity.as_str(), f.code, f.resource);
-            let _ = writeln!(out, "  {}", f.message);
+            let _ = writeln!(out, "{}[{}] {}", f.severity.as_str(), f.code, printable(&f.resource));
+            let _ = writeln!(out, "  {}", printable(&f.message));
             for change in &item.changes {
-                let _ = writeln!(out, "    {}: declared {}, live {}", change.field, change.declared, change.live);
+                let _ = writeln!(out, "    {}: declared {}, live {}", printable(&change.field), printable(&change.declared), printable(&change.live));
             }
             if let Some(diff) = &item.diff {
                 for line in diff.lines() {
-                    let _ = writeln!(out, "    {line}");
+                    let _ = writeln!(out, "    {}", printable(line));
                 }
             }
-            let _ = writeln!(out, "  fix: {}", f.remediation);
+            let _ = writeln!(out, "  fix: {}", printable(&f.remediation));
             if let Some(origin) = &f.origin {
-                let _ = writeln!(out, "  at: {}:{}", origin.file, origin.line);
+                let _ = writeln!(out, "  at: {}:{}", printable(&origin.file), origin.line);
             }
             out.push('\n');
         }
@@ -135,7 +135,7 @@ impl DriftPrinter<'_> {
                     let _ = writeln!(entry, "  - `{}`: declared `{}`, live `{}`", change.field, cell(&change.declared), cell(&change.live));
                 }
                 if let Some(diff) = &item.diff {
-                    let _ = writeln!(entry, "\n  ```diff\n{}  ```", diff.lines().map(|l| format!("  {}\n", l.replace("```", "'''"))).collect::<String>());
+                    let _ = writeln!(entry, "\n  ```diff\n{}  ```", diff.lines().map(|l| format!("  {}\n", printable(l).replace("```", "'''"))).collect::<String>());
                 }
                 if out.len() + entry.len() + 512 > limit {
                     break;
@@ -151,9 +151,4 @@ impl DriftPrinter<'_> {
         let _ = writeln!(out, "<sub>onwatch {TOOL_VERSION} · terraform `{}` · inventory `{}` · ignore rules as of {}</sub>", cell(self.terraform), cell(self.inventory), self.as_of);
         out
     }
-}
-
-/// Keeps Markdown inline text on one line and free of HTML.
-fn cell(text: &str) -> String {
-    text.replace('\n', " ").replace('<', "&lt;").replace('>', "&gt;").replace('`', "'").replace('|', "\\|")
 }

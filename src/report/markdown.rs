@@ -136,8 +136,9 @@ fn write_delta(out: &mut String, delta: &crate::check::baseline::Delta, budget: 
     out.push_str("---\n\n");
 }
 
-/// Escapes text for a table cell: no pipes, newlines or HTML can break the table out.
-fn cell(text: &str) -> String {
+/// Escapes text for a table cell: no pipes, newlines or HTML can break the table out; other control
+/// characters are shown escaped (defect 11).
+pub(super) fn cell(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -147,8 +148,7 @@ fn cell(text: &str) -> String {
             '&' => escaped.push_str("&amp;"),
             '`' => escaped.push('\''),
             '\n' | '\r' | '\t' => escaped.push(' '),
-            c if c.is_control() => {}
-            c => escaped.push(c),
+            c => super::push_printable(&mut escaped, c),
         }
     }
     escaped

@@ -99,3 +99,26 @@ fn plural(count: usize, noun: &str) -> String {
         format!("{count} {noun}s")
     }
 }
+
+/// Inventory text made safe for a terminal or a report line: every control character (ESC, BEL,
+/// SOH, newline...) is shown escaped (`\u{1b}`, `\n`), so a value cannot send escape sequences or
+/// forge a line. The one helper the text and Markdown printers use.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_printable(&mut escaped, c);
+    }
+    std::borrow::Cow::Owned(escaped)
+}
+
+/// Appends one character, escaped if it is a control character.
+pub(crate) fn push_printable(out: &mut String, c: char) {
+    if c.is_control() {
+        out.extend(c.escape_default());
+    } else {
+        out.push(c);
+    }
+}

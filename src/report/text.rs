@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{plural, Report};
+use super::{plural, printable, Report};
 use crate::findings::Severity;
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -18,11 +18,11 @@ pub fn render(report: &Report, color: bool) -> String {
             Severity::Warning => AnsiColor::Yellow.on_default().bold(),
             Severity::Info => AnsiColor::Cyan.on_default().bold(),
         };
-        let _ = writeln!(out, "{}[{}] {}", paint(style, finding.severity.as_str()), finding.code, paint(bold, &finding.resource));
-        let _ = writeln!(out, "  {}", finding.message);
-        let _ = writeln!(out, "  fix: {}", finding.remediation);
+        let _ = writeln!(out, "{}[{}] {}", paint(style, finding.severity.as_str()), finding.code, paint(bold, &printable(&finding.resource)));
+        let _ = writeln!(out, "  {}", printable(&finding.message));
+        let _ = writeln!(out, "  fix: {}", printable(&finding.remediation));
         if let Some(origin) = &finding.origin {
-            let _ = writeln!(out, "  policy: {}:{}", origin.file, origin.line);
+            let _ = writeln!(out, "  policy: {}:{}", printable(&origin.file), origin.line);
         }
         out.push('\n');
     }
@@ -64,7 +64,7 @@ pub fn render(report: &Report, color: bool) -> String {
             .controls
             .iter()
             .filter(|c| !matches!(c.status, crate::check::security::ControlStatus::Covered | crate::check::security::ControlStatus::Exempted))
-            .map(|c| c.control.clone())
+            .map(|c| printable(&c.control).into_owned())
             .collect();
         let _ = writeln!(
             out,

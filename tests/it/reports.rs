@@ -74,3 +74,17 @@ fn reports_are_deterministic() {
         assert_eq!(render(&showcase(), format), render(&showcase(), format));
     }
 }
+
+#[test]
+fn defect_11_control_characters_in_inventory_text_are_shown_escaped() {
+    let mut inv = inventory();
+    inv.resources.push(instance("i-1\u{1b}[31m\u{7}\u{1}\n[info] forged-finding", &[]));
+    for format in [Format::Text, Format::Markdown] {
+        let out = render(&inv, format);
+        for c in ['\u{1b}', '\u{7}', '\u{1}'] {
+            assert!(!out.contains(c), "{format:?} keeps {c:?}");
+        }
+        assert!(!out.lines().any(|l| l.starts_with("[info] forged-finding")), "{format:?} forges a line");
+        assert!(out.contains("\\u{1b}[31m"), "{format:?} does not show ESC escaped");
+    }
+}
