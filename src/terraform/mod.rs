@@ -313,8 +313,8 @@ struct Module<'a> {
     blocks: Vec<(Kind, &'a str, &'a Block, usize)>,
 }
 
-fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
-    let budget = std::sync::atomic::AtomicUsize::new(max_instances());
+/// The files grouped by directory into modules, with each module's directory relative to `root`.
+fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, Vec<PathBuf>) {
     let mut module_index: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut modules: Vec<Module> = Vec::new();
     let mut module_dirs = Vec::new();
@@ -363,7 +363,12 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
             }
         }
     }
+    (modules, module_dirs)
+}
 
+fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
+    let budget = std::sync::atomic::AtomicUsize::new(max_instances());
+    let (modules, module_dirs) = collect_modules(root, &parsed);
     let mut declared = Declared { modules: module_dirs, resources: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count() };
     for (index, module) in modules.iter().enumerate() {
         let context = module_context(module);

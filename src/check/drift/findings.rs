@@ -93,7 +93,7 @@ pub(super) fn unmanaged(live: &super::Unclaimed, unresolved_names: usize) -> Dri
             "Import it into Terraform (`terraform import`), delete it, or narrow the report with --unmanaged-prefix or an ignore rule.",
         )
     };
-    let mut finding = Finding::new(code, arn.clone(), message, fix).with_type(*resource_type);
+    let mut finding = Finding::new(code, arn.clone(), message, fix).with_type(resource_type);
     finding.alarm = Some(name.to_string());
     DriftItem { finding, address: None, changes: Vec::new(), diff: None }
 }
