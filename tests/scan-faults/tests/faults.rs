@@ -100,13 +100,14 @@ fn json_error(code: &str, message: &str) -> String {
     format!(r#"{{"__type":"{code}","message":"{message}"}}"#)
 }
 
-fn scan_error(result: Result<Inventory, Error>) -> (String, String) {
+/// The IAM action and message of a failed call, of the scanner or of the audit reader.
+fn call_error<T: std::fmt::Debug>(result: Result<T, Error>) -> (String, String) {
     match result {
-        Err(error @ Error::Scan { .. }) => {
-            let Error::Scan { action, .. } = &error else { unreachable!() };
+        Err(error @ (Error::Scan { .. } | Error::Audit { .. })) => {
+            let (Error::Scan { action, .. } | Error::Audit { action, .. }) = &error else { unreachable!() };
             (action.clone(), error.to_string())
         }
-        other => panic!("expected a scan error, got {other:?}"),
+        other => panic!("expected a scan or audit error, got {other:?}"),
     }
 }
 
@@ -135,7 +136,7 @@ fn throttled_calls_are_retried_and_give_the_same_result() {
 fn a_persistent_server_error_fails_the_scan_naming_the_call() {
     let broken = mock!(cloudwatch::Client::describe_alarms).sequence().http_status(500, None).repeatedly().build();
     let calls = CallLog::new();
-    let (action, message) = scan_error(scan(&[&broken], &calls));
+    let (action, message) = call_error(scan(&[&broken], &calls));
     assert_eq!(action, "cloudwatch:DescribeAlarms");
     assert!(message.starts_with("scan failed: cloudwatch:DescribeAlarms in 123456789012/eu-west-1: "), "{message}");
     assert!(message.contains("500"), "the SDK's error is shown: {message}");
@@ -148,7 +149,7 @@ fn a_persistent_server_error_fails_the_scan_naming_the_call() {
 fn a_pagination_token_handed_out_twice_fails_instead_of_looping() {
     // The same token for ever.
     let stuck = mock!(tagging::Client::get_resources).then_compute_output(|_| resources_page(&queue_arns(0..1), Some("again")));
-    let (action, message) = scan_error(scan(&[&stuck], &CallLog::new()));
+    let (action, message) = call_error(scan(&[&stuck], &CallLog::new()));
     assert_eq!(action, "tag:GetResources");
     assert!(message.contains("pagination token \"again\" a second time"), "{message}");
 
@@ -158,7 +159,7 @@ fn a_pagination_token_handed_out_twice_fails_instead_of_looping() {
         cloudwatch::operation::list_metrics::ListMetricsOutput::builder().next_token(next).build()
     });
     let calls = CallLog::new();
-    let (action, message) = scan_error(scan(&[&cycle], &calls));
+    let (action, message) = call_error(scan(&[&cycle], &calls));
     assert_eq!(action, "cloudwatch:ListMetrics");
     assert!(message.contains("a second time"), "{message}");
     assert_eq!(calls.executions("cloudwatch:ListMetrics"), 3);
@@ -188,7 +189,7 @@ fn expired_credentials_are_named_as_such() {
             )
         });
     let calls = CallLog::new();
-    let (action, message) = scan_error(scan(&[&expired], &calls));
+    let (action, message) = call_error(scan(&[&expired], &calls));
     assert_eq!(action, "tag:GetResources");
     assert!(message.contains("the AWS credentials have expired: refresh them"), "{message}");
     assert!(message.contains("ExpiredTokenException"), "the cause is kept: {message}");
@@ -339,7 +340,131 @@ fn metric_filters_are_read_at_the_largest_page_and_trails_with_their_status() {
             .trail_list(cloudtrail::types::Trail::builder().name("t").trail_arn("arn:aws:cloudtrail:eu-west-1:123456789012:trail/t").build())
             .build()
     });
-    let (action, message) = scan_error(scan(&[&with_trail, &broken], &CallLog::new()));
+    let (action, message) = call_error(scan(&[&with_trail, &broken], &CallLog::new()));
     assert_eq!(action, "cloudtrail:GetTrailStatus");
     assert!(message.contains("123456789012/eu-west-1"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit reader (`onwatch audit list`): a broken listing is an error naming the call, never
+// shown as complete (issue 15, defect 12).
+// ---------------------------------------------------------------------------------------------
+
+mod audit {
+    use std::collections::HashMap;
+
+    use aws_sdk_dynamodb as dynamodb;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_smithy_mocks::{create_mock_http_client, mock, Rule};
+    use onwatch::{audit::Query, scan::CallLog, Error};
+
+    use super::{block_on, call_error, interceptor, retries, REGION};
+
+    type Key = HashMap<String, AttributeValue>;
+
+    fn client(rules: &[&Rule], calls: &CallLog) -> dynamodb::Client {
+        dynamodb::Client::from_conf(
+            dynamodb::Config::builder()
+                .with_test_defaults()
+                .region(dynamodb::config::Region::new(REGION))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor(rules))
+                .interceptor(calls.interceptor())
+                .retry_config(retries())
+                .build(),
+        )
+    }
+
+    fn key(id: &str) -> Key {
+        [("alarm_arn".to_string(), AttributeValue::S("arn:aws:cloudwatch:eu-west-1:1:alarm:a".into())), ("event_id".to_string(), AttributeValue::S(id.into()))]
+            .into_iter()
+            .collect()
+    }
+
+    /// A page of `n` records numbered from `first`, continued at `next`.
+    fn page(first: usize, n: usize, next: Option<Key>) -> dynamodb::operation::scan::ScanOutput {
+        let items: Vec<Key> = (first..first + n).map(|i| key(&format!("{i:06}"))).collect();
+        dynamodb::operation::scan::ScanOutput::builder().count(n as i32).set_items(Some(items)).set_last_evaluated_key(next).build()
+    }
+
+    fn read(rules: &[&Rule], query: &Query, max_pages: u32, calls: &CallLog) -> Result<Vec<onwatch::audit::Item>, Error> {
+        let schema = onwatch::config::load(&Default::default()).unwrap().audit;
+        block_on(onwatch::audit::dynamodb::read(&client(rules, calls), "audit", REGION, &schema, query, max_pages))
+    }
+
+    #[test]
+    fn pages_are_followed_to_the_end() {
+        let pages = mock!(dynamodb::Client::scan).then_compute_output(|input| match input.exclusive_start_key().and_then(|k| k.get("event_id")) {
+            None => page(0, 2, Some(key("000001"))),
+            Some(AttributeValue::S(id)) if id == "000001" => page(2, 0, Some(key("000002"))),
+            Some(AttributeValue::S(id)) if id == "000002" => page(2, 3, None),
+            Some(other) => panic!("unexpected key {other:?}"),
+        });
+        let calls = CallLog::new();
+        let items = read(&[&pages], &Query::default(), 10, &calls).unwrap();
+        assert_eq!(items.len(), 5);
+        assert_eq!(calls.executions("dynamodb:Scan"), 3);
+    }
+
+    #[test]
+    fn a_repeated_last_evaluated_key_fails_naming_the_call() {
+        // The same key for ever (the SDK's paginator would stop silently on it).
+        let stuck = mock!(dynamodb::Client::scan).then_compute_output(|_| page(0, 1, Some(key("again"))));
+        let (action, message) = call_error(read(&[&stuck], &Query::default(), 100, &CallLog::new()));
+        assert_eq!(action, "dynamodb:Scan");
+        assert!(message.starts_with("reading the audit trail failed: dynamodb:Scan in eu-west-1: page 2 returned LastEvaluatedKey"), "{message}");
+        assert!(message.contains("a second time"), "{message}");
+
+        // A cycle, through Query (a listing by alarm ARN).
+        let cycle = mock!(dynamodb::Client::query).then_compute_output(|input| {
+            let at_a = input.exclusive_start_key().and_then(|k| k.get("event_id")) == Some(&AttributeValue::S("a".into()));
+            dynamodb::operation::query::QueryOutput::builder().count(0).set_items(Some(Vec::new())).last_evaluated_key("event_id", AttributeValue::S(if at_a { "b" } else { "a" }.into())).build()
+        });
+        let by_alarm = Query { since: None, resource: Some("arn:aws:cloudwatch:eu-west-1:1:alarm:a".into()) };
+        let calls = CallLog::new();
+        let (action, message) = call_error(read(&[&cycle], &by_alarm, 100, &calls));
+        assert_eq!(action, "dynamodb:Query");
+        assert!(message.contains("a second time"), "{message}");
+        assert_eq!(calls.executions("dynamodb:Query"), 3);
+    }
+
+    #[test]
+    fn a_key_that_changes_for_ever_stops_at_the_page_bound() {
+        let endless = mock!(dynamodb::Client::scan).then_compute_output(|input| {
+            let n = match input.exclusive_start_key().and_then(|k| k.get("event_id")) {
+                Some(AttributeValue::S(id)) => id.parse::<usize>().unwrap() + 1,
+                _ => 0,
+            };
+            page(n, 1, Some(key(&n.to_string())))
+        });
+        let calls = CallLog::new();
+        let (action, message) = call_error(read(&[&endless], &Query::default(), 25, &calls));
+        assert_eq!(action, "dynamodb:Scan");
+        assert!(message.contains("more than 25 pages; the listing does not end"), "{message}");
+        assert_eq!(calls.executions("dynamodb:Scan"), 25);
+    }
+
+    #[test]
+    fn an_empty_or_foreign_answer_is_an_error_not_an_empty_listing() {
+        let answer = |body: &'static str| {
+            mock!(dynamodb::Client::scan).then_http_response(move || {
+                aws_smithy_runtime_api::http::Response::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(body),
+                )
+            })
+        };
+        for body in ["", "{}", r#"{"Count": 3}"#] {
+            let (action, message) = call_error(read(&[&answer(body)], &Query::default(), 10, &CallLog::new()));
+            assert_eq!(action, "dynamodb:Scan", "{body:?}");
+            assert!(message.contains("holds no Items"), "{body:?}: {message}");
+        }
+        let (_, message) = call_error(read(&[&answer(r#"{"Count": 3, "Items": [], "ScannedCount": 3}"#)], &Query::default(), 10, &CallLog::new()));
+        assert!(message.contains("says Count 3 but holds 0 items"), "{message}");
+        let (_, message) = call_error(read(&[&answer("<html>\n<body>gateway</body>\n</html>")], &Query::default(), 10, &CallLog::new()));
+        assert!(!message.contains('\n'), "one line: {message}");
+        // A real empty table is an empty listing.
+        let empty = answer(r#"{"Count": 0, "Items": [], "ScannedCount": 0}"#);
+        assert!(read(&[&empty], &Query::default(), 10, &CallLog::new()).unwrap().is_empty());
+    }
 }
