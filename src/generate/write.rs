@@ -18,6 +18,16 @@ mod tests {
         let text = "# x\nresource \"aws_cloudwatch_metric_alarm\" \"a_1\" {\n  alarm_name = \"resource \\\"aws_cloudwatch_metric_alarm\\\" \\\"no\\\"\"\n}\n\nresource \"aws_sns_topic\" \"t\" {\n}\nresource \"aws_cloudwatch_metric_alarm\" \"b-2\" {\n}\n";
         assert_eq!(super::alarm_addresses(text).into_iter().collect::<Vec<_>>(), ["a_1", "b-2"]);
     }
+
+    #[test]
+    fn hand_written_alarms_count_for_the_deletion_guard() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks: String = (0..50).map(|i| format!("resource \"aws_cloudwatch_metric_alarm\" \"hand_{i}\" {{\n}}\n")).collect();
+        std::fs::write(dir.path().join("alarms.tf"), blocks).unwrap();
+        let files = [super::GeneratedFile { path: "alarms.tf".into(), contents: format!("{}\n", super::HEADER) }];
+        let error = super::guard(dir.path(), &files, &super::WriteOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("would delete 50 of the 50 alarms"), "{error}");
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -83,10 +93,41 @@ pub fn existing_alarm_addresses(dir: &Path) -> Result<BTreeSet<String>> {
     Ok(addresses)
 }
 
+/// `.tf` files in `dir` at a generated file's name that onwatch did not write (no header), with
+/// their text: they are never replaced, and their alarms count for the deletion guard.
+fn hand_written_targets(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<(PathBuf, String)>> {
+    let mut found = Vec::new();
+    for target in files.iter().filter(|f| f.path.ends_with(".tf")).map(|f| dir.join(&f.path)) {
+        if !target.is_file() {
+            continue;
+        }
+        let text = fs::read_to_string(&target).map_err(|source| Error::Read { path: target.clone(), source })?;
+        if !text.starts_with(HEADER) {
+            found.push((target, text));
+        }
+    }
+    Ok(found)
+}
+
+/// Refuses to replace a file onwatch did not write: a hand-written `alarms.tf` is someone's work.
+fn refuse_hand_written(dir: &Path, files: &[GeneratedFile]) -> Result<()> {
+    match hand_written_targets(dir, files)?.first() {
+        Some((path, _)) => Err(Error::Refused(format!(
+            "{}: not written by onwatch (it does not start with the generated header), so it is never replaced; \
+             move or rename it, or choose another --out",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a generation that would remove too many of the alarms `dir` declares: an empty or
 /// broken inventory must never silently delete a team's alarms.
 fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<()> {
-    let before = existing_alarm_addresses(dir)?;
+    let mut before = existing_alarm_addresses(dir)?;
+    for (_, text) in hand_written_targets(dir, files)? {
+        before.extend(alarm_addresses(&text));
+    }
     if before.is_empty() || options.allow_deletions {
         return Ok(());
     }
@@ -117,6 +158,7 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
 /// whole and no file is ever half-written. Generated `.tf` files no longer produced are removed.
 /// Returns the paths that changed.
 pub fn write_files(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<Vec<String>> {
+    refuse_hand_written(dir, files)?;
     guard(dir, files, options)?;
     let wanted: BTreeSet<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
     let stale: Vec<PathBuf> = generated_tf_files(dir)?.into_iter().filter(|p| !wanted.contains(p)).collect();

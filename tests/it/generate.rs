@@ -420,3 +420,30 @@ fn dogfood_module_in_infrastructure_is_up_to_date() {
     );
     assert_eq!(code, 0, "infrastructure/generated is stale; regenerate it with\n  onwatch generate --inventory examples/inventory.json --as-of 2026-11-25\n{stdout}{stderr}");
 }
+
+fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+#[test]
+fn hand_written_files_are_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let blocks: String = (0..50).map(|i| format!("resource \"aws_cloudwatch_metric_alarm\" \"hand_{i}\" {{\n  alarm_name = \"hand-{i}\"\n}}\n\n")).collect();
+    fs::write(out.join("alarms.tf"), blocks).unwrap();
+    fs::write(out.join("variables.tf"), "variable \"mine\" {}\n").unwrap();
+    fs::write(out.join("outputs.tf"), "output \"mine\" {\n  value = 1\n}\n").unwrap();
+    let before = snapshot_tree(&out);
+    let example = root().join("examples/inventory.json");
+    let (code, _, stderr) = onwatch(&["generate", "--inventory", example.to_str().unwrap(), "--as-of", "2026-11-25", "--out", out.to_str().unwrap()], root());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not written by onwatch") && ["alarms.tf", "variables.tf", "outputs.tf"].iter().any(|n| stderr.contains(n)), "{stderr}");
+    assert_eq!(snapshot_tree(&out), before, "nothing may be written");
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 3, "no file or temporary may be added");
+}
