@@ -447,3 +447,26 @@ fn hand_written_files_are_never_replaced() {
     assert_eq!(snapshot_tree(&out), before, "nothing may be written");
     assert_eq!(fs::read_dir(&out).unwrap().count(), 3, "no file or temporary may be added");
 }
+
+#[test]
+fn a_directory_in_place_of_a_generated_file_changes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = generate_for(&example(), &builtin_settings(), false);
+    write(dir.path(), &files).unwrap();
+    // The last .tf file written becomes a directory: on main every file before it was already replaced.
+    let last = files.iter().rev().find(|f| f.path.ends_with(".tf")).unwrap();
+    let in_the_way = dir.path().join(&last.path);
+    fs::remove_file(&in_the_way).unwrap();
+    fs::create_dir(&in_the_way).unwrap();
+    fs::write(in_the_way.join("keep"), "mine").unwrap();
+    let before = snapshot_tree(dir.path());
+    let mut changed = files.clone();
+    for f in &mut changed {
+        f.contents.push_str("\n# changed\n");
+    }
+    let error = write(dir.path(), &changed).unwrap_err();
+    assert!(error.to_string().contains(&last.path), "{error}");
+    assert_eq!(snapshot_tree(dir.path()), before, "no file may change when one target cannot be replaced");
+    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with('.')).collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
