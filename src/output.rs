@@ -5,6 +5,12 @@ use std::{io::Write, path::Path};
 
 use crate::error::{Error, Result};
 
+/// Writes one diagnostic line to standard error, ignoring failures: stderr on a full disk or a
+/// closed pipe must never become a panic (`eprintln!` panics) nor change the exit code.
+pub fn diagnostic(message: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     write_atomic_with(path, |out| out.write_all(contents))
 }

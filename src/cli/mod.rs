@@ -21,7 +21,7 @@ use crate::{
     findings::{Code, Severity},
     generate,
     model::Inventory,
-    output::{write_atomic, write_atomic_with},
+    output::{diagnostic, write_atomic, write_atomic_with},
     report::{self, Format, Report},
     scan, snapshot, terraform,
 };
@@ -37,7 +37,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            diagnostic(format_args!("error: {error}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -51,7 +51,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Scan(args) => {
             let scan = scan::run(&args.aws.options())?;
             write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
-            eprintln!("{}: {}", args.output.display(), scan.summary());
+            diagnostic(format_args!("{}: {}", args.output.display(), scan.summary()));
             Ok(EXIT_CLEAN)
         }
         Command::Audit(AuditCommand::List(args)) => run_audit_list(args),
@@ -106,7 +106,7 @@ fn as_of(flag: &Option<String>) -> Result<time::Date, Error> {
 fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, String), Error> {
     if source.live {
         let scan = scan::run(&aws.options())?;
-        eprintln!("live: {}", scan.summary());
+        diagnostic(format_args!("live: {}", scan.summary()));
         return Ok((scan.inventory, "live scan".to_string()));
     }
     if aws.given() {
@@ -131,14 +131,14 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
             generate::Drift::UpToDate => Ok(EXIT_CLEAN),
             generate::Drift::Stale(diff) => {
                 print_stdout(&diff)?;
-                eprintln!("{} is stale: run onwatch generate to update it", args.out.display());
+                diagnostic(format_args!("{} is stale: run onwatch generate to update it", args.out.display()));
                 Ok(EXIT_FINDINGS)
             }
         };
     }
     let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions };
     let changed = generate::write_files(&args.out, &files, &options)?;
-    eprintln!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len());
+    diagnostic(format_args!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len()));
     // As in check: the OS reclaims a large account's memory faster than dropping it piece by piece.
     std::mem::forget((inventory, evaluation, files));
     Ok(EXIT_CLEAN)
@@ -201,7 +201,7 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
             let declared = terraform::read_dir(dir)?;
             let overlay = check::overlay_declared(&mut inventory, &declared, &dir.display().to_string());
             for note in &overlay.notes {
-                eprintln!("{note}");
+                diagnostic(note);
             }
             Some(overlay)
         }

@@ -18,6 +18,35 @@ mod tests {
         let text = "# x\nresource \"aws_cloudwatch_metric_alarm\" \"a_1\" {\n  alarm_name = \"resource \\\"aws_cloudwatch_metric_alarm\\\" \\\"no\\\"\"\n}\n\nresource \"aws_sns_topic\" \"t\" {\n}\nresource \"aws_cloudwatch_metric_alarm\" \"b-2\" {\n}\n";
         assert_eq!(super::alarm_addresses(text).into_iter().collect::<Vec<_>>(), ["a_1", "b-2"]);
     }
+
+    #[test]
+    fn a_failed_rename_restores_what_was_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |path: &str, body: &str| super::GeneratedFile { path: path.into(), contents: format!("{}\n{body}\n", super::HEADER) };
+        let old = [file("a.tf", "old a"), file("b.tf", "old b"), file("c.tf", "old c")];
+        super::write_files(dir.path(), &old, &super::WriteOptions::default()).unwrap();
+        let new = [file("a.tf", "new a"), file("b.tf", "new b"), file("c.tf", "new c"), file("d.tf", "new d")];
+        let changes: Vec<&super::GeneratedFile> = new.iter().collect();
+        let staging = super::stage(dir.path(), &changes).unwrap();
+        // The third rename fails after two files were swapped.
+        std::fs::remove_file(staging.path().join("new/2")).unwrap();
+        assert!(super::swap(dir.path(), staging, &changes, &[]).is_err());
+        for (name, body) in [("a.tf", "old a"), ("b.tf", "old b"), ("c.tf", "old c")] {
+            assert_eq!(std::fs::read_to_string(dir.path().join(name)).unwrap(), format!("{}\n{body}\n", super::HEADER), "{name}");
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert_eq!(names.len(), 3, "no new file, no staging directory left: {names:?}");
+    }
+
+    #[test]
+    fn hand_written_alarms_count_for_the_deletion_guard() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks: String = (0..50).map(|i| format!("resource \"aws_cloudwatch_metric_alarm\" \"hand_{i}\" {{\n}}\n")).collect();
+        std::fs::write(dir.path().join("alarms.tf"), blocks).unwrap();
+        let files = [super::GeneratedFile { path: "alarms.tf".into(), contents: format!("{}\n", super::HEADER) }];
+        let error = super::guard(dir.path(), &files, &super::WriteOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("would delete 50 of the 50 alarms"), "{error}");
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -83,10 +112,41 @@ pub fn existing_alarm_addresses(dir: &Path) -> Result<BTreeSet<String>> {
     Ok(addresses)
 }
 
+/// `.tf` files in `dir` at a generated file's name that onwatch did not write (no header), with
+/// their text: they are never replaced, and their alarms count for the deletion guard.
+fn hand_written_targets(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<(PathBuf, String)>> {
+    let mut found = Vec::new();
+    for target in files.iter().filter(|f| f.path.ends_with(".tf")).map(|f| dir.join(&f.path)) {
+        if !target.is_file() {
+            continue;
+        }
+        let text = fs::read_to_string(&target).map_err(|source| Error::Read { path: target.clone(), source })?;
+        if !text.starts_with(HEADER) {
+            found.push((target, text));
+        }
+    }
+    Ok(found)
+}
+
+/// Refuses to replace a file onwatch did not write: a hand-written `alarms.tf` is someone's work.
+fn refuse_hand_written(dir: &Path, files: &[GeneratedFile]) -> Result<()> {
+    match hand_written_targets(dir, files)?.first() {
+        Some((path, _)) => Err(Error::Refused(format!(
+            "{}: not written by onwatch (it does not start with the generated header), so it is never replaced; \
+             move or rename it, or choose another --out",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a generation that would remove too many of the alarms `dir` declares: an empty or
 /// broken inventory must never silently delete a team's alarms.
 fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<()> {
-    let before = existing_alarm_addresses(dir)?;
+    let mut before = existing_alarm_addresses(dir)?;
+    for (_, text) in hand_written_targets(dir, files)? {
+        before.extend(alarm_addresses(&text));
+    }
     if before.is_empty() || options.allow_deletions {
         return Ok(());
     }
@@ -112,38 +172,104 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
     Ok(())
 }
 
-/// Writes `files` into `dir`: every file is written to a temporary file beside its target first,
-/// and only when all are written are they renamed into place, so a failure leaves the old module
-/// whole and no file is ever half-written. Generated `.tf` files no longer produced are removed.
-/// Returns the paths that changed.
+/// Writes `files` into `dir` as one change: every target is checked first (no hand-written file,
+/// no directory in the way), the whole module is staged in a temporary directory inside `dir`,
+/// then each file is renamed into place, the file it replaces moved aside; if a rename fails,
+/// everything already swapped is put back, so the old module stays whole. Generated `.tf` files no
+/// longer produced are removed in the same change. Returns the paths that changed.
 pub fn write_files(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<Vec<String>> {
+    refuse_hand_written(dir, files)?;
     guard(dir, files, options)?;
     let wanted: BTreeSet<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
     let stale: Vec<PathBuf> = generated_tf_files(dir)?.into_iter().filter(|p| !wanted.contains(p)).collect();
-    let mut staged = Vec::new();
-    let mut changed = Vec::new();
-    for file in files {
-        let target = dir.join(&file.path);
-        if fs::read_to_string(&target).is_ok_and(|current| current == file.contents) {
-            continue;
-        }
-        let parent = target.parent().unwrap_or(dir);
-        let error = |source| Error::Write { path: target.clone(), source };
-        fs::create_dir_all(parent).map_err(error)?;
-        let mut temporary = tempfile::NamedTempFile::new_in(parent).map_err(error)?;
-        temporary.write_all(file.contents.as_bytes()).map_err(error)?;
-        temporary.as_file().sync_all().map_err(error)?;
-        staged.push((temporary, target));
-        changed.push(file.path.clone());
+    let changes: Vec<&GeneratedFile> =
+        files.iter().filter(|f| !fs::read_to_string(dir.join(&f.path)).is_ok_and(|current| current == f.contents)).collect();
+    if changes.is_empty() && stale.is_empty() {
+        return Ok(Vec::new());
     }
-    for (temporary, target) in staged {
-        temporary.persist(&target).map_err(|e| Error::Write { path: target.clone(), source: e.error })?;
-    }
-    for path in stale {
-        fs::remove_file(&path).map_err(|source| Error::Write { path: path.clone(), source })?;
-        changed.push(path.strip_prefix(dir).unwrap_or(&path).display().to_string());
-    }
+    check_targets(dir, &changes)?;
+    let staging = stage(dir, &changes)?;
+    swap(dir, staging, &changes, &stale)?;
+    let mut changed: Vec<String> = changes.iter().map(|f| f.path.clone()).collect();
+    changed.extend(stale.iter().map(|path| path.strip_prefix(dir).unwrap_or(path).display().to_string()));
     Ok(changed)
+}
+
+/// Everything that could stop a rename, found before any file changes: a directory (or anything
+/// not a file) where a generated file goes, or a parent directory that cannot be made.
+fn check_targets(dir: &Path, changes: &[&GeneratedFile]) -> Result<()> {
+    for file in changes {
+        let target = dir.join(&file.path);
+        if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+            let source = std::io::Error::new(std::io::ErrorKind::IsADirectory, "a directory is where this generated file goes");
+            return Err(Error::Write { path: target, source });
+        }
+        fs::create_dir_all(target.parent().unwrap_or(dir)).map_err(|source| Error::Write { path: target.clone(), source })?;
+    }
+    Ok(())
+}
+
+/// Writes the new contents into a staging directory inside `dir` (same file system, so renames
+/// are atomic): `new/N` is the Nth changed file; `old/` receives the files they replace.
+fn stage(dir: &Path, changes: &[&GeneratedFile]) -> Result<tempfile::TempDir> {
+    let error = |source| Error::Write { path: dir.to_path_buf(), source };
+    let staging = tempfile::Builder::new().prefix(".onwatch-staging-").tempdir_in(dir).map_err(error)?;
+    fs::create_dir(staging.path().join("new")).map_err(error)?;
+    fs::create_dir(staging.path().join("old")).map_err(error)?;
+    for (index, file) in changes.iter().enumerate() {
+        let path = staging.path().join("new").join(index.to_string());
+        let error = |source| Error::Write { path: dir.join(&file.path), source };
+        let mut staged = fs::File::create(&path).map_err(error)?;
+        staged.write_all(file.contents.as_bytes()).map_err(error)?;
+        staged.sync_all().map_err(error)?;
+    }
+    Ok(staging)
+}
+
+/// Moves `target` into the staging directory's `old/` under `slot`, if it exists.
+fn move_aside(target: &Path, staging: &Path, slot: usize) -> Result<Option<PathBuf>> {
+    match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        _ => {
+            let backup = staging.join("old").join(slot.to_string());
+            fs::rename(target, &backup).map_err(|source| Error::Write { path: target.to_path_buf(), source })?;
+            Ok(Some(backup))
+        }
+    }
+}
+
+/// Renames the staged files into place and moves stale files aside; on the first failure puts
+/// back everything already done. If even that fails, the staging directory is kept and named.
+fn swap(dir: &Path, staging: tempfile::TempDir, changes: &[&GeneratedFile], stale: &[PathBuf]) -> Result<()> {
+    let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let mut apply = || -> Result<()> {
+        for (index, file) in changes.iter().enumerate() {
+            let target = dir.join(&file.path);
+            let backup = move_aside(&target, staging.path(), index)?;
+            done.push((target.clone(), backup));
+            fs::rename(staging.path().join("new").join(index.to_string()), &target).map_err(|source| Error::Write { path: target, source })?;
+        }
+        for (index, path) in stale.iter().enumerate() {
+            let backup = move_aside(path, staging.path(), changes.len() + index)?;
+            done.push((path.clone(), backup));
+        }
+        Ok(())
+    };
+    let Err(error) = apply() else { return Ok(()) };
+    let unrestored: Vec<String> = done.iter().rev().filter(|(target, backup)| !restore(target, backup.as_deref())).map(|(t, _)| t.display().to_string()).collect();
+    if unrestored.is_empty() {
+        return Err(error);
+    }
+    let kept = staging.keep();
+    Err(Error::Generate(format!("{error}; restoring {} failed too: the previous files are in {}/old", unrestored.join(", "), kept.display())))
+}
+
+/// Puts `backup` back at `target` (or removes the new `target` where there was none); true when it worked.
+fn restore(target: &Path, backup: Option<&Path>) -> bool {
+    match backup {
+        Some(backup) => fs::rename(backup, target).is_ok(),
+        None => fs::remove_file(target).is_ok() || !target.exists(),
+    }
 }
 
 /// Compares `files` with what `dir` holds, writing nothing.

@@ -207,3 +207,32 @@ fn no_panic_on_truncated_or_corrupted_inventories() {
     }
     assert!(onwatch::snapshot::parse("whole.json", &example).is_ok());
 }
+
+/// Runs onwatch with its standard error on `stderr` (the terminal's `/dev/full`, or a pipe whose
+/// reader is gone) and returns the exit code.
+fn exit_code_with_stderr(args: &[&str], stderr: impl Into<std::process::Stdio>) -> i32 {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(env!("CARGO_BIN_EXE_onwatch")).args(args).current_dir(root).stdout(std::process::Stdio::null()).stderr(stderr).status().unwrap();
+    status.code().unwrap_or(-1)
+}
+
+#[test]
+fn a_failed_write_to_stderr_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/inventory.json");
+    let generate = ["generate", "--inventory", example.to_str().unwrap(), "--as-of", "2026-11-25", "--out", out.to_str().unwrap()];
+    let stale = [&generate[..], &["--check"]].concat();
+    let missing = ["check", "--inventory", "/nonexistent/inventory.json"];
+    let full = || fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let closed = || std::io::pipe().unwrap().1;
+    assert_eq!(exit_code_with_stderr(&stale, full()), 1, "stale --check prints to stderr and exits 1");
+    assert_eq!(exit_code_with_stderr(&stale, closed()), 1);
+    assert_eq!(exit_code_with_stderr(&generate, full()), 0, "generate ends with a summary on stderr");
+    assert!(out.join("alarms.tf").is_file(), "the module is written before the summary");
+    fs::remove_dir_all(&out).unwrap();
+    assert_eq!(exit_code_with_stderr(&generate, closed()), 0);
+    assert!(out.join("alarms.tf").is_file());
+    assert_eq!(exit_code_with_stderr(&missing, full()), 2, "an error message that cannot be written still exits 2");
+    assert_eq!(exit_code_with_stderr(&missing, closed()), 2);
+}

@@ -420,3 +420,53 @@ fn dogfood_module_in_infrastructure_is_up_to_date() {
     );
     assert_eq!(code, 0, "infrastructure/generated is stale; regenerate it with\n  onwatch generate --inventory examples/inventory.json --as-of 2026-11-25\n{stdout}{stderr}");
 }
+
+fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+#[test]
+fn hand_written_files_are_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let blocks: String = (0..50).map(|i| format!("resource \"aws_cloudwatch_metric_alarm\" \"hand_{i}\" {{\n  alarm_name = \"hand-{i}\"\n}}\n\n")).collect();
+    fs::write(out.join("alarms.tf"), blocks).unwrap();
+    fs::write(out.join("variables.tf"), "variable \"mine\" {}\n").unwrap();
+    fs::write(out.join("outputs.tf"), "output \"mine\" {\n  value = 1\n}\n").unwrap();
+    let before = snapshot_tree(&out);
+    let example = root().join("examples/inventory.json");
+    let (code, _, stderr) = onwatch(&["generate", "--inventory", example.to_str().unwrap(), "--as-of", "2026-11-25", "--out", out.to_str().unwrap()], root());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not written by onwatch") && ["alarms.tf", "variables.tf", "outputs.tf"].iter().any(|n| stderr.contains(n)), "{stderr}");
+    assert_eq!(snapshot_tree(&out), before, "nothing may be written");
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 3, "no file or temporary may be added");
+}
+
+#[test]
+fn a_directory_in_place_of_a_generated_file_changes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = generate_for(&example(), &builtin_settings(), false);
+    write(dir.path(), &files).unwrap();
+    // The last .tf file written becomes a directory: on main every file before it was already replaced.
+    let last = files.iter().rev().find(|f| f.path.ends_with(".tf")).unwrap();
+    let in_the_way = dir.path().join(&last.path);
+    fs::remove_file(&in_the_way).unwrap();
+    fs::create_dir(&in_the_way).unwrap();
+    fs::write(in_the_way.join("keep"), "mine").unwrap();
+    let before = snapshot_tree(dir.path());
+    let mut changed = files.clone();
+    for f in &mut changed {
+        f.contents.push_str("\n# changed\n");
+    }
+    let error = write(dir.path(), &changed).unwrap_err();
+    assert!(error.to_string().contains(&last.path), "{error}");
+    assert_eq!(snapshot_tree(dir.path()), before, "no file may change when one target cannot be replaced");
+    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with('.')).collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
