@@ -207,3 +207,32 @@ fn no_panic_on_truncated_or_corrupted_inventories() {
     }
     assert!(onwatch::snapshot::parse("whole.json", &example).is_ok());
 }
+
+/// Issue 15, defect 3: a region or account that is not an AWS name became raw HCL (provider
+/// aliases, resource labels); snapshots are now checked with `scan --region`'s rules at load.
+#[test]
+fn defect_3_inventory_region_and_account_are_validated_at_load() {
+    let dir = workspace();
+    let example = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/inventory.json")).unwrap();
+    let hostile = example.replacen("\"region\": \"us-east-1\",", "\"region\": \"x + file(pathexpand(path.root)).y\",", 1);
+    assert_ne!(hostile, example);
+    fs::write(dir.path().join("inventory.json"), &hostile).unwrap();
+    let index = serde_json::from_str::<serde_json::Value>(&hostile).unwrap()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|r| r["region"] == "x + file(pathexpand(path.root)).y")
+        .expect("the hostile region is on a resource");
+    assert_error(dir.path(), check(dir.path(), &[]), &[&format!("inventory.json: at $.resources[{index}].region"), "not an AWS region name"]);
+    let out = dir.path().join("module");
+    let (code, _, stderr) = onwatch(&["generate", "--inventory", "inventory.json", "--out", out.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("$.resources[{index}].region")), "{stderr}");
+    assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none(), "nothing may be generated");
+    for (field, value) in [("region", ""), ("region", "eu west 1"), ("account", "12345"), ("account", "aws.x")] {
+        let inventory = format!(r#"{{"version": 1, "alarms": [{{"name": "a", "region": "eu-west-1", "account": "123456789012", "evaluation_periods": 1, "comparison_operator": "GreaterThanThreshold", "{field}": {value:?}}}]}}"#);
+        let inventory = inventory.replacen(&format!("\"{field}\": \"{}\", ", if field == "region" { "eu-west-1" } else { "123456789012" }), "", 1);
+        fs::write(dir.path().join("inventory.json"), inventory).unwrap();
+        assert_error(dir.path(), check(dir.path(), &[]), &[&format!("inventory.json: at $.alarms[0].{field}")]);
+    }
+}
