@@ -236,3 +236,19 @@ fn defect_3_inventory_region_and_account_are_validated_at_load() {
         assert_error(dir.path(), check(dir.path(), &[]), &[&format!("inventory.json: at $.alarms[0].{field}")]);
     }
 }
+
+/// Issue 15, defect 4: severity names became Terraform labels unchecked (and an empty one was
+/// accepted); they now follow a name pattern, in the schema and in validation.
+#[test]
+fn defect_4_severity_names_follow_a_pattern() {
+    for hostile in ["x + file(pathexpand(path.root)).y", "", "Warning", "1st", "a\\\"b"] {
+        let dir = workspace();
+        edit(&dir.path().join("config/alert_thresholds.json"), "\"warning\": {", &format!("\"warning\": {{}}, \"{hostile}\": {{"));
+        let text = fs::read_to_string(dir.path().join("config/alert_thresholds.json")).unwrap();
+        let text = text.replacen("\"warning\": {}, ", "\"warning\": {\"topic\": \"onwatch-warning-2\"}, ", 1);
+        fs::write(dir.path().join("config/alert_thresholds.json"), text).unwrap();
+        let result = check(dir.path(), &[]);
+        assert_error(dir.path(), result.clone(), &["alert_thresholds.json", "$.severities"]);
+        assert!(!result.2.contains("$.severities.warning"), "the valid name is not blamed:\n{}", result.2);
+    }
+}
