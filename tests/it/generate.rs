@@ -444,7 +444,7 @@ fn defect_5_values_spelling_the_block_marker_land_as_literals() {
         let files = generate_for(&inventory, &settings, true);
         let escaped = onwatch::generate::hcl::string(spelling);
         let escaped = &escaped[1..escaped.len() - 1];
-        let in_json = onwatch::generate::hcl::string(&serde_json::to_string(spelling).unwrap()[1..].trim_end_matches('"'));
+        let in_json = onwatch::generate::hcl::string(serde_json::to_string(spelling).unwrap()[1..].trim_end_matches('"'));
         let mut probes = 0;
         for generated in &files {
             let probe_count = generated.contents.matches("zzprobe").count();
