@@ -304,6 +304,10 @@ fn check_thresholds(file: &str, parsed: ThresholdsFile, catalog: &Catalog) -> Re
     if parsed.severities.is_empty() {
         problems.push(problem(file, "$.severities".into(), "at least one severity is required".into()));
     }
+    for name in parsed.severities.keys().filter(|name| !crate::model::names::is_severity_name(name)) {
+        let message = format!("severity name {name:?} must be a lowercase letter, then up to 63 lowercase letters, digits or _");
+        problems.push(problem(file, format!("$.severities[{name:?}]"), message));
+    }
     let mut topics: HashMap<&str, &str> = HashMap::new();
     for (name, route) in &parsed.severities {
         if let Some(other) = topics.insert(&route.topic, name) {

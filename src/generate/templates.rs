@@ -176,9 +176,12 @@ impl Templates {
     }
 }
 
-/// What a file template renders where a block list goes, replaced by the blocks afterwards.
+/// What a file template renders where a block list goes, replaced by the blocks afterwards. It is
+/// framed by NUL characters, which no value can bring into a generated file: `generate::hcl` and
+/// JSON escape every control character, and identifiers are validated names, so data that
+/// spells a marker lands as a literal and is never spliced.
 fn block_marker(name: &str) -> String {
-    format!("__onwatch_blocks_{name}__")
+    format!("\u{0}onwatch-blocks:{name}\u{0}")
 }
 
 /// `header`, a blank line, then `body` with `terraform fmt` alignment, no trailing spaces, at

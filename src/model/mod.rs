@@ -9,6 +9,7 @@ pub mod delivery;
 mod dimensions;
 pub mod filter_pattern;
 mod inventory;
+pub mod names;
 
 pub use arn::Arn;
 pub use dimensions::Dimensions;

@@ -157,12 +157,7 @@ pub fn run(options: &ScanOptions) -> Result<Scan> {
     runtime()?.block_on(run_async(options))
 }
 
-pub fn is_region_name(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].parse::<u8>().is_ok()
-}
+pub use crate::model::names::is_region_name;
 
 /// The SDK configuration of the caller: the standard credential chain (or `--profile`), the first
 /// `--region`, `--endpoint-url`, and the scanner's retries and timeouts ([`net::timeout_config`]).
@@ -394,12 +389,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn region_names() {
-        assert!(is_region_name("eu-west-1"));
-        assert!(is_region_name("us-gov-west-1"));
-        assert!(!is_region_name("eu-west"));
-        assert!(!is_region_name("EU-west-1"));
-        assert!(!is_region_name("eu--1"));
+    fn default_regions_are_region_names() {
+        // The validator's own cases are in `model::names`.
         for region in DEFAULT_REGIONS {
             assert!(is_region_name(region));
         }

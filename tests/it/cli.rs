@@ -236,3 +236,48 @@ fn a_failed_write_to_stderr_never_panics() {
     assert_eq!(exit_code_with_stderr(&missing, full()), 2, "an error message that cannot be written still exits 2");
     assert_eq!(exit_code_with_stderr(&missing, closed()), 2);
 }
+
+/// Issue 15, defect 3: a region or account that is not an AWS name became raw HCL (provider
+/// aliases, resource labels); snapshots are now checked with `scan --region`'s rules at load.
+#[test]
+fn defect_3_inventory_region_and_account_are_validated_at_load() {
+    let dir = workspace();
+    let example = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/inventory.json")).unwrap();
+    let hostile = example.replacen("\"region\": \"us-east-1\",", "\"region\": \"x + file(pathexpand(path.root)).y\",", 1);
+    assert_ne!(hostile, example);
+    fs::write(dir.path().join("inventory.json"), &hostile).unwrap();
+    let index = serde_json::from_str::<serde_json::Value>(&hostile).unwrap()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|r| r["region"] == "x + file(pathexpand(path.root)).y")
+        .expect("the hostile region is on a resource");
+    assert_error(dir.path(), check(dir.path(), &[]), &[&format!("inventory.json: at $.resources[{index}].region"), "not an AWS region name"]);
+    let out = dir.path().join("module");
+    let (code, _, stderr) = onwatch(&["generate", "--inventory", "inventory.json", "--out", out.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("$.resources[{index}].region")), "{stderr}");
+    assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none(), "nothing may be generated");
+    for (field, value) in [("region", ""), ("region", "eu west 1"), ("account", "12345"), ("account", "aws.x")] {
+        let inventory = format!(r#"{{"version": 1, "alarms": [{{"name": "a", "region": "eu-west-1", "account": "123456789012", "evaluation_periods": 1, "comparison_operator": "GreaterThanThreshold", "{field}": {value:?}}}]}}"#);
+        let inventory = inventory.replacen(&format!("\"{field}\": \"{}\", ", if field == "region" { "eu-west-1" } else { "123456789012" }), "", 1);
+        fs::write(dir.path().join("inventory.json"), inventory).unwrap();
+        assert_error(dir.path(), check(dir.path(), &[]), &[&format!("inventory.json: at $.alarms[0].{field}")]);
+    }
+}
+
+/// Issue 15, defect 4: severity names became Terraform labels unchecked (and an empty one was
+/// accepted); they now follow a name pattern, in the schema and in validation.
+#[test]
+fn defect_4_severity_names_follow_a_pattern() {
+    for hostile in ["x + file(pathexpand(path.root)).y", "", "Warning", "1st", "a\\\"b"] {
+        let dir = workspace();
+        edit(&dir.path().join("config/alert_thresholds.json"), "\"warning\": {", &format!("\"warning\": {{}}, \"{hostile}\": {{"));
+        let text = fs::read_to_string(dir.path().join("config/alert_thresholds.json")).unwrap();
+        let text = text.replacen("\"warning\": {}, ", "\"warning\": {\"topic\": \"onwatch-warning-2\"}, ", 1);
+        fs::write(dir.path().join("config/alert_thresholds.json"), text).unwrap();
+        let result = check(dir.path(), &[]);
+        assert_error(dir.path(), result.clone(), &["alert_thresholds.json", "$.severities"]);
+        assert!(!result.2.contains("$.severities.warning"), "the valid name is not blamed:\n{}", result.2);
+    }
+}

@@ -470,3 +470,46 @@ fn a_directory_in_place_of_a_generated_file_changes_no_file() {
     let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with('.')).collect();
     assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
 }
+
+/// Issue 15, defect 5: a value spelling the internal block marker (an alarm name, a metric
+/// filter name, an API stage's `ApiName`) spliced the alarm blocks into the wrong file, or was
+/// dropped; markers are now framed by NUL, which no escaped value can carry.
+#[test]
+fn defect_5_values_spelling_the_block_marker_land_as_literals() {
+    let settings = builtin_settings();
+    for spelling in ["__onwatch_blocks_alarm_blocks__", "\u{0}onwatch-blocks:alarm_blocks\u{0}"] {
+        let mut inventory = example();
+        for alarm in &mut inventory.alarms {
+            alarm.name = format!("zzprobe{spelling}{}", alarm.name);
+        }
+        for filter in &mut inventory.log_metric_filters {
+            filter.name = format!("zzprobe{spelling}{}", filter.name);
+        }
+        for resource in &mut inventory.resources {
+            if let Some(name) = resource.attributes.get_mut("ApiName") {
+                *name = format!("zzprobe{spelling}{name}");
+            }
+        }
+        let clean = generate_for(&example(), &settings, true);
+        let files = generate_for(&inventory, &settings, true);
+        let escaped = onwatch::generate::hcl::string(spelling);
+        let escaped = &escaped[1..escaped.len() - 1];
+        let in_json = onwatch::generate::hcl::string(serde_json::to_string(spelling).unwrap()[1..].trim_end_matches('"'));
+        let mut probes = 0;
+        for generated in &files {
+            let probe_count = generated.contents.matches("zzprobe").count();
+            // HCL and JSON both escape NUL as \u0000; a dashboard body is JSON inside an HCL string.
+            let literal_count = generated.contents.matches(&format!("zzprobe{escaped}")).count()
+                + if escaped == spelling { 0 } else { generated.contents.matches(&format!("zzprobe{}", &in_json[1..in_json.len() - 1])).count() };
+            assert_eq!(probe_count, literal_count, "{}: every probe is followed by its literal marker spelling", generated.path);
+            assert!(!generated.contents.contains('\u{0}'), "{}: no raw NUL", generated.path);
+            probes += probe_count;
+            if generated.path.ends_with(".tf") {
+                hcl::parse(&generated.contents).unwrap_or_else(|e| panic!("{}: {e}", generated.path));
+            }
+        }
+        assert!(probes > 0, "the probe values reach the generated files");
+        let blocks = |files: &[GeneratedFile]| file(files, "alarms.tf").matches("resource \"aws_cloudwatch_metric_alarm\"").count();
+        assert_eq!(blocks(&files), blocks(&clean), "the alarm blocks are spliced once, into alarms.tf");
+    }
+}
