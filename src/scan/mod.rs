@@ -157,11 +157,9 @@ pub fn run(options: &ScanOptions) -> Result<Scan> {
     runtime()?.block_on(run_async(options))
 }
 
+/// The rule snapshots are read with too ([`crate::model::names::Region`]).
 pub fn is_region_name(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].parse::<u8>().is_ok()
+    crate::model::names::Region::parse(region).is_ok()
 }
 
 /// The SDK configuration of the caller: the standard credential chain (or `--profile`), the first
