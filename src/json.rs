@@ -76,7 +76,10 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// serde_path_to_error's path as a JSONPath; a segment it could not name (`?`, where the input
+/// ends or breaks before a key is read) and everything after it are left off.
 fn typed_path(path: &str) -> String {
+    let path = path.find('?').map_or(path, |at| path[..at].trim_end_matches('.'));
     if path == "." || path.is_empty() {
         "$".to_string()
     } else if path.starts_with('[') {

@@ -4,14 +4,16 @@ use std::{fs, path::Path};
 
 use crate::{
     error::{Error, Problem, Result},
-    model::{
-        names::{is_account_id, is_region_name},
-        Inventory, SNAPSHOT_VERSION,
-    },
     json::parse_fast,
+    model::{
+        names::{AccountId, DashboardName, NameError, Region},
+        Arn, Inventory, SNAPSHOT_VERSION,
+    },
 };
 
-/// Reads a snapshot, rejecting unknown keys, wrong types and unsupported versions.
+/// Reads a snapshot, rejecting unknown keys, wrong types, unsupported versions and names that
+/// are not names (every region, account and dashboard name: they become Terraform identifiers
+/// and ARN parts).
 pub fn read(path: &Path) -> Result<Inventory> {
     let bytes = fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     parse(&path.display().to_string(), &bytes)
@@ -26,57 +28,70 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Inventory> {
             format!("snapshot version {} is not supported (this onwatch reads version {SNAPSHOT_VERSION})", inventory.version),
         ));
     }
-    check_names(name, &inventory)?;
+    let problems = name_problems(name, &inventory);
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
     Ok(inventory)
 }
 
-/// Rejects regions and accounts that are not AWS names: they become provider aliases and
-/// resource labels in generated Terraform, so they follow the same rules as `scan --region`.
-fn check_names(file: &str, inventory: &Inventory) -> Result<()> {
-    let mut places: Vec<(String, &str, &str)> = Vec::new();
+/// Collects the fields refused by the rules of `model::names`, each at its JSON path.
+struct NameCheck<'a> {
+    file: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl NameCheck<'_> {
+    fn field<T>(&mut self, parse: fn(&str) -> Result<T, NameError>, value: &str, path: impl FnOnce() -> String) {
+        if let Err(error) = parse(value) {
+            self.problems.push(Problem { file: self.file.to_string(), json_path: path(), position: None, message: error.to_string() });
+        }
+    }
+
+    /// The `account` and `region` of item `index` of `section`.
+    fn place(&mut self, section: &str, index: usize, account: &str, region: &str) {
+        self.field(AccountId::parse, account, || format!("$.{section}[{index}].account"));
+        self.field(Region::parse, region, || format!("$.{section}[{index}].region"));
+    }
+}
+
+fn name_problems(file: &str, inventory: &Inventory) -> Vec<Problem> {
+    let mut check = NameCheck { file, problems: Vec::new() };
     for (index, scope) in inventory.scopes.iter().enumerate() {
-        places.push((format!("$.scopes[{index}]"), &scope.region, &scope.account));
+        check.place("scopes", index, &scope.account, &scope.region);
     }
     for (index, resource) in inventory.resources.iter().enumerate() {
-        places.push((format!("$.resources[{index}]"), &resource.region, &resource.account));
+        check.place("resources", index, &resource.account, &resource.region);
     }
     for (index, alarm) in inventory.alarms.iter().enumerate() {
-        places.push((format!("$.alarms[{index}]"), &alarm.region, &alarm.account));
+        check.place("alarms", index, &alarm.account, &alarm.region);
     }
     for (index, alarm) in inventory.composite_alarms.iter().enumerate() {
-        places.push((format!("$.composite_alarms[{index}]"), &alarm.region, &alarm.account));
+        check.place("composite_alarms", index, &alarm.account, &alarm.region);
     }
     for (index, metric) in inventory.metrics.iter().enumerate() {
-        places.push((format!("$.metrics[{index}]"), &metric.region, &metric.account));
+        check.place("metrics", index, &metric.account, &metric.region);
     }
     for (index, dashboard) in inventory.dashboards.iter().enumerate() {
-        places.push((format!("$.dashboards[{index}]"), &dashboard.region, &dashboard.account));
+        check.place("dashboards", index, &dashboard.account, &dashboard.region);
+        check.field(DashboardName::parse, &dashboard.name, || format!("$.dashboards[{index}].name"));
     }
     for (index, topic) in inventory.sns_topics.iter().enumerate() {
-        places.push((format!("$.sns_topics[{index}]"), &topic.region, &topic.account));
+        check.place("sns_topics", index, &topic.account, &topic.region);
     }
     for (index, filter) in inventory.log_metric_filters.iter().enumerate() {
-        places.push((format!("$.log_metric_filters[{index}]"), &filter.region, &filter.account));
+        check.place("log_metric_filters", index, &filter.account, &filter.region);
     }
-    let mut problems = Vec::new();
-    let problem = |json_path: String, message: String| Problem { file: file.to_string(), json_path, position: None, message };
     for (index, trail) in inventory.trails.iter().enumerate() {
-        if !is_region_name(&trail.home_region) {
-            problems.push(problem(format!("$.trails[{index}].home_region"), format!("{:?} is not an AWS region name (like eu-west-1)", trail.home_region)));
-        }
-        if !is_account_id(&trail.account) {
-            problems.push(problem(format!("$.trails[{index}].account"), format!("{:?} is not an AWS account id (12 digits)", trail.account)));
-        }
-    }
-    for (path, region, account) in places {
-        if !is_region_name(region) {
-            problems.push(problem(format!("{path}.region"), format!("{region:?} is not an AWS region name (like eu-west-1)")));
-        }
-        if !is_account_id(account) {
-            problems.push(problem(format!("{path}.account"), format!("{account:?} is not an AWS account id (12 digits)")));
+        check.field(AccountId::parse, &trail.account, || format!("$.trails[{index}].account"));
+        check.field(Region::parse, &trail.home_region, || format!("$.trails[{index}].home_region"));
+        // The log group's region is where the security detections are generated.
+        if let Some(arn) = &trail.log_group_arn {
+            let region = Arn::parse(arn).map_or(arn.as_str(), |arn| arn.region);
+            check.field(Region::parse, region, || format!("$.trails[{index}].log_group_arn"));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(Error::Invalid(problems)) }
+    check.problems
 }
 
 /// Serializes a snapshot with stable formatting.

@@ -66,14 +66,13 @@ pub struct Delta {
 }
 
 pub fn read(path: &Path) -> Result<Baseline> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-    serde_json::from_str(&text).map_err(|error| {
-        Error::Invalid(vec![Problem {
-            file: path.display().to_string(),
-            json_path: "$".into(),
-            position: Some((error.line(), error.column())),
-            message: format!("not an `onwatch check --format json` report: {error}"),
-        }])
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    // Located at the failing value's JSON path, like every other input.
+    crate::json::parse_fast(&path.display().to_string(), &bytes).map_err(|error| match error {
+        Error::Invalid(problems) => Error::Invalid(
+            problems.into_iter().map(|p| Problem { message: format!("not an `onwatch check --format json` report: {}", p.message), ..p }).collect(),
+        ),
+        other => other,
     })
 }
 

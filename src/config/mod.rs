@@ -310,6 +310,9 @@ fn check_thresholds(file: &str, parsed: ThresholdsFile, catalog: &Catalog) -> Re
     }
     let mut topics: HashMap<&str, &str> = HashMap::new();
     for (name, route) in &parsed.severities {
+        if let Err(error) = crate::model::names::SeverityName::parse(name) {
+            problems.push(problem(file, "$.severities".into(), error.to_string()));
+        }
         if let Some(other) = topics.insert(&route.topic, name) {
             problems.push(problem(
                 file,

@@ -144,9 +144,9 @@ pub struct ThresholdsFile {
     /// Applied in order to resources whose tags match; a later match wins.
     #[serde(default)]
     pub overrides: Vec<ThresholdOverride>,
-    /// Alert severities and where each is routed. A name is a lowercase letter, then up to 63
-    /// lowercase letters, digits or `_` (it becomes part of Terraform labels and topic names).
-    #[schemars(extend("propertyNames" = {"pattern": crate::model::names::SEVERITY_NAME_PATTERN}))]
+    /// Alert severities and where each is routed. A severity's name starts generated alarm names
+    /// and names Terraform resources: a letter, then up to 63 letters, digits and `_`.
+    #[schemars(extend("propertyNames" = {"pattern": crate::model::names::SEVERITY_PATTERN}))]
     pub severities: BTreeMap<String, SeverityRoute>,
     /// Tags under this prefix tune one resource: `<prefix><MetricName>` = a number overrides
     /// that metric's threshold, `<prefix>ignore` = a reason opts the resource out.

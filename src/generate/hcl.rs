@@ -1,7 +1,5 @@
-//! HCL output helpers: string literals escaped by hcl-rs, Terraform identifiers, the
+//! HCL output helpers: string literals escaped by hcl-rs, object keys, the
 //! `terraform fmt` alignment of `=` that hcl-rs's formatter does not do, and parse-back.
-
-use crate::support::stable_hash;
 
 /// A quoted HCL string literal for any text: quotes, backslashes and control characters are
 /// escaped, `${` becomes `$${` and `%{` becomes `%%{`, so the text lands as a literal.
@@ -88,27 +86,6 @@ pub fn pretty(value: &serde_json::Value, indent: usize) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".to_string(),
     }
-}
-
-/// A Terraform resource name made from parts that may hold any character. Readable where it can
-/// be, always suffixed with a short hash of the unsanitized identity so that distinct inputs never
-/// collide and the name never depends on inventory order.
-pub fn identifier(readable: &[&str], identity: &[&str]) -> String {
-    let mut name = String::new();
-    for part in readable {
-        if !name.is_empty() {
-            name.push('_');
-        }
-        for c in part.chars() {
-            name.push(if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' });
-        }
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        name.insert(0, '_');
-    }
-    // Keep addresses short enough to read in a plan.
-    name.truncate(72);
-    format!("{name}_{:08x}", stable_hash(identity) as u32)
 }
 
 /// Aligns `=` in runs of consecutive single-line attributes at the same indentation, as
@@ -305,17 +282,6 @@ mod tests {
         let parsed = body.attributes().next().unwrap().expr().evaluate(&hcl::eval::Context::new()).unwrap();
         assert_eq!(serde_json::to_value(parsed).unwrap(), value, "{text}");
         assert!(text.contains("\n  \"$or\" = [\n    {\n"), "{text}");
-    }
-
-    #[test]
-    fn identifiers_are_valid_and_distinct() {
-        let a = identifier(&["sqs", "my-queue", "age"], &["arn:aws:sqs:r:1:my-queue", "age"]);
-        let b = identifier(&["sqs", "my_queue", "age"], &["arn:aws:sqs:r:1:my_queue", "age"]);
-        assert_ne!(a, b);
-        assert!(a.starts_with("sqs_my-queue_age_"));
-        let odd = identifier(&["9/x:y"], &["z"]);
-        assert!(odd.starts_with("_9_x_y_"), "{odd}");
-        assert!(identifier(&[&"x".repeat(300)], &["z"]).len() <= 72 + 9);
     }
 
     #[test]

@@ -23,12 +23,12 @@ use crate::{
     support::stable_hash,
     model::{
         arn::{account_root_arn, alarm_arn, partition_of_region},
+        names::{AlarmName, DashboardName, NameError, ProviderRef, Region, SeverityName, TerraformIdentifier},
         Arn, Inventory, Resource,
     },
 };
 
-/// CloudWatch's limits on alarm names and descriptions.
-const MAX_ALARM_NAME: usize = 255;
+/// CloudWatch's limit on alarm descriptions.
 const MAX_ALARM_DESCRIPTION: usize = 1024;
 
 /// Every generated file starts with this, so onwatch knows which files in the output directory are its own.
@@ -47,19 +47,24 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// An object attribute: templates write the key with `{{hcl_key key}}` (bare or quoted) and the
+/// value as a literal.
 #[derive(Debug, Serialize)]
 struct KeyValue {
     key: String,
     value: String,
 }
 
+// Identifier slots of the contexts are `model::names` types: templates write them unquoted with
+// `{{id ...}}`, which checks them again; everything else is a value, written as a literal.
+
 #[derive(Debug, Serialize)]
 struct AlarmContext {
-    address: String,
-    provider: String,
+    address: TerraformIdentifier,
+    provider: ProviderRef,
     #[serde(skip)]
-    region: String,
-    name: String,
+    region: Region,
+    name: AlarmName,
     description: String,
     namespace: String,
     metric: String,
@@ -69,23 +74,23 @@ struct AlarmContext {
     evaluation_periods: u32,
     datapoints_to_alarm: u32,
     comparison: String,
-    threshold: String,
+    threshold: f64,
     treat_missing_data: String,
-    topic: String,
+    topic: TerraformIdentifier,
     dimensions: Vec<KeyValue>,
     tags: Vec<KeyValue>,
 }
 
 #[derive(Debug, Serialize)]
 struct EmailContext {
-    address: String,
+    address: TerraformIdentifier,
     email: String,
 }
 
 #[derive(Debug, Serialize)]
 struct TopicContext {
-    severity: String,
-    address: String,
+    severity: SeverityName,
+    address: TerraformIdentifier,
     /// `severity/region`, the key in the topic ARN output.
     output_key: String,
     name: String,
@@ -98,9 +103,9 @@ struct TopicContext {
 
 #[derive(Debug, Serialize)]
 struct RegionContext {
-    name: String,
-    provider: String,
-    suffix: String,
+    name: Region,
+    provider: ProviderRef,
+    suffix: TerraformIdentifier,
     topics: Vec<TopicContext>,
     slack: bool,
     teams: bool,
@@ -108,9 +113,9 @@ struct RegionContext {
 
 #[derive(Debug, Serialize)]
 struct DashboardContext {
-    address: String,
-    provider: String,
-    name: String,
+    address: TerraformIdentifier,
+    provider: ProviderRef,
+    name: DashboardName,
     body: String,
 }
 
@@ -133,7 +138,8 @@ struct ModuleContext {
     account: String,
     partition: String,
     name_prefix: String,
-    primary: String,
+    /// The provider alias of the module's first region (`aws.{{id primary}}`).
+    primary: TerraformIdentifier,
     regions: Vec<RegionContext>,
     slack: bool,
     teams: bool,
@@ -147,9 +153,19 @@ struct ModuleContext {
     audit: security::AuditContext,
 }
 
-/// The Terraform provider alias of a region (`us-east-1` → `us_east_1`).
-fn provider_suffix(region: &str) -> String {
-    region.replace('-', "_")
+/// A name refused while planning: the inventory (or configuration) did not come through the
+/// readers that check names, or a generated name breaks its rule.
+fn refused(what: &str, error: NameError) -> Error {
+    Error::Generate(format!("{what}: {error}"))
+}
+
+/// `text` as a region, or an error naming where it came from.
+pub(crate) fn region(text: &str, what: &str) -> Result<Region> {
+    Region::parse(text).map_err(|e| refused(what, e))
+}
+
+pub(crate) fn severity(text: &str) -> Result<SeverityName> {
+    SeverityName::parse(text).map_err(|e| refused("severity", e))
 }
 
 /// Builds the module's files.
@@ -184,9 +200,9 @@ pub fn generate(
 struct Scope {
     account: String,
     partition: String,
-    primary_region: String,
+    primary_region: Region,
     /// Every region the module declares providers for, in order.
-    regions: Vec<String>,
+    regions: Vec<Region>,
 }
 
 fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
@@ -208,23 +224,24 @@ fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
     if regions.is_empty() {
         regions.insert("us-east-1");
     }
-    let primary_region = regions.first().unwrap().to_string();
+    let primary_region = region(regions.first().unwrap(), "resource region")?;
     // The partition of the account's ARNs; without resources, that of the region generated for.
     let partition = inventory
         .resources
         .first()
         .and_then(|r| Arn::parse(&r.arn))
-        .map_or_else(|| partition_of_region(&primary_region).to_string(), |arn| arn.partition.to_string());
+        .map_or_else(|| partition_of_region(primary_region.as_str()).to_string(), |arn| arn.partition.to_string());
     // The security detections and the audit trail may live in regions no resource is in.
-    let extra_regions = security::regions(inventory, settings, &primary_region);
+    let extra_regions = security::regions(inventory, settings, primary_region.as_str());
     regions.extend(extra_regions.iter().map(String::as_str));
-    Ok(Scope { account, partition, primary_region, regions: regions.iter().map(|r| r.to_string()).collect() })
+    let regions = regions.into_iter().map(|r| region(r, "region")).collect::<Result<_>>()?;
+    Ok(Scope { account, partition, primary_region, regions })
 }
 
 fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, watched: &[&Resource], options: &GenerateOptions) -> Result<ModuleContext> {
     let Scope { account, partition, primary_region, regions } = scope(inventory, settings)?;
     let name_prefix = settings.thresholds.alarm_name_prefix.clone();
-    let primary = provider_suffix(&primary_region);
+    let primary = primary_region.label();
     let resources: HashMap<&str, &Resource> = inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
     let alarms = alarm_contexts(inventory, settings, evaluation, &resources, options)?;
     let thresholds = &settings.thresholds;
@@ -232,7 +249,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
 
     let mut alarm_arns: Vec<String> = alarms
         .iter()
-        .map(|a| alarm_arn(&partition, &a.region, &account, &a.name))
+        .map(|a| alarm_arn(&partition, a.region.as_str(), &account, a.name.as_str()))
         .chain(evaluation.requirements.iter().filter(|r| r.status == Status::Covered).filter_map(|r| {
             let resource = resources.get(r.resource.as_str())?;
             Some(alarm_arn(&partition, &resource.region, &account, r.alarm.as_deref()?))
@@ -242,13 +259,16 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
     alarm_arns.dedup();
     let dashboards = dashboards::cloudwatch(settings, watched, &alarm_arns)
         .into_iter()
-        .map(|(name, body)| DashboardContext { address: hcl::identifier(&[&name], &[&name]), provider: format!("aws.{primary}"), name, body })
-        .collect();
+        .map(|(name, body)| {
+            let name = DashboardName::parse(&name).map_err(|e| refused("dashboard", e))?;
+            Ok(DashboardContext { address: TerraformIdentifier::hashed(&[name.as_str()], &[name.as_str()]), provider: primary_region.provider(), name, body })
+        })
+        .collect::<Result<_>>()?;
 
-    let audit_region = security::audit_region(inventory, settings, &primary_region);
-    let audit_in = settings.audit.enabled.then_some(audit_region.as_str());
-    let security_context = security::security_context(inventory, settings, evaluation, &account, &partition, &regions, &name_prefix, options.all, audit_in);
-    let audit_context = security::audit_context(settings, &account, &partition, &regions, audit_region, &name_prefix);
+    let audit_region = region(&security::audit_region(inventory, settings, primary_region.as_str()), "audit region")?;
+    let audit_in = settings.audit.enabled.then_some(&audit_region);
+    let security_context = security::security_context(inventory, settings, evaluation, &account, &partition, &regions, &name_prefix, options.all, audit_in)?;
+    let audit_context = security::audit_context(settings, &account, &partition, &regions, audit_region, &name_prefix)?;
     Ok(ModuleContext {
         header: HEADER.to_string(),
         slack_name: format!("{name_prefix}-slack"),
@@ -256,7 +276,7 @@ fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, wat
         delivery_role_name: format!("{name_prefix}-alert-delivery"),
         key_alias: format!("alias/{name_prefix}-alerts"),
         account_root: account_root_arn(&partition, &account),
-        regions: region_contexts(settings, &regions, slack, teams),
+        regions: region_contexts(settings, &regions, slack, teams)?,
         account,
         partition,
         name_prefix,
@@ -302,7 +322,7 @@ fn alarm_contexts(
         else {
             continue;
         };
-        let name = alarm_name(name_prefix, &rule.severity, &requirement.policy, resource, &rule.id);
+        let name = alarm_name(name_prefix, &severity(&rule.severity)?, &requirement.policy, resource, &rule.id)?;
         // An alarm onwatch created earlier is covered now; keep declaring it, or the next
         // apply would delete the very alarm that covers the requirement.
         let ours = existing_names.contains(&(resource.region.as_str(), name.as_str()));
@@ -313,20 +333,22 @@ fn alarm_contexts(
     }
     alarms.sort_by(|a, b| a.address.cmp(&b.address));
     if let Some(pair) = alarms.windows(2).find(|pair| pair[0].name == pair[1].name && pair[0].provider == pair[1].provider) {
-        return Err(Error::Usage(format!("two generated alarms would share the name {:?}", pair[0].name)));
+        return Err(Error::Usage(format!("two generated alarms would share the name {:?}", pair[0].name.as_str())));
     }
     Ok(alarms)
 }
 
-fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource: &Resource, rule: &AlarmRule, name: String) -> Result<AlarmContext> {
+fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource: &Resource, rule: &AlarmRule, name: AlarmName) -> Result<AlarmContext> {
     let resource_type = settings.catalog.get(&resource.resource_type).expect("requirements only exist for catalogued types");
     let dimensions = resource_type.dimensions(resource, &rule.namespace).map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
     let readable = resource_name(resource);
-    let suffix = provider_suffix(&resource.region);
+    let region = region(&resource.region, &resource.arn)?;
+    let identity = [resource.account.as_str(), resource.region.as_str(), resource.arn.as_str(), requirement.policy.as_str(), rule.id.as_str()];
     Ok(AlarmContext {
-        address: hcl::identifier(&[&requirement.policy, readable, &rule.id], &[&resource.account, &resource.region, &resource.arn, &requirement.policy, &rule.id]),
-        provider: format!("aws.{suffix}"),
-        region: resource.region.clone(),
+        address: TerraformIdentifier::hashed(&[&requirement.policy, readable, &rule.id], &identity),
+        provider: region.provider(),
+        topic: TerraformIdentifier::topic(&severity(&rule.severity)?, &region),
+        region,
         description: truncate(
             &format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
             MAX_ALARM_DESCRIPTION,
@@ -340,45 +362,52 @@ fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource:
         evaluation_periods: rule.evaluation_periods,
         datapoints_to_alarm: rule.datapoints_to_alarm,
         comparison: rule.comparison.as_str().to_string(),
-        threshold: hcl::number(requirement.threshold),
+        threshold: requirement.threshold,
         treat_missing_data: rule.treat_missing_data.as_str().to_string(),
-        topic: format!("{}_{suffix}", rule.severity),
-        dimensions: dimensions.into_iter().map(|(key, value)| KeyValue { key: hcl::key(&key), value }).collect(),
+        dimensions: dimensions.into_iter().map(|(key, value)| KeyValue { key, value }).collect(),
         tags: vec![
-            KeyValue { key: hcl::key("onwatch:policy"), value: format!("{}/{}", requirement.policy, rule.id) },
-            KeyValue { key: hcl::key("onwatch:resource"), value: resource.arn.clone() },
+            KeyValue { key: "onwatch:policy".into(), value: format!("{}/{}", requirement.policy, rule.id) },
+            KeyValue { key: "onwatch:resource".into(), value: resource.arn.clone() },
         ],
     })
 }
 
 /// Per region: its provider alias and one SNS topic (with its subscriptions) per severity.
-fn region_contexts(settings: &Settings, regions: &[String], slack: bool, teams: bool) -> Vec<RegionContext> {
+fn region_contexts(settings: &Settings, regions: &[Region], slack: bool, teams: bool) -> Result<Vec<RegionContext>> {
     let thresholds = &settings.thresholds;
     let name_prefix = &thresholds.alarm_name_prefix;
     regions
         .iter()
         .map(|region| {
-            let suffix = provider_suffix(region);
             let topics = thresholds
                 .severities
                 .iter()
-                .map(|(severity, route)| TopicContext {
-                    severity: severity.clone(),
-                    address: format!("{severity}_{suffix}"),
-                    output_key: format!("{severity}/{region}"),
-                    name: route.topic.clone(),
-                    alarm_prefix: format!("{name_prefix}-{severity}-"),
-                    rule_name: format!("{name_prefix}-{severity}-alarm-state"),
-                    emails: route
+                .map(|(name, route)| {
+                    let severity = severity(name)?;
+                    let address = TerraformIdentifier::topic(&severity, region);
+                    let emails = route
                         .email
                         .iter()
-                        .map(|email| EmailContext { address: format!("{severity}_{suffix}_email_{:08x}", stable_hash(&[email]) as u32), email: email.clone() })
-                        .collect(),
-                    slack: route.slack,
-                    teams: route.teams,
+                        .map(|email| {
+                            let hash = format!("{:08x}", stable_hash(&[email]) as u32);
+                            let address = address.extended(&["email", &hash]).map_err(|e| refused("email subscription", e))?;
+                            Ok(EmailContext { address, email: email.clone() })
+                        })
+                        .collect::<Result<_>>()?;
+                    Ok(TopicContext {
+                        output_key: format!("{severity}/{region}"),
+                        name: route.topic.clone(),
+                        alarm_prefix: format!("{name_prefix}-{severity}-"),
+                        rule_name: format!("{name_prefix}-{severity}-alarm-state"),
+                        emails,
+                        slack: route.slack,
+                        teams: route.teams,
+                        severity,
+                        address,
+                    })
                 })
-                .collect();
-            RegionContext { name: region.to_string(), provider: format!("aws.{suffix}"), suffix, topics, slack, teams }
+                .collect::<Result<_>>()?;
+            Ok(RegionContext { name: region.clone(), provider: region.provider(), suffix: region.label(), topics, slack, teams })
         })
         .collect()
 }
@@ -402,22 +431,9 @@ fn resource_name(resource: &Resource) -> &str {
     }
 }
 
-/// `<prefix>-<severity>-<policy>-<resource part of the ARN>-<rule>`: the severity prefix is what
-/// the delivery rules match on. Over-long names keep their ends and a hash of the whole.
-fn alarm_name(prefix: &str, severity: &str, policy: &str, resource: &Resource, rule: &str) -> String {
-    let part = resource_name(resource);
-    let name = format!("{prefix}-{severity}-{policy}-{part}-{rule}");
-    if name.chars().count() <= MAX_ALARM_NAME {
-        return name;
-    }
-    let hash = format!("{:08x}", stable_hash(&[&name]) as u32);
-    let fixed = format!("{prefix}-{severity}-{policy}--{rule}-{hash}").chars().count();
-    let keep = MAX_ALARM_NAME.saturating_sub(fixed + 1);
-    let tail: String = {
-        let chars: Vec<char> = part.chars().collect();
-        chars[chars.len().saturating_sub(keep)..].iter().collect()
-    };
-    format!("{prefix}-{severity}-{policy}-~{tail}-{rule}-{hash}")
+/// `<prefix>-<severity>-<policy>-<resource part of the ARN>-<rule>` ([`AlarmName::generated`]).
+fn alarm_name(prefix: &str, severity: &SeverityName, policy: &str, resource: &Resource, rule: &str) -> Result<AlarmName> {
+    AlarmName::generated(prefix, severity, policy, resource_name(resource), rule).map_err(|e| refused(&format!("{}: alarm name", resource.arn), e))
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -449,11 +465,13 @@ mod tests {
             attributes: Default::default(),
             discovered_by: Default::default(),
         };
-        let a = alarm_name("onwatch", "critical", "sqs-queue", &resource, "age");
+        let critical = SeverityName::parse("critical").unwrap();
+        let a = alarm_name("onwatch", &critical, "sqs-queue", &resource, "age").unwrap();
         resource.arn.push('x');
-        let b = alarm_name("onwatch", "critical", "sqs-queue", &resource, "age");
-        assert!(a.chars().count() <= MAX_ALARM_NAME && b.chars().count() <= MAX_ALARM_NAME);
+        let b = alarm_name("onwatch", &critical, "sqs-queue", &resource, "age").unwrap();
+        let max = crate::model::names::MAX_ALARM_NAME;
+        assert!(a.as_str().chars().count() <= max && b.as_str().chars().count() <= max);
         assert_ne!(a, b);
-        assert!(a.starts_with("onwatch-critical-sqs-queue-~q"));
+        assert!(a.as_str().starts_with("onwatch-critical-sqs-queue-~q"));
     }
 }

@@ -5,35 +5,37 @@
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::{hcl, provider_suffix, truncate, MAX_ALARM_DESCRIPTION};
+use super::{refused, region, severity, truncate, MAX_ALARM_DESCRIPTION};
 use crate::{
+    check::security::ControlStatus,
     check::Evaluation,
     config::{AuditLogSchemaFile, RecordField, Settings},
-    check::security::ControlStatus,
+    error::Result,
+    model::names::{AlarmName, ProviderRef, Region, TerraformIdentifier},
 };
 
 #[derive(Debug, Serialize)]
 pub(super) struct DetectionContext {
-    address: String,
+    address: TerraformIdentifier,
     control: String,
     title: String,
     filter_name: String,
     pattern: String,
     metric: String,
-    alarm_name: String,
+    alarm_name: AlarmName,
     description: String,
 }
 
 #[derive(Debug, Serialize)]
 pub(super) struct RuleContext {
-    address: String,
-    provider: String,
-    name: String,
+    address: TerraformIdentifier,
+    provider: ProviderRef,
+    name: AlarmName,
     description: String,
-    /// The event pattern as a multi-line HCL object (escaped by [`hcl::pretty`]).
-    event_pattern: String,
+    /// The event pattern, written as a multi-line HCL object by `{{hcl_pretty event_pattern 2}}`.
+    event_pattern: Value,
     /// The SNS topic resource (address) of the security severity in the rule's region.
-    topic: String,
+    topic: TerraformIdentifier,
     /// Also record the detection in the audit table (rules in the audit region).
     audit: bool,
     /// `{"rule": <this rule's ARN>, "event": <the event>}`, as the state machine expects it.
@@ -45,11 +47,11 @@ pub(super) struct SecurityContext {
     enabled: bool,
     benchmark: String,
     benchmark_title: String,
-    provider: String,
-    region: String,
+    provider: ProviderRef,
+    region: Region,
     log_group: String,
     namespace: String,
-    topic: String,
+    topic: TerraformIdentifier,
     detections: Vec<DetectionContext>,
     /// Controls left out because the account covers them already, for the file's comment.
     covered: Vec<String>,
@@ -65,16 +67,16 @@ pub(super) struct KeyContext {
 
 #[derive(Debug, Serialize)]
 pub(super) struct ForwarderContext {
-    address: String,
-    provider: String,
-    region: String,
+    address: TerraformIdentifier,
+    provider: ProviderRef,
+    region: Region,
 }
 
 #[derive(Debug, Serialize)]
 pub(super) struct AuditContext {
     enabled: bool,
-    provider: String,
-    region: String,
+    provider: ProviderRef,
+    region: Region,
     table_name: String,
     table_arn: String,
     hash_key: Option<KeyContext>,
@@ -94,8 +96,8 @@ pub(super) struct AuditContext {
     events_role_name: String,
     state_machine_name: String,
     state_machine_arn: String,
-    /// The state machine's definition as a multi-line HCL object, for `jsonencode`.
-    definition: String,
+    /// The state machine's definition, written as a multi-line HCL object by `hcl_pretty`.
+    definition: Value,
     log_group_name: String,
     log_group_arn: String,
     rule_name: String,
@@ -104,9 +106,9 @@ pub(super) struct AuditContext {
     /// Regions whose alarm state changes are forwarded to the audit region's event bus.
     forwarders: Vec<ForwarderContext>,
     /// The SNS topic (address) that hears when the pipeline itself fails.
-    topic: String,
-    failed_alarm_name: String,
-    dead_letter_alarm_name: String,
+    topic: TerraformIdentifier,
+    failed_alarm_name: AlarmName,
+    dead_letter_alarm_name: AlarmName,
 }
 
 /// The audit table's region: the configured one, else where the security detections live (their
@@ -148,34 +150,35 @@ pub(super) fn security_context(
     evaluation: &Evaluation,
     account: &str,
     partition: &str,
-    regions: &[String],
+    regions: &[Region],
     name_prefix: &str,
     all: bool,
-    audit_region: Option<&str>,
-) -> SecurityContext {
+    audit_region: Option<&Region>,
+) -> Result<SecurityContext> {
     let security = &settings.security;
     let place = crate::check::security::log_group_place(inventory, security, account);
-    let suffix = provider_suffix(&place.region);
+    let log_group_region = region(&place.region, "security log group region")?;
+    let severity = severity(&security.severity)?;
     let mut context = SecurityContext {
         enabled: security.enabled,
         benchmark: security.benchmark.clone(),
         benchmark_title: security.benchmark_title.clone(),
-        provider: format!("aws.{suffix}"),
-        region: place.region.clone(),
+        provider: log_group_region.provider(),
+        topic: TerraformIdentifier::topic(&severity, &log_group_region),
+        region: log_group_region,
         log_group: security.log_group.clone(),
         namespace: security.metric_namespace.clone(),
-        topic: format!("{}_{suffix}", security.severity),
         detections: Vec::new(),
         covered: Vec::new(),
         rules: Vec::new(),
     };
     if !security.enabled {
-        return context;
+        return Ok(context);
     }
     let results = evaluation.summary.security.as_ref().map(|s| s.controls.as_slice()).unwrap_or_default();
     for control in &security.controls {
         let filter_name = format!("{name_prefix}-cis-{}", control.detection);
-        let alarm_name = format!("{name_prefix}-{}-cis-{}", security.severity, control.detection);
+        let alarm_name = AlarmName::joined(&[name_prefix, severity.as_str(), "cis", &control.detection]).map_err(|e| refused("security alarm", e))?;
         let result = results.iter().find(|r| r.account == account && r.control == control.number);
         let status = result.map_or(ControlStatus::NoFilter, |r| r.status);
         // onwatch's own detection covers the control once applied: keep declaring it.
@@ -194,8 +197,9 @@ pub(super) fn security_context(
         }
         let label = control.label(&security.benchmark);
         let hub = control.security_hub.as_deref().map(|hub| format!(" (Security Hub {hub})")).unwrap_or_default();
+        let address = TerraformIdentifier::snake(&["cis", &control.detection]).map_err(|e| refused("security detection", e))?;
         context.detections.push(DetectionContext {
-            address: format!("cis_{}", control.detection.replace('-', "_")),
+            address: address.clone(),
             control: control.number.clone(),
             title: control.title.clone(),
             pattern: control.filter_pattern.clone(),
@@ -211,19 +215,18 @@ pub(super) fn security_context(
             alarm_name: alarm_name.clone(),
         });
         if security.eventbridge_rules {
-            let rule_regions: Vec<&str> =
-                if control.global { vec!["us-east-1"] } else { regions.iter().map(String::as_str).collect() };
+            let us_east_1 = [region("us-east-1", "global detections")?];
+            let rule_regions = if control.global { &us_east_1[..] } else { regions };
             for region in rule_regions {
-                let suffix = provider_suffix(region);
                 // Named like the alarm: the chat delivery rules match on that severity prefix.
                 let name = alarm_name.clone();
                 let rule_arn = format!("arn:{partition}:events:{region}:{account}:rule/{name}");
                 context.rules.push(RuleContext {
-                    address: format!("cis_{}_{suffix}", control.detection.replace('-', "_")),
-                    provider: format!("aws.{suffix}"),
+                    address: address.extended(&[region.label().as_str()]).map_err(|e| refused("security rule", e))?,
+                    provider: region.provider(),
                     description: truncate(&format!("onwatch: {} ({label}), delivered as it happens", control.title), 512),
-                    event_pattern: hcl::pretty(&control.event_pattern, 2),
-                    topic: format!("{}_{suffix}", security.severity),
+                    event_pattern: control.event_pattern.clone(),
+                    topic: TerraformIdentifier::topic(&severity, region),
                     audit: audit_region == Some(region),
                     audit_input: format!("{{\"rule\": {}, \"event\": <aws.events.event.json>}}", serde_json::to_string(&rule_arn).unwrap()),
                     name,
@@ -231,19 +234,24 @@ pub(super) fn security_context(
             }
         }
     }
-    context
+    Ok(context)
 }
 
-pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str, regions: &[String], region: String, name_prefix: &str) -> AuditContext {
+pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str, regions: &[Region], region: Region, name_prefix: &str) -> Result<AuditContext> {
     let audit = &settings.audit;
-    let suffix = provider_suffix(&region);
     let state_machine_name = format!("{name_prefix}-audit-writer");
     let log_group_name = format!("/aws/vendedlogs/states/{state_machine_name}");
-    let severity = &settings.security.severity;
+    let severity = severity(&settings.security.severity)?;
+    let alarm_name = |what: &str| AlarmName::joined(&[name_prefix, severity.as_str(), "audit", what]).map_err(|e| refused("audit alarm", e));
     let key = |k: &crate::config::KeyAttribute| KeyContext { name: k.name.clone(), key_type: k.attribute_type.as_str().to_string() };
-    AuditContext {
+    let forwarders = regions
+        .iter()
+        .filter(|r| **r != region)
+        .map(|r| Ok(ForwarderContext { address: TerraformIdentifier::snake(&["audit_forward", r.as_str()]).map_err(|e| refused("audit forwarder", e))?, provider: r.provider(), region: r.clone() }))
+        .collect::<Result<_>>()?;
+    Ok(AuditContext {
         enabled: audit.enabled,
-        provider: format!("aws.{suffix}"),
+        provider: region.provider(),
         table_arn: format!("arn:{partition}:dynamodb:{region}:{account}:table/{}", audit.table_name),
         table_name: audit.table_name.clone(),
         hash_key: Some(key(&audit.partition_key)),
@@ -259,23 +267,19 @@ pub(super) fn audit_context(settings: &Settings, account: &str, partition: &str,
         writer_role_arn: format!("arn:{partition}:iam::{account}:role/{name_prefix}-audit-writer"),
         events_role_name: format!("{name_prefix}-audit-events"),
         state_machine_arn: format!("arn:{partition}:states:{region}:{account}:stateMachine:{state_machine_name}"),
-        definition: hcl::pretty(&state_machine_definition(audit, partition), 2),
+        definition: state_machine_definition(audit, partition),
         log_group_arn: format!("arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"),
         log_group_name,
         state_machine_name,
         rule_name: format!("{name_prefix}-audit-alarm-state"),
         dead_letter_queue: format!("{name_prefix}-audit-undelivered"),
         event_bus_arn: format!("arn:{partition}:events:{region}:{account}:event-bus/default"),
-        forwarders: regions
-            .iter()
-            .filter(|r| **r != region)
-            .map(|r| ForwarderContext { address: format!("audit_forward_{}", provider_suffix(r)), provider: format!("aws.{}", provider_suffix(r)), region: r.clone() })
-            .collect(),
-        topic: format!("{severity}_{suffix}"),
-        failed_alarm_name: format!("{name_prefix}-{severity}-audit-writer-failed"),
-        dead_letter_alarm_name: format!("{name_prefix}-{severity}-audit-undelivered"),
+        forwarders,
+        topic: TerraformIdentifier::topic(&severity, &region),
+        failed_alarm_name: alarm_name("writer-failed")?,
+        dead_letter_alarm_name: alarm_name("undelivered")?,
         region,
-    }
+    })
 }
 
 /// The alias of the audit trail's KMS key (readers need to decrypt with it).

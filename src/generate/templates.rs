@@ -1,8 +1,12 @@
 //! The handlebars templates under `templates/` (built in, overridable with `--templates DIR`).
 //! Strict mode is on, and the escape function writes HCL string literals instead of HTML, so
-//! `{{value}}` is always a safe, quoted literal; `{{{value}}}` is for references and numbers
-//! onwatch computes itself. Every rendered file is aligned the way `terraform fmt` does and
-//! parsed back with hcl-rs before it is returned.
+//! `{{value}}` is always a safe, quoted literal. What is written unquoted goes through a helper
+//! that checks or escapes it: `{{id x}}` a Terraform identifier or reference (the contexts hold
+//! `model::names` types there, and the helper refuses anything else), `{{hcl x}}` numbers and
+//! other JSON values, `{{hcl_key x}}` an object key, `{{hcl_pretty x N}}` a JSON document as a
+//! multi-line HCL object. The built-in templates use `{{{...}}}` only to place a block list.
+//! Every rendered file is aligned the way `terraform fmt` does and parsed back with hcl-rs
+//! before it is returned.
 
 use std::{fs, path::Path};
 
@@ -14,6 +18,7 @@ use super::{hcl, GeneratedFile, HEADER};
 use crate::{
     embedded,
     error::{Error, Result},
+    model::names,
 };
 
 /// File templates (`*.tf.hbs`, `*.json.hbs`, ...) render one output file each; block templates
@@ -35,6 +40,38 @@ fn is_file_template(name: &str) -> bool {
 fn hcl_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
     let value = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("hcl", 0))?.value();
     out.write(&literal(value))?;
+    Ok(())
+}
+
+/// The text of string parameter `index` of a helper.
+fn string_param<'a>(h: &'a Helper, name: &'static str, index: usize) -> std::result::Result<&'a str, RenderErrorReason> {
+    let value = h.param(index).ok_or(RenderErrorReason::ParamNotFoundForIndex(name, index))?.value();
+    value.as_str().ok_or_else(|| RenderErrorReason::Other(format!("{{{{{name}}}}} takes a string, not {value}")))
+}
+
+/// `{{id value}}`: a Terraform identifier or a reference of identifiers joined by `.`, unquoted.
+/// Anything else is an error, so no value can become HCL syntax through a label or reference.
+fn id_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let text = string_param(h, "id", 0)?;
+    if !names::is_reference(text) {
+        return Err(RenderErrorReason::Other(format!("{text:?} is not a Terraform identifier or reference")).into());
+    }
+    out.write(text)?;
+    Ok(())
+}
+
+/// `{{hcl_key key}}`: an object key, bare where HCL allows, quoted and escaped otherwise.
+fn key_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    out.write(&hcl::key(string_param(h, "hcl_key", 0)?))?;
+    Ok(())
+}
+
+/// `{{hcl_pretty value indent}}`: a JSON document as a multi-line HCL expression, for
+/// `jsonencode(...)`; `indent` is the indentation of the line it starts on.
+fn pretty_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let value = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("hcl_pretty", 0))?.value();
+    let indent = h.param(1).and_then(|p| p.value().as_u64()).ok_or(RenderErrorReason::ParamNotFoundForIndex("hcl_pretty", 1))?;
+    out.write(&hcl::pretty(value, indent as usize))?;
     Ok(())
 }
 
@@ -80,6 +117,9 @@ impl Templates {
         registry.register_escape_fn(hcl::string);
         registry.register_helper("hcl", Box::new(hcl_helper));
         registry.register_helper("comment", Box::new(comment_helper));
+        registry.register_helper("id", Box::new(id_helper));
+        registry.register_helper("hcl_key", Box::new(key_helper));
+        registry.register_helper("hcl_pretty", Box::new(pretty_helper));
         let mut sources: Vec<(String, String, String)> = embedded::TEMPLATES
             .iter()
             .filter(|(name, _)| name.ends_with(".hbs"))
@@ -164,6 +204,11 @@ impl Templates {
                     contents.replace_range(at..end, text);
                 }
             }
+            // Only a template can write a NUL (every value is escaped, every identifier checked):
+            // one left over is a block list placed twice or escaped, never data.
+            if contents.contains(BLOCK_MARK) {
+                return Err(Error::Generate(format!("template {name}: a block list must be placed once, with {{{{{{name}}}}}}")));
+            }
             if path.ends_with(".tf") {
                 hcl::parse_back(&path, &contents).map_err(Error::Generate)?;
             }
@@ -176,12 +221,14 @@ impl Templates {
     }
 }
 
-/// What a file template renders where a block list goes, replaced by the blocks afterwards. It is
-/// framed by NUL characters, which no value can bring into a generated file: `generate::hcl` and
-/// JSON escape every control character, and identifiers are validated names, so data that
-/// spells a marker lands as a literal and is never spliced.
+/// Delimits the marker of a block list. No value can carry it into a rendered file: escaped
+/// literals write control characters as `\u0000`, comments replace them, and `{{id}}` takes
+/// identifiers only; so the marker a template places cannot be forged or moved by data.
+const BLOCK_MARK: char = '\0';
+
+/// What a file template renders where a block list goes, replaced by the blocks afterwards.
 fn block_marker(name: &str) -> String {
-    format!("\u{0}onwatch-blocks:{name}\u{0}")
+    format!("{BLOCK_MARK}onwatch-blocks:{name}{BLOCK_MARK}")
 }
 
 /// `header`, a blank line, then `body` with `terraform fmt` alignment, no trailing spaces, at

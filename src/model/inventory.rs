@@ -90,14 +90,45 @@ pub struct Resource {
     pub resource_type: String,
     pub region: String,
     pub account: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "unique_tags")]
     pub tags: BTreeMap<String, String>,
     /// Attributes that checks need and the ARN does not carry, by CloudWatch dimension name
     /// where one applies (a target group's `LoadBalancer`, an API stage's `ApiName`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "unique_attributes")]
     pub attributes: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub discovered_by: DiscoveredBy,
+}
+
+fn unique_tags<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
+    unique_keys(deserializer, "tag key")
+}
+
+fn unique_attributes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
+    unique_keys(deserializer, "attribute")
+}
+
+/// An object of strings whose keys must differ: a map would keep the last of two equal keys and
+/// hide the conflict (dimensions and fields are refused the same way).
+fn unique_keys<'de, D: serde::Deserializer<'de>>(deserializer: D, what: &'static str) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Visitor(&'static str);
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "an object of {}s to strings", self.0)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("duplicate {} {key:?}", self.0)));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Visitor(what))
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {

@@ -157,7 +157,10 @@ pub fn run(options: &ScanOptions) -> Result<Scan> {
     runtime()?.block_on(run_async(options))
 }
 
-pub use crate::model::names::is_region_name;
+/// The rule snapshots are read with too ([`crate::model::names::Region`]).
+pub fn is_region_name(region: &str) -> bool {
+    crate::model::names::Region::parse(region).is_ok()
+}
 
 /// The SDK configuration of the caller: the standard credential chain (or `--profile`), the first
 /// `--region`, `--endpoint-url`, and the scanner's retries and timeouts ([`net::timeout_config`]).
@@ -389,8 +392,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_regions_are_region_names() {
-        // The validator's own cases are in `model::names`.
+    fn region_names() {
+        assert!(is_region_name("eu-west-1"));
+        assert!(is_region_name("us-gov-west-1"));
+        assert!(!is_region_name("eu-west"));
+        assert!(!is_region_name("EU-west-1"));
+        assert!(!is_region_name("eu--1"));
         for region in DEFAULT_REGIONS {
             assert!(is_region_name(region));
         }

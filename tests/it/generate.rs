@@ -173,6 +173,107 @@ proptest::proptest! {
     }
 }
 
+/// One string field of an input: where it is read from, the JSON path a refusal must name, how to
+/// put a value there, and the generated file it must come back in when accepted (as the whole
+/// literal, or inside one).
+struct Field {
+    file: &'static str,
+    json_path: &'static str,
+    edit: fn(&mut Value, &str),
+    shows_in: Option<(&'static str, bool)>,
+}
+
+/// Every string field that becomes a name, and the others that land in the module.
+fn fields() -> Vec<Field> {
+    let field = |file, json_path, edit, shows_in| Field { file, json_path, edit, shows_in };
+    vec![
+        field("inventory.json", "$.resources[0].region", |v, s| v["resources"][0]["region"] = s.into(), Some(("providers.tf", true))),
+        field("inventory.json", "$.resources[0].account", |v, s| v["resources"][0]["account"] = s.into(), None),
+        field("inventory.json", "$.scopes[0].region", |v, s| v["scopes"][0]["region"] = s.into(), None),
+        field("inventory.json", "$.alarms[0].region", |v, s| v["alarms"][0]["region"] = s.into(), None),
+        field("inventory.json", "$.alarms[0].name", |v, s| v["alarms"][0]["name"] = s.into(), None),
+        field("inventory.json", "$.dashboards[0].name", |v, s| v["dashboards"][0]["name"] = s.into(), None),
+        field("inventory.json", "$.trails[1].home_region", |v, s| v["trails"][1]["home_region"] = s.into(), None),
+        field("inventory.json", "$.log_metric_filters[0].name", |v, s| v["log_metric_filters"][0]["name"] = s.into(), None),
+        field("inventory.json", "$.resources[0].tags", |v, s| v["resources"][0]["tags"]["Name"] = s.into(), None),
+        field("inventory.json", "$.resources[31].attributes", |v, s| v["resources"][31]["attributes"]["ApiName"] = s.into(), Some(("alarms.tf", true))),
+        field("config/alert_thresholds.json", "$.severities", |v, s| v["severities"][s] = serde_json::json!({"topic": "onwatch-extra"}), Some(("alerting.tf", true))),
+        field("config/alert_thresholds.json", "$.severities.critical.topic", |v, s| v["severities"]["critical"]["topic"] = s.into(), Some(("alerting.tf", true))),
+        field("config/alert_thresholds.json", "$.severities.critical.email[0]", |v, s| v["severities"]["critical"]["email"][0] = s.into(), Some(("alerting.tf", true))),
+        field("config/alert_thresholds.json", "$.alarm_name_prefix", |v, s| v["alarm_name_prefix"] = s.into(), Some(("alarms.tf", false))),
+        field("policies/ec2-instance.json", "$.id", |v, s| v["id"] = s.into(), Some(("alarms.tf", false))),
+        field("policies/ec2-instance.json", "$.alarms[0].id", |v, s| v["alarms"][0]["id"] = s.into(), Some(("alarms.tf", false))),
+        field("policies/ec2-instance.json", "$.alarms[0].description", |v, s| v["alarms"][0]["description"] = s.into(), Some(("alarms.tf", false))),
+        field("config/security_detections.json", "$.region", |v, s| v["region"] = s.into(), Some(("providers.tf", true))),
+        field("config/security_detections.json", "$.log_group", |v, s| v["log_group"] = s.into(), Some(("security.tf", true))),
+        field("config/security_detections.json", "$.metric_namespace", |v, s| v["metric_namespace"] = s.into(), Some(("security.tf", true))),
+        field("config/audit_log_schema.json", "$.region", |v, s| v["region"] = s.into(), Some(("providers.tf", true))),
+        field("config/audit_log_schema.json", "$.table_name", |v, s| v["table_name"] = s.into(), Some(("audit.tf", true))),
+        field("config/dashboard_config.json", "$.name_prefix", |v, s| v["name_prefix"] = s.into(), Some(("dashboards.tf", false))),
+    ]
+}
+
+/// The example account with `value` put into `field`: the problems of the refused input, or the
+/// module generated (with `--all`) from the accepted one.
+fn load_and_generate(field: &Field, value: &str) -> Result<Vec<GeneratedFile>, Vec<onwatch::error::Problem>> {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["config", "policies"] {
+        fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for entry in fs::read_dir(root().join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            fs::copy(&path, dir.path().join(sub).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let path = if field.file == "inventory.json" { root().join("examples/inventory.json") } else { dir.path().join(field.file) };
+    let mut document: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    (field.edit)(&mut document, value);
+    let text = serde_json::to_string_pretty(&document).unwrap();
+    let mut inventory_text = fs::read_to_string(root().join("examples/inventory.json")).unwrap();
+    if field.file == "inventory.json" {
+        inventory_text = text;
+    } else {
+        fs::write(&path, text).unwrap();
+    }
+    let refused = |error: onwatch::Error| match error {
+        onwatch::Error::Invalid(problems) => problems,
+        other => panic!("{}: expected a refusal naming the place, got: {other}", field.json_path),
+    };
+    let inventory = onwatch::snapshot::parse("inventory.json", inventory_text.as_bytes()).map_err(refused)?;
+    let sources = Sources { config_dir: Some(dir.path().join("config")), policies_dir: Some(dir.path().join("policies")) };
+    let settings = config::load(&sources).map_err(refused)?;
+    let evaluation = evaluate(&inventory, &settings, today());
+    let files = generate::generate(&inventory, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions { all: true });
+    Ok(files.unwrap_or_else(|e| panic!("{}: accepted {value:?} at load, then generation failed: {e}", field.json_path)))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+
+    /// Every string field, hostile: refused where it is read (exit 2, naming file and JSON path),
+    /// or written into the module as exactly that literal (every file is parsed back on the way).
+    #[test]
+    fn hostile_values_are_refused_at_load_or_land_as_literals(
+        value in "(\\$\\{|%\\{|\"|\\\\|\n|\u{0}|\u{1}|é|🔥|[a-z]|[0-9]| |-|_|\\.|@|:|/|x \\+ file\\(path\\.root\\)\\.y|__onwatch_blocks_alarm_blocks__|us-east-1){0,12}",
+        index in 0..23usize,
+    ) {
+        let fields = fields();
+        let field = &fields[index % fields.len()];
+        match load_and_generate(field, &value) {
+            Err(problems) => proptest::prop_assert!(
+                problems.iter().any(|p| p.file.ends_with(field.file) && p.json_path.starts_with(field.json_path)),
+                "{value:?} in {} was refused elsewhere: {problems:?}", field.json_path
+            ),
+            Ok(files) => {
+                if let Some((path, whole)) = field.shows_in {
+                    let literal = generate::hcl::string(&value);
+                    let expected = if whole { literal.as_str() } else { &literal[1..literal.len() - 1] };
+                    proptest::prop_assert!(file(&files, path).contains(expected), "{value:?} in {} is not the literal {expected} in {path}", field.json_path);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn alarm_names_are_unique_and_within_limits() {
     let files = generate_for(&example(), &builtin_settings(), true);
