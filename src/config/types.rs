@@ -145,7 +145,7 @@ pub struct ThresholdsFile {
     #[serde(default)]
     pub overrides: Vec<ThresholdOverride>,
     /// Alert severities and where each is routed. A severity's name starts generated alarm names
-    /// and names Terraform resources: a letter, then up to 63 letters, digits and `_`.
+    /// and names Terraform resources: a lowercase letter, then up to 63 lowercase letters, digits and `_`.
     #[schemars(extend("propertyNames" = {"pattern": crate::model::names::SEVERITY_PATTERN}))]
     pub severities: BTreeMap<String, SeverityRoute>,
     /// Tags under this prefix tune one resource: `<prefix><MetricName>` = a number overrides

@@ -262,10 +262,10 @@ mod tests {
         for bad in ["", "1", "12345678901a", "1234567890123", " 23456789012"] {
             assert!(AccountId::parse(bad).is_err(), "{bad:?}");
         }
-        for good in ["critical", "P1", "high_urgency"] {
+        for good in ["critical", "p1", "high_urgency"] {
             assert!(SeverityName::parse(good).is_ok(), "{good:?}");
         }
-        for bad in ["", "x + file(path.root).y", "crit-high", "1st", "_x", &"a".repeat(65)] {
+        for bad in ["", "P1", "x + file(path.root).y", "crit-high", "1st", "_x", &"a".repeat(65)] {
             assert!(SeverityName::parse(bad).is_err(), "{bad:?}");
         }
         assert!(DashboardName::parse("shop-prod_1").is_ok());
