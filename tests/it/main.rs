@@ -19,6 +19,8 @@ mod cli;
 mod config_files;
 mod drift;
 mod drift_emulator;
+mod fuzz;
+mod fuzz_memory;
 mod generate;
 mod iac_scan;
 mod names;
