@@ -5,7 +5,7 @@ mod args;
 
 use std::{
     io::{IsTerminal, Write},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::ExitCode,
 };
 
@@ -22,7 +22,7 @@ use crate::{
     generate,
     model::Inventory,
     output::{diagnostic, write_atomic, write_atomic_with},
-    report::{self, Format, Report},
+    report::{self, Document, Format},
     scan, snapshot, terraform,
 };
 
@@ -160,14 +160,8 @@ fn run_audit_list(args: AuditListArgs) -> Result<u8, Error> {
         max_pages: Some(args.max_pages),
     };
     let listing = crate::audit::list(&options, &settings.audit)?;
-    let text = match args.format {
-        AuditFormat::Text => crate::audit::render_text(&listing.records, &listing.table),
-        AuditFormat::Json => crate::audit::render_json(&listing.records, &listing.table, &listing.region, &options.query),
-    };
-    match &args.output {
-        Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print_stdout(&text)?,
-    }
+    let listing = report::AuditListing { records: &listing.records, table: &listing.table, region: &listing.region, query: &options.query };
+    write_report(&Document::audit(listing), args.format, args.output.as_deref())?;
     Ok(EXIT_CLEAN)
 }
 
@@ -180,12 +174,8 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
     let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of) };
     let report = drift::drift(&declared, &inventory, &options);
     let terraform_name = args.terraform.display().to_string();
-    let printer = report::drift::DriftPrinter { report: &report, terraform: &terraform_name, inventory: &inventory_name, as_of: as_of.to_string() };
-    let text = printer.render(args.format);
-    match &args.output {
-        Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print_stdout(&text)?,
-    }
+    let document = Document::drift(&report, &terraform_name, &inventory_name, as_of.to_string());
+    write_report(&document, args.format, args.output.as_deref())?;
     let drifted = report.has_drift();
     std::mem::forget((declared, inventory, report));
     Ok(if drifted { EXIT_FINDINGS } else { EXIT_CLEAN })
@@ -208,24 +198,18 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
         None => None,
     };
     let counting = overlay.as_ref().is_some_and(|o| !o.is_empty());
-    let options = check::EvaluateOptions { requirements: args.format == Format::Junit || counting, ..Default::default() };
+    let printed_requirements = args.format.needs_requirements();
+    let options = check::EvaluateOptions { requirements: printed_requirements || counting, ..Default::default() };
     let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
     if let Some(overlay) = overlay.filter(|_| counting) {
         overlay.count(&mut evaluation);
-        if args.format != Format::Junit {
+        if !printed_requirements {
             evaluation.requirements = Vec::new();
         }
     }
     let delta = baseline.as_ref().map(|baseline| crate::check::baseline::delta(baseline, &evaluation));
-    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string(), delta: delta.as_ref() };
-    let color = args.format == Format::Text && args.output.is_none() && std::io::stdout().is_terminal() && !no_color();
-    match &args.output {
-        Some(path) => write_atomic_with(path, |out| report.write(args.format, color, out))?,
-        None => {
-            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-            ignore_broken_pipe(report.write(args.format, color, &mut stdout).and_then(|()| stdout.flush()))?;
-        }
-    }
+    let document = Document::coverage(&evaluation, delta.as_ref(), &inventory_name, as_of.to_string());
+    write_report(&document, args.format, args.output.as_deref())?;
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
@@ -237,6 +221,19 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
     std::mem::forget(evaluation);
     std::mem::forget(inventory);
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+/// Writes the document in `--format` to `--output` (atomically) or standard output.
+fn write_report(document: &Document, format: Format, output: Option<&Path>) -> Result<(), Error> {
+    let color = format == Format::Text && output.is_none() && std::io::stdout().is_terminal() && !no_color();
+    let options = report::Options { color };
+    match output {
+        Some(path) => write_atomic_with(path, |out| document.write(format, &options, out)),
+        None => {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            ignore_broken_pipe(document.write(format, &options, &mut stdout).and_then(|()| stdout.flush()))
+        }
+    }
 }
 
 fn no_color() -> bool {

@@ -2,11 +2,11 @@
 
 
 use crate::common::*;
-use onwatch::report::{Format, Report, GITHUB_COMMENT_LIMIT};
+use onwatch::report::{Document, Format, Options, GITHUB_COMMENT_LIMIT};
 
 fn render(inventory: &onwatch::model::Inventory, format: Format) -> String {
     let evaluation = run(inventory);
-    Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None }.render(format, false)
+    Document::coverage(&evaluation, None, "showcase.json", "2026-11-25".into()).render(format, &Options::default())
 }
 
 #[test]
@@ -17,9 +17,9 @@ fn text_report() {
 #[test]
 fn text_report_in_colour_uses_ansi_only_when_asked() {
     let evaluation = run(&showcase());
-    let report = Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None };
-    assert!(report.render(Format::Text, true).contains("\u{1b}["));
-    assert!(!report.render(Format::Text, false).contains('\u{1b}'));
+    let report = Document::coverage(&evaluation, None, "showcase.json", "2026-11-25".into());
+    assert!(report.render(Format::Text, &Options { color: true }).contains("\u{1b}["));
+    assert!(!report.render(Format::Text, &Options { color: false }).contains('\u{1b}'));
 }
 
 #[test]
@@ -140,13 +140,18 @@ fn audit_records() -> Vec<onwatch::audit::AuditRecord> {
     ]
 }
 
+fn audit_listing(format: Format) -> String {
+    let (records, query) = (audit_records(), onwatch::audit::Query { since: None, resource: Some("arn:aws:ec2:us-east-1:111111111111:instance/i-1".into()) });
+    let listing = onwatch::report::AuditListing { records: &records, table: "onwatch-audit-log", region: "us-east-1", query: &query };
+    Document::audit(listing).render(format, &Options::default())
+}
+
 #[test]
 fn audit_text_listing() {
-    insta::assert_snapshot!(onwatch::audit::render_text(&audit_records(), "onwatch-audit-log"));
+    insta::assert_snapshot!(audit_listing(Format::Text));
 }
 
 #[test]
 fn audit_json_listing() {
-    let query = onwatch::audit::Query { since: None, resource: Some("arn:aws:ec2:us-east-1:111111111111:instance/i-1".into()) };
-    insta::assert_snapshot!(onwatch::audit::render_json(&audit_records(), "onwatch-audit-log", "us-east-1", &query));
+    insta::assert_snapshot!(audit_listing(Format::Json));
 }
