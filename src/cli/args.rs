@@ -6,7 +6,7 @@ use std::{io::IsTerminal, path::PathBuf};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
-    report::{Format, Section},
+    report::{Format, ReportSpec, Section},
     scan,
 };
 
@@ -84,6 +84,9 @@ pub(crate) struct AuditListArgs {
     /// Write the listing to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the listing in FORMAT (a --format value) to PATH, atomically; repeat for several.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = report_parser(Section::Audit))]
+    pub(crate) reports: Vec<ReportSpec>,
     /// The audit table [default: table_name in config/audit_log_schema.json].
     #[arg(long, value_name = "NAME")]
     pub(crate) table: Option<String>,
@@ -110,6 +113,11 @@ pub(crate) struct AuditListArgs {
 fn format_parser(section: Section) -> impl clap::builder::TypedValueParser<Value = Format> {
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(Format::names_for(section)).map(|name| name.parse::<Format>().expect("the possible values are format names"))
+}
+
+/// `--report FORMAT=PATH` for a command, with the formats of `--format`.
+fn report_parser(section: Section) -> impl Fn(&str) -> Result<ReportSpec, String> + Clone + Send + Sync + 'static {
+    move |text| ReportSpec::parse(text, section)
 }
 
 /// The bound on each AWS call, shared by every command that reaches AWS.
@@ -219,6 +227,9 @@ pub(crate) struct CheckArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT (a --format value) to PATH, atomically; repeat for several.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = report_parser(Section::Coverage))]
+    pub(crate) reports: Vec<ReportSpec>,
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub(crate) fail_on: FailOn,
@@ -251,6 +262,9 @@ pub(crate) struct DriftArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT (a --format value) to PATH, atomically; repeat for several.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = report_parser(Section::Drift))]
+    pub(crate) reports: Vec<ReportSpec>,
     /// Report only unmanaged alarms and dashboards whose name starts with PREFIX; repeat for several.
     #[arg(long = "unmanaged-prefix", value_name = "PREFIX")]
     pub(crate) unmanaged_prefixes: Vec<String>,

@@ -3,7 +3,7 @@
 //! section it supports. [`Format`] is the list of formats the command line offers: a new format
 //! is its printer file and one line of `formats!` below.
 
-use std::{io, str::FromStr};
+use std::{io, path::PathBuf, str::FromStr};
 
 use crate::{
     audit::{AuditRecord, Query},
@@ -61,7 +61,7 @@ pub struct Options {
 /// One output format. Printers print the sections of a document they support, in [`Section`]
 /// order, and leave the others out.
 pub trait Printer {
-    /// The name on the command line (`--format NAME`).
+    /// The name on the command line (`--format NAME`, `--report NAME=PATH`).
     const NAME: &'static str;
     /// The sections it prints: a command offers the format when it prints the command's section.
     const SECTIONS: &'static [Section];
@@ -148,6 +148,30 @@ impl std::fmt::Display for Format {
     }
 }
 
+/// One `--report FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSpec {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl ReportSpec {
+    /// Parses `FORMAT=PATH` for a command whose document has `section`: the format must print it.
+    pub fn parse(text: &str, section: Section) -> Result<ReportSpec, String> {
+        let (name, path) = text.split_once('=').ok_or_else(|| format!("{text:?} is not FORMAT=PATH (such as sarif=onwatch.sarif)"))?;
+        let names = Format::names_for(section);
+        let format = name
+            .parse::<Format>()
+            .ok()
+            .filter(|format| format.supports(section))
+            .ok_or_else(|| format!("{name:?} is not a format of this command; possible formats: {}", names.join(", ")))?;
+        if path.is_empty() {
+            return Err(format!("{text:?} names no file after '='"));
+        }
+        Ok(ReportSpec { format, path: PathBuf::from(path) })
+    }
+}
+
 impl<'a> Document<'a> {
     /// The document of `check`.
     pub fn coverage(evaluation: &'a Evaluation, delta: Option<&'a Delta>, inventory: &'a str, as_of: String) -> Self {
@@ -220,5 +244,16 @@ mod tests {
             assert_eq!(format.name().parse::<Format>(), Ok(*format));
         }
         assert!("yaml".parse::<Format>().unwrap_err().contains("known formats: text, json"));
+    }
+
+    #[test]
+    fn report_specs_need_a_format_of_the_command_and_a_path() {
+        let spec = ReportSpec::parse("sarif=out/onwatch.sarif", Section::Drift).unwrap();
+        assert_eq!(spec, ReportSpec { format: Format::Sarif, path: PathBuf::from("out/onwatch.sarif") });
+        assert_eq!(ReportSpec::parse("json=a=b", Section::Audit).unwrap().path, PathBuf::from("a=b"));
+        assert!(ReportSpec::parse("sarif", Section::Coverage).unwrap_err().contains("not FORMAT=PATH"));
+        assert!(ReportSpec::parse("junit=x.xml", Section::Drift).unwrap_err().contains("possible formats: text, json, markdown, sarif"));
+        assert!(ReportSpec::parse("yaml=x", Section::Coverage).is_err());
+        assert!(ReportSpec::parse("json=", Section::Coverage).unwrap_err().contains("names no file"));
     }
 }
