@@ -18,11 +18,42 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 /// Like [`write_atomic`], streaming the contents from `fill`. A target that exists and is not a
 /// regular file (`/dev/null`, a FIFO) is written in place: renaming over it would replace it.
 pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let error = |source| Error::Write { path: path.to_path_buf(), source };
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(error)?;
-        return fill(&mut file).and_then(|()| file.flush()).map_err(error);
+    if is_device(path) {
+        return write_in_place(path, fill);
     }
+    let file = stage(path, fill)?;
+    file.persist(path).map_err(|e| Error::Write { path: path.to_path_buf(), source: e.error })?;
+    Ok(())
+}
+
+/// Writes several files as one: each is written completely beside its target first, and only
+/// when all of them are are they renamed into place, so a failure to write one (a full disk, a
+/// missing permission) replaces none. Device targets are written in place, after the renames.
+pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<()> {
+    let (devices, regular): (Vec<_>, Vec<_>) = files.iter().partition(|(path, _)| is_device(path));
+    let staged = regular.iter().map(|(path, contents)| Ok((*path, stage(path, |out| out.write_all(contents))?))).collect::<Result<Vec<_>>>()?;
+    for (path, file) in staged {
+        file.persist(path).map_err(|e| Error::Write { path: path.to_path_buf(), source: e.error })?;
+    }
+    for (path, contents) in devices {
+        write_in_place(path, |out| out.write_all(contents))?;
+    }
+    Ok(())
+}
+
+fn is_device(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+fn write_in_place(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let error = |source| Error::Write { path: path.to_path_buf(), source };
+    let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(error)?;
+    fill(&mut file).and_then(|()| file.flush()).map_err(error)
+}
+
+/// The contents of `path`, complete and synced in a temporary file beside it, to be renamed over it.
+fn stage(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<tempfile::NamedTempFile> {
+    let error = |source| Error::Write { path: path.to_path_buf(), source };
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -34,8 +65,7 @@ pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::
         fill(&mut buffered).and_then(|()| buffered.flush()).map_err(error)?;
     }
     file.as_file().sync_all().map_err(error)?;
-    file.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -51,6 +81,20 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "second");
         let entries: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(entries.len(), 1, "temporary files left behind");
+    }
+
+    #[test]
+    fn several_files_are_replaced_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("a.json"), dir.path().join("b/c.sarif"));
+        write_all_atomic(&[(&first, b"one"), (&second, b"two")]).unwrap();
+        assert_eq!((std::fs::read_to_string(&first).unwrap(), std::fs::read_to_string(&second).unwrap()), ("one".into(), "two".into()));
+        // A file where a directory should be: the second cannot be staged, so the first is not replaced.
+        let blocked = dir.path().join("a.json/x.xml");
+        let error = write_all_atomic(&[(&first, b"new"), (&blocked, b"three")]).unwrap_err();
+        assert!(error.to_string().contains("a.json/x.xml"), "{error}");
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "one");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "temporary files left behind");
     }
 
     #[test]

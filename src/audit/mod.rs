@@ -1,11 +1,12 @@
 //! Reading the audit trail: `onwatch audit list`. The records are read from the DynamoDB table
 //! that the generated pipeline writes ([`dynamodb`], the only module here that sees SDK types);
-//! turning items into records, filtering, ordering and printing are pure functions over
-//! [`Item`]s, driven by the attribute layout in `config/audit_log_schema.json`.
+//! turning items into records, filtering and ordering are pure functions over [`Item`]s, driven
+//! by the attribute layout in `config/audit_log_schema.json`. The listing is printed by
+//! `report` (its audit section).
 
 pub mod dynamodb;
 
-use std::{collections::BTreeMap, fmt::Write};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
@@ -165,69 +166,6 @@ pub fn since(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
         .ok_or_else(|| Error::Usage(format!("--since {text:?} reaches back before the year 0; give a shorter span, such as 52w")))
 }
 
-/// A table for people: one line per record, oldest first.
-pub fn render_text(records: &[AuditRecord], table: &str) -> String {
-    let mut out = String::new();
-    if records.is_empty() {
-        let _ = writeln!(out, "no audit records in {table} match");
-        return out;
-    }
-    let alarm_name = |arn: &str| arn.rsplit_once(":alarm:").map_or(arn, |(_, name)| name).to_string();
-    let rows: Vec<[String; 5]> = records
-        .iter()
-        .map(|r| {
-            let change = if r.old_state.is_empty() { r.new_state.clone() } else { format!("{} -> {}", r.old_state, r.new_state) };
-            [one_line(&r.time), one_line(&r.kind), one_line(&change), one_line(&alarm_name(&r.alarm)), one_line(&r.resource)]
-        })
-        .collect();
-    let headers = ["TIME", "KIND", "STATE", "ALARM", "RESOURCE"];
-    let widths: Vec<usize> =
-        (0..headers.len()).map(|i| rows.iter().map(|row| row[i].chars().count()).max().unwrap_or(0).max(headers[i].len())).collect();
-    let line = |cells: [&str; 5]| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 < cells.len() {
-                let _ = write!(text, "{cell:<width$}  ", width = widths[i]);
-            } else {
-                text.push_str(cell);
-            }
-        }
-        text.trim_end().to_string()
-    };
-    let _ = writeln!(out, "{}", line(headers));
-    for (row, record) in rows.iter().zip(records) {
-        let _ = writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
-        if !record.reason.is_empty() {
-            let _ = writeln!(out, "    {}", one_line(&record.reason));
-        }
-    }
-    let _ = writeln!(out, "{} record{} from {table}", records.len(), if records.len() == 1 { "" } else { "s" });
-    out
-}
-
-/// Text from AWS on one line, control characters shown as spaces, so a reason cannot forge lines.
-fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-#[derive(Serialize)]
-struct JsonListing<'a> {
-    table: &'a str,
-    region: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    since: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resource: Option<&'a str>,
-    records: &'a [AuditRecord],
-}
-
-pub fn render_json(records: &[AuditRecord], table: &str, region: &str, query: &Query) -> String {
-    let listing = JsonListing { table, region, since: query.since_text(), resource: query.resource.as_deref(), records };
-    let mut text = serde_json::to_string_pretty(&listing).expect("listings serialize");
-    text.push('\n');
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,15 +241,5 @@ mod tests {
         assert_eq!(select(&items, &schema(), &about).len(), 2, "by resource");
         let by_alarm = Query { since: None, resource: Some("arn:aws:cloudwatch:us-east-1:1:alarm:b".into()) };
         assert_eq!(select(&items, &schema(), &by_alarm).len(), 1, "by alarm");
-    }
-
-    #[test]
-    fn text_keeps_one_record_per_line() {
-        let mut record = AuditRecord { time: "t".into(), new_state: "ALARM".into(), alarm: "arn:aws:cloudwatch:r:1:alarm:x".into(), ..Default::default() };
-        record.reason = "line one\nforged line".into();
-        let text = render_text(&[record], "audit");
-        assert!(text.contains("    line one forged line\n"), "{text}");
-        assert!(text.lines().nth(1).unwrap().contains("  x"), "{text}");
-        assert_eq!(render_text(&[], "audit"), "no audit records in audit match\n");
     }
 }

@@ -5,7 +5,10 @@ use std::{io::IsTerminal, path::PathBuf};
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-use crate::{report::drift::DriftFormat, report::Format, scan};
+use crate::{
+    report::{Format, ReportSpec, Section},
+    scan,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "onwatch", version, about = "Monitoring-as-code for AWS: find missing and misconfigured CloudWatch alarms.")]
@@ -67,12 +70,6 @@ pub(crate) enum AuditCommand {
     List(AuditListArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum AuditFormat {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Args)]
 #[command(after_help = "Exit codes: 0 listed (also when nothing matches), 2 error.")]
 pub(crate) struct AuditListArgs {
@@ -82,11 +79,14 @@ pub(crate) struct AuditListArgs {
     /// Only records whose alarm or resource is this ARN.
     #[arg(long, value_name = "ARN")]
     pub(crate) resource: Option<String>,
-    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
-    pub(crate) format: AuditFormat,
+    #[arg(long, default_value = "text", value_parser = format_parser(Section::Audit))]
+    pub(crate) format: Format,
     /// Write the listing to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the listing in FORMAT (a --format value) to PATH, atomically; repeat for several.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = report_parser(Section::Audit))]
+    pub(crate) reports: Vec<ReportSpec>,
     /// The audit table [default: table_name in config/audit_log_schema.json].
     #[arg(long, value_name = "NAME")]
     pub(crate) table: Option<String>,
@@ -107,6 +107,17 @@ pub(crate) struct AuditListArgs {
     /// Read at most this many pages of the table; a longer listing is an error, not a shorter one.
     #[arg(long, value_name = "N", default_value_t = crate::audit::dynamodb::DEFAULT_MAX_PAGES, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) max_pages: u32,
+}
+
+/// `--format`'s values for a command: the library's formats that print its section.
+fn format_parser(section: Section) -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::names_for(section)).map(|name| name.parse::<Format>().expect("the possible values are format names"))
+}
+
+/// `--report FORMAT=PATH` for a command, with the formats of `--format`.
+fn report_parser(section: Section) -> impl Fn(&str) -> Result<ReportSpec, String> + Clone + Send + Sync + 'static {
+    move |text| ReportSpec::parse(text, section)
 }
 
 /// The bound on each AWS call, shared by every command that reaches AWS.
@@ -211,11 +222,14 @@ pub(crate) struct CheckArgs {
     pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, default_value = "text", value_parser = format_parser(Section::Coverage))]
     pub(crate) format: Format,
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT (a --format value) to PATH, atomically; repeat for several.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = report_parser(Section::Coverage))]
+    pub(crate) reports: Vec<ReportSpec>,
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub(crate) fail_on: FailOn,
@@ -243,11 +257,14 @@ pub(crate) struct DriftArgs {
     /// Configuration directory holding drift_ignore.json [default: ./config if present].
     #[arg(long, value_name = "DIR")]
     pub(crate) config: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
-    pub(crate) format: DriftFormat,
+    #[arg(long, default_value = "text", value_parser = format_parser(Section::Drift))]
+    pub(crate) format: Format,
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT (a --format value) to PATH, atomically; repeat for several.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = report_parser(Section::Drift))]
+    pub(crate) reports: Vec<ReportSpec>,
     /// Report only unmanaged alarms and dashboards whose name starts with PREFIX; repeat for several.
     #[arg(long = "unmanaged-prefix", value_name = "PREFIX")]
     pub(crate) unmanaged_prefixes: Vec<String>,

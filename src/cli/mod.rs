@@ -5,7 +5,7 @@ mod args;
 
 use std::{
     io::{IsTerminal, Write},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::ExitCode,
 };
 
@@ -21,8 +21,8 @@ use crate::{
     findings::{Code, Severity},
     generate,
     model::Inventory,
-    output::{diagnostic, write_atomic, write_atomic_with},
-    report::{self, Format, Report},
+    output::{diagnostic, write_all_atomic, write_atomic, write_atomic_with},
+    report::{self, Document, Format, ReportSpec},
     scan, snapshot, terraform,
 };
 
@@ -145,6 +145,7 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
 }
 
 fn run_audit_list(args: AuditListArgs) -> Result<u8, Error> {
+    check_report_paths(args.output.as_deref(), &args.reports)?;
     let since = crate::audit::since(&args.since, time::OffsetDateTime::now_utc())?;
     let settings = config::load(&Sources::from_flags(args.config, None)?)?;
     let options = crate::audit::ListOptions {
@@ -160,18 +161,13 @@ fn run_audit_list(args: AuditListArgs) -> Result<u8, Error> {
         max_pages: Some(args.max_pages),
     };
     let listing = crate::audit::list(&options, &settings.audit)?;
-    let text = match args.format {
-        AuditFormat::Text => crate::audit::render_text(&listing.records, &listing.table),
-        AuditFormat::Json => crate::audit::render_json(&listing.records, &listing.table, &listing.region, &options.query),
-    };
-    match &args.output {
-        Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print_stdout(&text)?,
-    }
+    let listing = report::AuditListing { records: &listing.records, table: &listing.table, region: &listing.region, query: &options.query };
+    write_reports(&Document::audit(listing), args.format, args.output.as_deref(), &args.reports)?;
     Ok(EXIT_CLEAN)
 }
 
 fn run_drift(args: DriftArgs) -> Result<u8, Error> {
+    check_report_paths(args.output.as_deref(), &args.reports)?;
     let as_of = as_of(&args.as_of)?;
     let config_dir = config::Sources::from_flags(args.config, None)?.config_dir;
     let ignore = config::drift_ignore::load(config_dir.as_deref())?;
@@ -180,18 +176,15 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
     let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of) };
     let report = drift::drift(&declared, &inventory, &options);
     let terraform_name = args.terraform.display().to_string();
-    let printer = report::drift::DriftPrinter { report: &report, terraform: &terraform_name, inventory: &inventory_name, as_of: as_of.to_string() };
-    let text = printer.render(args.format);
-    match &args.output {
-        Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print_stdout(&text)?,
-    }
+    let document = Document::drift(&report, &terraform_name, &inventory_name, as_of.to_string());
+    write_reports(&document, args.format, args.output.as_deref(), &args.reports)?;
     let drifted = report.has_drift();
     std::mem::forget((declared, inventory, report));
     Ok(if drifted { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
 fn run_check(args: CheckArgs) -> Result<u8, Error> {
+    check_report_paths(args.output.as_deref(), &args.reports)?;
     let as_of = as_of(&args.as_of)?;
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let baseline = args.baseline.as_deref().map(crate::check::baseline::read).transpose()?;
@@ -208,24 +201,18 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
         None => None,
     };
     let counting = overlay.as_ref().is_some_and(|o| !o.is_empty());
-    let options = check::EvaluateOptions { requirements: args.format == Format::Junit || counting, ..Default::default() };
+    let printed_requirements = args.format.needs_requirements() || args.reports.iter().any(|r| r.format.needs_requirements());
+    let options = check::EvaluateOptions { requirements: printed_requirements || counting, ..Default::default() };
     let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
     if let Some(overlay) = overlay.filter(|_| counting) {
         overlay.count(&mut evaluation);
-        if args.format != Format::Junit {
+        if !printed_requirements {
             evaluation.requirements = Vec::new();
         }
     }
     let delta = baseline.as_ref().map(|baseline| crate::check::baseline::delta(baseline, &evaluation));
-    let report = Report { evaluation: &evaluation, inventory: &inventory_name, as_of: as_of.to_string(), delta: delta.as_ref() };
-    let color = args.format == Format::Text && args.output.is_none() && std::io::stdout().is_terminal() && !no_color();
-    match &args.output {
-        Some(path) => write_atomic_with(path, |out| report.write(args.format, color, out))?,
-        None => {
-            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-            ignore_broken_pipe(report.write(args.format, color, &mut stdout).and_then(|()| stdout.flush()))?;
-        }
-    }
+    let document = Document::coverage(&evaluation, delta.as_ref(), &inventory_name, as_of.to_string());
+    write_reports(&document, args.format, args.output.as_deref(), &args.reports)?;
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
@@ -237,6 +224,51 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
     std::mem::forget(evaluation);
     std::mem::forget(inventory);
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+/// `--output` and the `--report` files must be different files; checked before any work is done.
+fn check_report_paths(output: Option<&Path>, reports: &[ReportSpec]) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    for path in output.into_iter().chain(reports.iter().map(|r| r.path.as_path())) {
+        // The same file however it is spelt (`a.json`, `./a.json`, an absolute path), short of symlinks.
+        let file = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        if !seen.insert(file) {
+            return Err(Error::Usage(format!("--report {}: two reports to the same file", path.display())));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the document in `--format` to `--output` or standard output, and in each `--report`
+/// format to its file. With `--report`, every report is rendered first and the files are then
+/// written together (`write_all_atomic`): if one cannot be written, none is replaced.
+fn write_reports(document: &Document, format: Format, output: Option<&Path>, reports: &[ReportSpec]) -> Result<(), Error> {
+    let color = format == Format::Text && output.is_none() && std::io::stdout().is_terminal() && !no_color();
+    let options = report::Options { color };
+    if reports.is_empty() {
+        return match output {
+            Some(path) => write_atomic_with(path, |out| document.write(format, &options, out)),
+            None => {
+                let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+                ignore_broken_pipe(document.write(format, &options, &mut stdout).and_then(|()| stdout.flush()))
+            }
+        };
+    }
+    let plain = report::Options::default();
+    let mut rendered: Vec<(&Path, String)> = reports.iter().map(|r| (r.path.as_path(), document.render(r.format, &plain))).collect();
+    let stdout = match output {
+        Some(path) => {
+            rendered.push((path, document.render(format, &plain)));
+            None
+        }
+        None => Some(document.render(format, &options)),
+    };
+    let files: Vec<(&Path, &[u8])> = rendered.iter().map(|(path, text)| (*path, text.as_bytes())).collect();
+    write_all_atomic(&files)?;
+    match stdout {
+        Some(text) => print_stdout(&text),
+        None => Ok(()),
+    }
 }
 
 fn no_color() -> bool {

@@ -3,8 +3,23 @@
 
 use std::{collections::BTreeMap, fmt::Write};
 
-use super::Report;
+use super::{Coverage, Document, Options, Printer, Section};
 use crate::check::{RequirementResult, Status};
+
+pub struct Junit;
+
+impl Printer for Junit {
+    const NAME: &'static str = "junit";
+    const SECTIONS: &'static [Section] = &[Section::Coverage];
+    const NEEDS_REQUIREMENTS: bool = true;
+
+    fn write(document: &Document, _: &Options, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match &document.coverage {
+            Some(coverage) => out.write_all(render(coverage).as_bytes()),
+            None => Ok(()),
+        }
+    }
+}
 
 fn xml(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -28,7 +43,7 @@ fn is_failure(requirement: &RequirementResult) -> bool {
     matches!(requirement.status, Status::Missing | Status::Misconfigured | Status::Unresolved)
 }
 
-pub fn render(report: &Report) -> String {
+fn render(report: &Coverage) -> String {
     let evaluation = report.evaluation;
     let mut suites: BTreeMap<&str, Vec<&RequirementResult>> = BTreeMap::new();
     for requirement in &evaluation.requirements {
@@ -140,7 +155,7 @@ struct Case {
 }
 
 /// Per account: the trail, then each control of the benchmark.
-fn security_cases(report: &Report) -> Vec<Case> {
+fn security_cases(report: &Coverage) -> Vec<Case> {
     let Some(summary) = &report.evaluation.summary.security else { return Vec::new() };
     let mut cases = Vec::new();
     for log_group in &summary.log_groups {

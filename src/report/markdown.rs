@@ -1,10 +1,30 @@
 //! Markdown for a pull-request comment: the summary table first, details collapsed, and the
-//! whole kept under GitHub's comment limit with an explicit truncation line.
+//! whole kept under GitHub's comment limit with an explicit truncation line. Coverage and drift.
 
 use std::fmt::Write;
 
-use super::{plural, Report};
-use crate::findings::Severity;
+use super::{plural, printable, Coverage, Document, Options, Printer, Section, TOOL_VERSION};
+use crate::{
+    check::drift::{DriftItem, DriftReport},
+    findings::Severity,
+};
+
+pub struct Markdown;
+
+impl Printer for Markdown {
+    const NAME: &'static str = "markdown";
+    const SECTIONS: &'static [Section] = &[Section::Coverage, Section::Drift];
+
+    fn write(document: &Document, _: &Options, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if let Some(coverage) = &document.coverage {
+            out.write_all(coverage_markdown(document, coverage, GITHUB_COMMENT_LIMIT).as_bytes())?;
+        }
+        if let Some(drift) = document.drift {
+            out.write_all(drift_markdown(document, drift, GITHUB_COMMENT_LIMIT).as_bytes())?;
+        }
+        Ok(())
+    }
+}
 
 /// GitHub rejects comments longer than this many characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -12,7 +32,7 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the closing lines and the truncation notice.
 const RESERVE: usize = 512;
 
-pub fn render(report: &Report, limit: usize) -> String {
+fn coverage_markdown(document: &Document, report: &Coverage, limit: usize) -> String {
     let s = &report.evaluation.summary;
     let mut out = String::new();
     if let Some(delta) = report.delta {
@@ -95,7 +115,7 @@ pub fn render(report: &Report, limit: usize) -> String {
             findings.len()
         );
     }
-    let _ = writeln!(out, "\n<sub>onwatch {} · inventory `{}` · exemptions as of {}</sub>", super::TOOL_VERSION, cell(report.inventory), report.as_of);
+    let _ = writeln!(out, "\n<sub>onwatch {TOOL_VERSION} · inventory `{}` · exemptions as of {}</sub>", cell(document.inventory), document.as_of);
     out
 }
 
@@ -136,9 +156,59 @@ fn write_delta(out: &mut String, delta: &crate::check::baseline::Delta, budget: 
     out.push_str("---\n\n");
 }
 
+fn drift_markdown(document: &Document, report: &DriftReport, limit: usize) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let verdict = if report.has_drift() { "❌ onwatch: drift" } else { "✅ onwatch: no drift" };
+    let _ = writeln!(out, "## {verdict}\n");
+    let _ = writeln!(out, "| In sync | Missing live | Changed | Dashboard bodies | Unmanaged | Unresolved | Ignored |");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} | {} |\n", s.in_sync, s.missing_live, s.changed, s.dashboard_body, s.unmanaged, s.unresolved, s.ignored);
+    let mut shown = 0;
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        let group: Vec<&DriftItem> = report.items.iter().filter(|i| i.finding.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let title = match severity {
+            Severity::Error => "Drift",
+            Severity::Warning => "Warnings",
+            Severity::Info => "Not compared",
+        };
+        let _ = writeln!(out, "<details><summary>{title} ({})</summary>\n", group.len());
+        for item in group {
+            let entry = drift_entry(item);
+            if out.len() + entry.len() + RESERVE > limit {
+                break;
+            }
+            out.push_str(&entry);
+            shown += 1;
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if shown < report.items.len() {
+        let _ = writeln!(out, "**Truncated:** {} of {} findings not shown; the full list is in the JSON or SARIF report.\n", report.items.len() - shown, report.items.len());
+    }
+    let terraform = document.terraform.unwrap_or_default();
+    let _ = writeln!(out, "<sub>onwatch {TOOL_VERSION} · terraform `{}` · inventory `{}` · ignore rules as of {}</sub>", cell(terraform), cell(document.inventory), document.as_of);
+    out
+}
+
+/// One drift finding as a list item: the changed fields, and a dashboard's diff.
+fn drift_entry(item: &DriftItem) -> String {
+    let mut entry = format!("- `{}` **{}**: {}\n", item.finding.code, cell(item.finding.alarm.as_deref().unwrap_or(&item.finding.resource)), cell(&item.finding.message));
+    for change in &item.changes {
+        let _ = writeln!(entry, "  - `{}`: declared `{}`, live `{}`", change.field, cell(&change.declared), cell(&change.live));
+    }
+    if let Some(diff) = &item.diff {
+        let _ = writeln!(entry, "\n  ```diff\n{}  ```", diff.lines().map(|l| format!("  {}\n", printable(l).replace("```", "'''"))).collect::<String>());
+    }
+    entry
+}
+
 /// Escapes text for a table cell: no pipes, newlines or HTML can break the table out; other control
 /// characters are shown escaped (defect 11).
-pub(super) fn cell(text: &str) -> String {
+fn cell(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

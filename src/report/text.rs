@@ -1,14 +1,34 @@
 //! Human-readable text, coloured only when asked (the CLI asks when stdout is a terminal and
-//! NO_COLOR is unset).
+//! NO_COLOR is unset): coverage, drift and the audit listing.
 
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{plural, printable, Report};
-use crate::findings::Severity;
+use super::{plural, printable, AuditListing, Coverage, Document, Options, Printer, Section};
+use crate::{check::drift::DriftReport, findings::Severity};
 
-pub fn render(report: &Report, color: bool) -> String {
+pub struct Text;
+
+impl Printer for Text {
+    const NAME: &'static str = "text";
+    const SECTIONS: &'static [Section] = &[Section::Coverage, Section::Drift, Section::Audit];
+
+    fn write(document: &Document, options: &Options, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if let Some(coverage) = &document.coverage {
+            out.write_all(coverage_text(coverage, options.color).as_bytes())?;
+        }
+        if let Some(drift) = document.drift {
+            out.write_all(drift_text(drift).as_bytes())?;
+        }
+        if let Some(listing) = &document.audit {
+            out.write_all(audit_text(listing).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+fn coverage_text(report: &Coverage, color: bool) -> String {
     let paint = |style: Style, text: &str| if color { format!("{style}{text}{style:#}") } else { text.to_string() };
     let bold = Style::new().bold();
     let mut out = String::new();
@@ -93,4 +113,103 @@ pub fn render(report: &Report, color: bool) -> String {
         }
     }
     out
+}
+
+fn drift_text(report: &DriftReport) -> String {
+    let mut out = String::new();
+    for item in &report.items {
+        let f = &item.finding;
+        let _ = writeln!(out, "{}[{}] {}", f.severity.as_str(), f.code, printable(&f.resource));
+        let _ = writeln!(out, "  {}", printable(&f.message));
+        for change in &item.changes {
+            let _ = writeln!(out, "    {}: declared {}, live {}", printable(&change.field), printable(&change.declared), printable(&change.live));
+        }
+        if let Some(diff) = &item.diff {
+            for line in diff.lines() {
+                let _ = writeln!(out, "    {}", printable(line));
+            }
+        }
+        let _ = writeln!(out, "  fix: {}", printable(&f.remediation));
+        if let Some(origin) = &f.origin {
+            let _ = writeln!(out, "  at: {}:{}", printable(&origin.file), origin.line);
+        }
+        out.push('\n');
+    }
+    let s = &report.summary;
+    let verdict = if report.has_drift() { "Drift" } else { "No drift" };
+    let _ = writeln!(
+        out,
+        "{verdict}: {} declared alarms and {} dashboards in {} files; {} in sync, {} missing live, {} changed, {} dashboard bodies differ, {} unmanaged; {} unresolved, {} ignored",
+        s.declared_alarms, s.declared_dashboards, s.terraform_files, s.in_sync, s.missing_live, s.changed, s.dashboard_body, s.unmanaged, s.unresolved, s.ignored
+    );
+    if s.ignore_expired > 0 {
+        let _ = writeln!(out, "  {} expired ignore rules (reported above)", s.ignore_expired);
+    }
+    out
+}
+
+/// The audit listing for people: one line per record, oldest first.
+fn audit_text(listing: &AuditListing) -> String {
+    let (records, table) = (listing.records, listing.table);
+    let mut out = String::new();
+    if records.is_empty() {
+        let _ = writeln!(out, "no audit records in {table} match");
+        return out;
+    }
+    let alarm_name = |arn: &str| arn.rsplit_once(":alarm:").map_or(arn, |(_, name)| name).to_string();
+    let rows: Vec<[String; 5]> = records
+        .iter()
+        .map(|r| {
+            let change = if r.old_state.is_empty() { r.new_state.clone() } else { format!("{} -> {}", r.old_state, r.new_state) };
+            [one_line(&r.time), one_line(&r.kind), one_line(&change), one_line(&alarm_name(&r.alarm)), one_line(&r.resource)]
+        })
+        .collect();
+    let headers = ["TIME", "KIND", "STATE", "ALARM", "RESOURCE"];
+    let widths: Vec<usize> =
+        (0..headers.len()).map(|i| rows.iter().map(|row| row[i].chars().count()).max().unwrap_or(0).max(headers[i].len())).collect();
+    let line = |cells: [&str; 5]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 < cells.len() {
+                let _ = write!(text, "{cell:<width$}  ", width = widths[i]);
+            } else {
+                text.push_str(cell);
+            }
+        }
+        text.trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(headers));
+    for (row, record) in rows.iter().zip(records) {
+        let _ = writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+        if !record.reason.is_empty() {
+            let _ = writeln!(out, "    {}", one_line(&record.reason));
+        }
+    }
+    let _ = writeln!(out, "{} record{} from {table}", records.len(), if records.len() == 1 { "" } else { "s" });
+    out
+}
+
+/// Text from AWS on one line, control characters shown as spaces, so a reason cannot forge lines.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditRecord, Query};
+
+    fn listing_text(records: &[AuditRecord]) -> String {
+        audit_text(&AuditListing { records, table: "audit", region: "us-east-1", query: &Query::default() })
+    }
+
+    #[test]
+    fn audit_text_keeps_one_record_per_line() {
+        let mut record = AuditRecord { time: "t".into(), new_state: "ALARM".into(), alarm: "arn:aws:cloudwatch:r:1:alarm:x".into(), ..Default::default() };
+        record.reason = "line one\nforged line".into();
+        let text = listing_text(&[record]);
+        assert!(text.contains("    line one forged line\n"), "{text}");
+        assert!(text.lines().nth(1).unwrap().contains("  x"), "{text}");
+        assert_eq!(listing_text(&[]), "no audit records in audit match\n");
+    }
 }

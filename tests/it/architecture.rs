@@ -14,11 +14,10 @@ const LAYERS: &[&[&str]] = &[
     &["json", "output", "findings"],
     &["model"],
     &["config"],
-    &["snapshot", "scan", "terraform"],
+    &["snapshot", "scan", "terraform", "audit"],
     &["check"],
     &["generate"],
     &["report"],
-    &["audit"],
     &["schemas"],
     &["cli"],
 ];

@@ -147,6 +147,18 @@ fn alerts_raised_and_resolved_are_recorded_once_and_listed() {
     assert_eq!(code, 0);
     assert!(out.contains("OK -> ALARM") && out.contains("onwatch-warning-ec2-instance-i-0a1b2c3d4e5f60002-cpu-high"), "{out}");
     assert!(out.contains("3 records from onwatch-audit-log"), "{out}");
+    // --report: both formats from one read of the table, as --format writes them (`since` is
+    // relative to now, so JSON is compared without it).
+    let (code, stdout) = list(&["--since", "10000d", "--report", "json=listing.json", "--report", "text=listing.txt"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(stdout, out, "--format (text) still goes to standard output");
+    assert_eq!(std::fs::read_to_string(dir.path().join("listing.txt")).unwrap(), out);
+    let mut reported: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("listing.json")).unwrap()).unwrap();
+    let mut printed = listing.clone();
+    for json in [&mut reported, &mut printed] {
+        json.as_object_mut().unwrap().remove("since").expect("the listing names its since bound");
+    }
+    assert_eq!(reported, printed);
     let (_, out) = list(&["--since", "1m"]);
     assert!(out.contains("no audit records"), "records from 2026-11-25 are older than a minute: {out}");
     // A table that does not exist is an error naming the call and region, with exit code 2.

@@ -75,36 +75,74 @@ fn words(line: &str) -> Vec<String> {
     words
 }
 
+/// The `onwatch ...` command lines of a workflow, as words.
+fn onwatch_commands(value: &Value) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    scripts(value, None, &mut found);
+    let mut commands = Vec::new();
+    for script in found {
+        for line in script.replace("\\\n", " ").lines() {
+            let line = line.trim();
+            if line.starts_with("onwatch ") {
+                commands.push((line.to_string(), words(line)));
+            }
+        }
+    }
+    commands
+}
+
 #[test]
 fn every_onwatch_command_in_the_examples_exists() {
     let mut subcommands = std::collections::BTreeSet::new();
     let mut count = 0;
     for (path, value, _) in examples() {
-        let mut found = Vec::new();
-        scripts(&value, None, &mut found);
         let mut in_file = 0;
-        for script in found {
-            for line in script.replace("\\\n", " ").lines() {
-                let line = line.trim();
-                if !line.starts_with("onwatch ") {
-                    continue;
-                }
-                let args = words(line);
-                if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
-                    panic!("{}: `{line}` does not parse:\n{error}", path.display());
-                }
-                subcommands.insert(args[1].clone());
-                in_file += 1;
+        for (line, args) in onwatch_commands(&value) {
+            if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
+                panic!("{}: `{line}` does not parse:\n{error}", path.display());
             }
+            subcommands.insert(args[1].clone());
+            in_file += 1;
         }
         assert!(in_file > 0, "{} runs no onwatch command", path.display());
         count += in_file;
     }
-    assert!(count >= 15, "only {count} onwatch commands found");
+    // Fewer since one check run writes every report with --report (there were 20 with a run per format).
+    assert!(count >= 14, "only {count} onwatch commands found");
     assert_eq!(subcommands.into_iter().collect::<Vec<_>>(), ["check", "drift", "generate", "scan"]);
     // The linter itself rejects what does not exist.
     assert!(onwatch::cli::Cli::try_parse_from(words("onwatch drift --terraform x --inventory y --no-such-flag")).is_err());
     assert!(onwatch::cli::Cli::try_parse_from(words("onwatch drfit --terraform x")).is_err());
+    assert!(onwatch::cli::Cli::try_parse_from(words("onwatch drift --terraform x --inventory y --report junit=x.xml")).is_err(), "a format drift cannot print");
+    assert!(onwatch::cli::Cli::try_parse_from(words("onwatch check --inventory y --report sarif")).is_err(), "a spec without a path");
+}
+
+/// The reports a workflow publishes (code scanning, the comment, the test report, the drift
+/// issue) are written by ONE onwatch run with `--report`, and each is read by a later step.
+#[test]
+fn each_workflow_writes_its_reports_in_one_run() {
+    let expected: &[(&str, &str, &[&str])] = &[
+        ("onwatch-pull-request.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        (".gitlab-ci.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        ("onwatch-drift.yml", "drift", &["drift.md", "drift.json"]),
+        (".gitlab-ci.yml", "drift", &["drift.md", "drift.json"]),
+    ];
+    let files = examples();
+    for (name, subcommand, reports) in expected {
+        let (path, value, text) = files.iter().find(|f| f.0.ends_with(name)).unwrap_or_else(|| panic!("no {name}"));
+        let writers: Vec<Vec<String>> = onwatch_commands(value)
+            .into_iter()
+            .map(|(_, args)| args)
+            .filter(|args| args[1] == *subcommand)
+            .map(|args| args.windows(2).filter(|w| w[0] == "--report").map(|w| w[1].split_once('=').expect("FORMAT=PATH").1.to_string()).collect())
+            .filter(|written: &Vec<String>| !written.is_empty())
+            .collect();
+        assert_eq!(writers.len(), 1, "{}: {subcommand} reports should come from one run with --report: {writers:?}", path.display());
+        for report in *reports {
+            assert!(writers[0].iter().any(|w| w == report), "{}: no --report writes {report}", path.display());
+            assert!(text.matches(report).count() >= 2, "{}: {report} is written but no step reads it", path.display());
+        }
+    }
 }
 
 #[test]

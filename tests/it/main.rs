@@ -26,6 +26,7 @@ mod iac_scan;
 mod names;
 mod network;
 mod partition;
+mod report_flag;
 mod reports;
 mod sarif_multitool;
 mod scan_calls;

@@ -2,11 +2,11 @@
 
 
 use crate::common::*;
-use onwatch::report::{Format, Report, GITHUB_COMMENT_LIMIT};
+use onwatch::report::{Document, Format, Options, GITHUB_COMMENT_LIMIT};
 
 fn render(inventory: &onwatch::model::Inventory, format: Format) -> String {
     let evaluation = run(inventory);
-    Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None }.render(format, false)
+    Document::coverage(&evaluation, None, "showcase.json", "2026-11-25".into()).render(format, &Options::default())
 }
 
 #[test]
@@ -17,9 +17,9 @@ fn text_report() {
 #[test]
 fn text_report_in_colour_uses_ansi_only_when_asked() {
     let evaluation = run(&showcase());
-    let report = Report { evaluation: &evaluation, inventory: "showcase.json", as_of: "2026-11-25".into(), delta: None };
-    assert!(report.render(Format::Text, true).contains("\u{1b}["));
-    assert!(!report.render(Format::Text, false).contains('\u{1b}'));
+    let report = Document::coverage(&evaluation, None, "showcase.json", "2026-11-25".into());
+    assert!(report.render(Format::Text, &Options { color: true }).contains("\u{1b}["));
+    assert!(!report.render(Format::Text, &Options { color: false }).contains('\u{1b}'));
 }
 
 #[test]
@@ -87,4 +87,71 @@ fn defect_11_control_characters_in_inventory_text_are_shown_escaped() {
         assert!(!out.lines().any(|l| l.starts_with("[info] forged-finding")), "{format:?} forges a line");
         assert!(out.contains("\\u{1b}[31m"), "{format:?} does not show ESC escaped");
     }
+}
+
+/// `onwatch drift` in one format on the drifted fixture workspace.
+fn drift_report(format: &str) -> String {
+    let dir = drifted_workspace();
+    let args = ["drift", "--terraform", "terraform", "--inventory", "inventory.json", "--as-of", "2026-11-25", "--format", format];
+    let (code, stdout, stderr) = onwatch_in(dir.path(), &args);
+    assert_eq!(code, 1, "{stderr}");
+    stdout
+}
+
+#[test]
+fn drift_text_report() {
+    insta::assert_snapshot!(drift_report("text"));
+}
+
+#[test]
+fn drift_json_report() {
+    insta::assert_snapshot!(drift_report("json"));
+}
+
+#[test]
+fn drift_markdown_report() {
+    insta::assert_snapshot!(drift_report("markdown"));
+}
+
+#[test]
+fn drift_sarif_report() {
+    insta::assert_snapshot!(drift_report("sarif"));
+}
+
+fn audit_records() -> Vec<onwatch::audit::AuditRecord> {
+    let alarm = "arn:aws:cloudwatch:us-east-1:111111111111:alarm:onwatch-i-1-cpu-high";
+    let resource = "arn:aws:ec2:us-east-1:111111111111:instance/i-1";
+    let record = |time: &str, id: &str, old: &str, new: &str, reason: &str| onwatch::audit::AuditRecord {
+        time: time.into(),
+        kind: "alarm".into(),
+        alarm: alarm.into(),
+        resource: resource.into(),
+        old_state: old.into(),
+        new_state: new.into(),
+        reason: reason.into(),
+        account: ACCOUNT.into(),
+        region: REGION.into(),
+        event_id: id.into(),
+        expires_at: Some(1_800_000_000),
+    };
+    vec![
+        record("2026-11-24T10:00:00Z", "e-1", "OK", "ALARM", "Threshold Crossed: 1 datapoint [91.0] was greater than 80.0"),
+        record("2026-11-24T10:05:00Z", "e-2", "ALARM", "OK", ""),
+    ]
+}
+
+fn audit_listing(format: Format) -> String {
+    let (records, query) = (audit_records(), onwatch::audit::Query { since: None, resource: Some("arn:aws:ec2:us-east-1:111111111111:instance/i-1".into()) });
+    let listing = onwatch::report::AuditListing { records: &records, table: "onwatch-audit-log", region: "us-east-1", query: &query };
+    Document::audit(listing).render(format, &Options::default())
+}
+
+#[test]
+fn audit_text_listing() {
+    insta::assert_snapshot!(audit_listing(Format::Text));
+}
+
+#[test]
+fn audit_json_listing() {
+    insta::assert_snapshot!(audit_listing(Format::Json));
 }

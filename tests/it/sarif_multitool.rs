@@ -145,15 +145,12 @@ fn remove(value: &mut Value, key: &str) {
     assert!(value.as_object_mut().unwrap().remove(key).is_some(), "no {key:?} to remove");
 }
 
-#[test]
-#[ignore = "conformance: needs the SARIF Multitool; scripts/test.sh runs it"]
-fn onwatch_sarif_passes_the_multitool() {
-    let dir = tempfile::tempdir().unwrap();
-    let report = onwatch_sarif(dir.path());
-    let log: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
-    assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty(), "the example account should have findings to validate");
+/// Validates `report`, which must have results, and fails on any error or warning.
+fn assert_passes(report: &Path) {
+    let log: Value = serde_json::from_str(&fs::read_to_string(report).unwrap()).unwrap();
+    assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty(), "the report should have findings to validate");
 
-    let problems = validate(&report);
+    let problems = validate(report);
     let (blocking, notes): (Vec<&Problem>, Vec<&Problem>) = problems.iter().partition(|p| p.blocking());
     let mut by_rule = std::collections::BTreeMap::<&str, usize>::new();
     for note in &notes {
@@ -162,6 +159,39 @@ fn onwatch_sarif_passes_the_multitool() {
     let by_rule: Vec<String> = by_rule.iter().map(|(rule, count)| format!("{rule} x{count}")).collect();
     eprintln!("SARIF Multitool: {} errors/warnings, {} notes ({})", blocking.len(), notes.len(), by_rule.join(", "));
     assert!(blocking.is_empty(), "SARIF Multitool reports {} errors/warnings in onwatch's SARIF:\n{}", blocking.len(), listing(blocking));
+}
+
+#[test]
+#[ignore = "conformance: needs the SARIF Multitool; scripts/test.sh runs it"]
+fn onwatch_sarif_passes_the_multitool() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_passes(&onwatch_sarif(dir.path()));
+}
+
+/// Drift's SARIF is its own run, built from the drift findings: checked the same way, on the
+/// fixture workspace with one drift of each kind (one of them, unmanaged, without a Terraform line).
+#[test]
+#[ignore = "conformance: needs the SARIF Multitool; scripts/test.sh runs it"]
+fn drift_sarif_passes_the_multitool() {
+    let dir = crate::common::drifted_workspace();
+    let args = ["drift", "--terraform", "terraform", "--inventory", "inventory.json", "--as-of", "2026-11-25", "--format", "sarif", "--output", "drift.sarif"];
+    let (code, _, stderr) = crate::common::onwatch_in(dir.path(), &args);
+    assert_eq!(code, 1, "{stderr}");
+    let report = dir.path().join("drift.sarif");
+    let log: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    let run = &log["runs"][0];
+    assert_eq!(run["automationDetails"]["id"], "onwatch/drift/");
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(rules.iter().all(|id| id.starts_with("drift-")) && rules.contains(&"drift-changed"), "{rules:?}");
+    let results = run["results"].as_array().unwrap();
+    for code in ["drift-changed", "drift-missing-live", "drift-dashboard-body", "drift-unmanaged"] {
+        assert!(results.iter().any(|r| r["ruleId"] == code), "no {code} result");
+    }
+    for result in results {
+        let rule = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(result["ruleId"], rules[rule], "ruleIndex points at the result's rule");
+    }
+    assert_passes(&report);
 }
 
 #[test]

@@ -346,11 +346,12 @@ fn the_example_accounts_security_report() {
     let inventory = onwatch::snapshot::read(&root().join("examples/inventory.json")).unwrap();
     let evaluation = evaluate(&inventory, &settings, crate::common::today());
     insta::assert_json_snapshot!("example_security_summary", evaluation.summary.security);
-    let report = onwatch::report::Report { evaluation: &evaluation, inventory: "examples/inventory.json", as_of: "2026-11-25".into(), delta: None };
-    let markdown = report.render(onwatch::report::Format::Markdown, false);
+    let report = onwatch::report::Document::coverage(&evaluation, None, "examples/inventory.json", "2026-11-25".into());
+    let options = onwatch::report::Options::default();
+    let markdown = report.render(onwatch::report::Format::Markdown, &options);
     let table: String = markdown.lines().skip_while(|l| !l.starts_with("### Security")).take_while(|l| !l.starts_with("<details>")).collect::<Vec<_>>().join("\n");
     insta::assert_snapshot!("example_security_markdown", table);
-    let junit = report.render(onwatch::report::Format::Junit, false);
+    let junit = report.render(onwatch::report::Format::Junit, &options);
     let suite: String = junit.lines().skip_while(|l| !l.contains("security controls")).take_while(|l| !l.contains("other findings")).collect::<Vec<_>>().join("\n");
     insta::assert_snapshot!("example_security_junit", suite);
 }

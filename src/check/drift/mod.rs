@@ -24,6 +24,9 @@ mod findings;
 /// The drift codes that count as drift (exit 1).
 pub const DRIFT_CODES: [Code; 4] = [Code::DriftMissingLive, Code::DriftChanged, Code::DriftUnmanaged, Code::DriftDashboardBody];
 
+/// Every code a drift report holds (the rules of its SARIF run).
+pub const CODES: [Code; 6] = [Code::DriftMissingLive, Code::DriftChanged, Code::DriftUnmanaged, Code::DriftDashboardBody, Code::DriftUnresolved, Code::DriftIgnoreExpired];
+
 #[derive(Debug, Clone, Default)]
 pub struct DriftOptions {
     /// Only live alarms and dashboards whose name starts with one of these are reported as

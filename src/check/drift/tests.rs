@@ -228,3 +228,10 @@ fn unresolved_names_turn_unmanaged_into_unresolved() {
     assert!(report.items.iter().all(|i| i.finding.code == Code::DriftUnresolved));
     assert_eq!(report.items.len(), 4, "the unnamed declaration and three live alarms");
 }
+
+#[test]
+fn codes_lists_every_drift_code() {
+    for code in crate::findings::Code::ALL {
+        assert_eq!(super::CODES.contains(code), code.as_str().starts_with("drift-"), "{code}");
+    }
+}

@@ -154,3 +154,35 @@ pub fn showcase() -> Inventory {
     inv.alarms.push(pending);
     inv
 }
+
+/// Runs the onwatch binary in `cwd`: exit code, stdout, stderr.
+pub fn onwatch_in(cwd: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_onwatch")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// A scratch copy of the drift fixtures (tests/fixtures/terraform, drift_inventory.json) edited so
+/// that `drift --terraform terraform --inventory inventory.json` finds one of each kind of drift:
+/// a changed threshold, an alarm missing live, a dashboard body edited in the console, an
+/// unmanaged alarm (the one finding without a Terraform line).
+pub fn drifted_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["main.tf", "alerts/queues.tf"] {
+        let target = dir.path().join("terraform").join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures().join("terraform").join(file), target).unwrap();
+    }
+    let edit = |path: PathBuf, from: &str, to: &str| {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{} lacks {from:?}", path.display());
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    let inventory = dir.path().join("inventory.json");
+    std::fs::copy(fixtures().join("drift_inventory.json"), &inventory).unwrap();
+    edit(inventory.clone(), "\"threshold\": 80", "\"threshold\": 95");
+    edit(inventory.clone(), "On call: #ops", "On call: #platform");
+    let unmanaged = r#""alarms": [{"name": "team-x-hand-made", "region": "us-east-1", "account": "111111111111", "evaluation_periods": 1, "comparison_operator": "GreaterThanThreshold"},"#;
+    edit(inventory, "\"alarms\": [", unmanaged);
+    edit(dir.path().join("terraform/alerts/queues.tf"), "orders = 300", "orders = 300\n    billing = 600");
+    dir
+}
