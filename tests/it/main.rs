@@ -23,6 +23,7 @@ mod generate;
 mod iac_scan;
 mod names;
 mod network;
+mod outputs;
 mod partition;
 mod reports;
 mod sarif_multitool;
