@@ -389,3 +389,23 @@ fn a_signal_during_generate_leaves_no_temporary_and_a_whole_module() {
     assert!(interrupted >= 5, "most runs were interrupted, not finished: {interrupted}");
     assert!(while_staging >= 1, "at least one signal arrived while the module was staged");
 }
+
+/// Defect 14 for `scan --output`, against the emulator: a snapshot given as a link to a file with
+/// mode 0640 is written through the link and keeps its mode.
+#[test]
+#[ignore = "conformance: needs the moto emulator; scripts/test.sh runs it"]
+fn defect_14_scan_output_keeps_its_mode_through_a_link() {
+    let emulator = crate::harness::Emulator::start();
+    emulator.seed(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("real")).unwrap();
+    fs::write(dir.path().join("real/inventory.json"), "old").unwrap();
+    fs::set_permissions(dir.path().join("real/inventory.json"), fs::Permissions::from_mode(0o640)).unwrap();
+    symlink("real/inventory.json", dir.path().join("inventory.json")).unwrap();
+    let result = crate::harness::onwatch(&["scan", "--endpoint-url", &emulator.endpoint, "--region", crate::harness::REGION, "--output", "inventory.json"], dir.path());
+    assert_eq!(result.status.code(), Some(0), "{}", crate::harness::text(&result.stderr));
+    assert!(fs::symlink_metadata(dir.path().join("inventory.json")).unwrap().file_type().is_symlink(), "the link stays");
+    onwatch::snapshot::read(&dir.path().join("real/inventory.json")).expect("the target holds the snapshot");
+    assert_eq!(mode(&dir.path().join("real/inventory.json")), 0o640);
+    assert_eq!(fs::read_dir(dir.path().join("real")).unwrap().count(), 1, "no temporary left beside the target");
+}
