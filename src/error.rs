@@ -40,6 +40,12 @@ pub enum Error {
     /// A safety guard refused to go on (for example, a generation that would delete many alarms).
     #[error("{0}")]
     Refused(String),
+    /// Another process holds the lock on an output directory and did not release it in time.
+    #[error("{}: another onwatch holds the lock on this directory (waited {waited_seconds} s); nothing was written. Run again when it has finished, or raise --lock-wait", path.display())]
+    Locked { path: PathBuf, waited_seconds: u64 },
+    /// SIGINT or SIGTERM arrived while an output was being written; what was staged was removed.
+    #[error("interrupted by signal {signal}: every output is the old one or the new one, whole")]
+    Interrupted { signal: i32 },
     /// A Terraform file does not parse.
     #[error("{file}:{line}:{column}: HCL syntax error: {message}")]
     Syntax { file: String, line: usize, column: usize, message: String },

@@ -21,7 +21,7 @@ use crate::{
     findings::{Code, Severity},
     generate,
     model::Inventory,
-    output::{diagnostic, write_all_atomic, write_atomic, write_atomic_with},
+    output::{diagnostic, interrupt, write_all_atomic, write_atomic, write_atomic_with},
     report::{self, Document, Format, ReportSpec},
     scan, snapshot, terraform,
 };
@@ -31,10 +31,21 @@ pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
-/// Parses arguments, runs, and maps the outcome to an exit code.
+/// Parses arguments, runs, and maps the outcome to an exit code. SIGINT and SIGTERM end the
+/// process with 130 and 143, after any write in progress has cleaned up or finished.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    if let Err(error) = interrupt::install() {
+        diagnostic(format_args!("warning: cannot handle SIGINT and SIGTERM: {error}"));
+    }
+    let outcome = run(cli);
+    if let Some(signal) = interrupt::pending() {
+        if let Err(error) = &outcome {
+            diagnostic(format_args!("error: {error}"));
+        }
+        return ExitCode::from(interrupt::exit_code(signal));
+    }
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             diagnostic(format_args!("error: {error}"));
@@ -127,7 +138,7 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     let evaluation = check::evaluate(&inventory, &settings, as_of);
     let files = generate::generate(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all })?;
     if args.check {
-        return match generate::check_files(&args.out, &files)? {
+        return match generate::check_files(&args.out, &files, std::time::Duration::from_secs(args.lock_wait))? {
             generate::Drift::UpToDate => Ok(EXIT_CLEAN),
             generate::Drift::Stale(diff) => {
                 print_stdout(&diff)?;
@@ -136,7 +147,11 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
             }
         };
     }
-    let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions };
+    let options = generate::WriteOptions {
+        allow_deletions: args.allow_deletions,
+        max_deletion_percent: args.max_deletions,
+        lock_wait: std::time::Duration::from_secs(args.lock_wait),
+    };
     let changed = generate::write_files(&args.out, &files, &options)?;
     diagnostic(format_args!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len()));
     // As in check: the OS reclaims a large account's memory faster than dropping it piece by piece.

@@ -1,15 +1,21 @@
-//! Writing a generated module safely: a deletion guard, every file written aside before any is
-//! renamed into place, stale generated files removed, and `--check` that writes nothing.
+//! Writing a generated module safely: the directory locked against other runs, a deletion guard,
+//! every file written aside before any is renamed into place (keeping the mode of the file it
+//! replaces), stale generated files removed, the directory synced, and `--check` that writes
+//! nothing and reads the module whole.
 
 use std::{
     collections::BTreeSet,
     fs,
     io::Write,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use super::{unified_diff, GeneratedFile, HEADER};
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    output::{self, interrupt, LockKind},
+};
 
 #[cfg(test)]
 mod tests {
@@ -29,8 +35,8 @@ mod tests {
         let changes: Vec<&super::GeneratedFile> = new.iter().collect();
         let staging = super::stage(dir.path(), &changes).unwrap();
         // The third rename fails after two files were swapped.
-        std::fs::remove_file(staging.path().join("new/2")).unwrap();
-        assert!(super::swap(dir.path(), staging, &changes, &[]).is_err());
+        std::fs::remove_file(staging.dir.path().join("new/2")).unwrap();
+        assert!(super::swap(staging, &[]).is_err());
         for (name, body) in [("a.tf", "old a"), ("b.tf", "old b"), ("c.tf", "old c")] {
             assert_eq!(std::fs::read_to_string(dir.path().join(name)).unwrap(), format!("{}\n{body}\n", super::HEADER), "{name}");
         }
@@ -54,11 +60,16 @@ pub struct WriteOptions {
     pub allow_deletions: bool,
     /// Refuse to remove more than this share (percent) of the alarms already in the directory.
     pub max_deletion_percent: f64,
+    /// How long to wait for another onwatch that holds the directory's lock.
+    pub lock_wait: Duration,
 }
+
+/// The default of `--lock-wait`: longer than a 100k-resource generation takes to write.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { allow_deletions: false, max_deletion_percent: 20.0 }
+        WriteOptions { allow_deletions: false, max_deletion_percent: 20.0, lock_wait: DEFAULT_LOCK_WAIT }
     }
 }
 
@@ -172,12 +183,17 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
     Ok(())
 }
 
-/// Writes `files` into `dir` as one change: every target is checked first (no hand-written file,
-/// no directory in the way), the whole module is staged in a temporary directory inside `dir`,
-/// then each file is renamed into place, the file it replaces moved aside; if a rename fails,
-/// everything already swapped is put back, so the old module stays whole. Generated `.tf` files no
-/// longer produced are removed in the same change. Returns the paths that changed.
+/// Writes `files` into `dir` as one change: the directory is locked (another run waits), every
+/// target is checked first (no hand-written file, no directory in the way), the whole module is
+/// staged in a temporary directory inside `dir`, then each file is renamed into place, the file
+/// it replaces moved aside; if a rename fails, everything already swapped is put back, so the old
+/// module stays whole. Generated `.tf` files no longer produced are removed in the same change.
+/// A signal before the renames removes the staging; during them, they finish. Returns the paths
+/// that changed.
 pub fn write_files(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<Vec<String>> {
+    let _writing = interrupt::Writing::begin()?;
+    fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+    let _lock = output::lock_dir(dir, LockKind::Exclusive, options.lock_wait)?;
     refuse_hand_written(dir, files)?;
     guard(dir, files, options)?;
     let wanted: BTreeSet<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
@@ -189,7 +205,10 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) 
     }
     check_targets(dir, &changes)?;
     let staging = stage(dir, &changes)?;
-    swap(dir, staging, &changes, &stale)?;
+    let changed_dirs: BTreeSet<PathBuf> = staging.slots.iter().map(|slot| output::parent_dir(&slot.target).to_path_buf()).chain([dir.to_path_buf()]).collect();
+    interrupt::checkpoint()?;
+    swap(staging, &stale)?;
+    sync_dirs(&changed_dirs)?;
     let mut changed: Vec<String> = changes.iter().map(|f| f.path.clone()).collect();
     changed.extend(stale.iter().map(|path| path.strip_prefix(dir).unwrap_or(path).display().to_string()));
     Ok(changed)
@@ -200,7 +219,8 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) 
 fn check_targets(dir: &Path, changes: &[&GeneratedFile]) -> Result<()> {
     for file in changes {
         let target = dir.join(&file.path);
-        if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+        let resolved = output::follow_symlinks(&target).map_err(|source| Error::Write { path: target.clone(), source })?;
+        if fs::symlink_metadata(&resolved).is_ok_and(|m| m.is_dir()) {
             let source = std::io::Error::new(std::io::ErrorKind::IsADirectory, "a directory is where this generated file goes");
             return Err(Error::Write { path: target, source });
         }
@@ -209,49 +229,96 @@ fn check_targets(dir: &Path, changes: &[&GeneratedFile]) -> Result<()> {
     Ok(())
 }
 
-/// Writes the new contents into a staging directory inside `dir` (same file system, so renames
-/// are atomic): `new/N` is the Nth changed file; `old/` receives the files they replace.
-fn stage(dir: &Path, changes: &[&GeneratedFile]) -> Result<tempfile::TempDir> {
+/// Makes the renames durable: without it a power cut after the run can bring back old files.
+fn sync_dirs(dirs: &BTreeSet<PathBuf>) -> Result<()> {
+    for synced in dirs {
+        output::sync_dir(synced).map_err(|source| Error::Write { path: synced.clone(), source })?;
+    }
+    Ok(())
+}
+
+/// A changed file's place: `target` is the file the rename replaces (a symlink's target, so the
+/// link stays a link) and `staged` holds the new contents on the same file system: in the staging
+/// directory, or for a target reached through a link, beside that target.
+struct Slot {
+    target: PathBuf,
+    staged: PathBuf,
+    /// The staged file beside a link's target, removed if it is never renamed into place.
+    beside: Option<tempfile::TempPath>,
+}
+
+/// The staging directory (`new/N` is the Nth changed file, `old/` receives what it replaces) and
+/// every changed file's [`Slot`].
+struct Staging {
+    dir: tempfile::TempDir,
+    slots: Vec<Slot>,
+}
+
+/// Writes the new contents aside, each with the mode of the file it replaces (a new file's is what
+/// the umask leaves), into a staging directory inside `dir`, so the renames are atomic.
+fn stage(dir: &Path, changes: &[&GeneratedFile]) -> Result<Staging> {
     let error = |source| Error::Write { path: dir.to_path_buf(), source };
     let staging = tempfile::Builder::new().prefix(".onwatch-staging-").tempdir_in(dir).map_err(error)?;
     fs::create_dir(staging.path().join("new")).map_err(error)?;
     fs::create_dir(staging.path().join("old")).map_err(error)?;
+    let mut slots = Vec::new();
     for (index, file) in changes.iter().enumerate() {
-        let path = staging.path().join("new").join(index.to_string());
-        let error = |source| Error::Write { path: dir.join(&file.path), source };
-        let mut staged = fs::File::create(&path).map_err(error)?;
+        let path = dir.join(&file.path);
+        let error = |source| Error::Write { path: path.clone(), source };
+        interrupt::checkpoint()?;
+        let target = output::follow_symlinks(&path).map_err(error)?;
+        let (mut staged, slot) = if target == path {
+            let staged = staging.path().join("new").join(index.to_string());
+            let handle = fs::File::create(&staged).map_err(error)?;
+            if let Ok(existing) = fs::metadata(&target).map(|m| m.permissions()) {
+                handle.set_permissions(existing).map_err(error)?;
+            }
+            (handle, Slot { target, staged, beside: None })
+        } else {
+            let (handle, beside) = output::temporary_beside(&target).map_err(error)?.into_parts();
+            (handle, Slot { target, staged: beside.to_path_buf(), beside: Some(beside) })
+        };
         staged.write_all(file.contents.as_bytes()).map_err(error)?;
         staged.sync_all().map_err(error)?;
+        slots.push(slot);
     }
-    Ok(staging)
+    Ok(Staging { dir: staging, slots })
 }
 
-/// Moves `target` into the staging directory's `old/` under `slot`, if it exists.
-fn move_aside(target: &Path, staging: &Path, slot: usize) -> Result<Option<PathBuf>> {
+/// Moves `target` to `backup`, if it exists.
+fn move_aside(target: &Path, backup: &Path) -> Result<Option<PathBuf>> {
     match fs::symlink_metadata(target) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         _ => {
-            let backup = staging.join("old").join(slot.to_string());
-            fs::rename(target, &backup).map_err(|source| Error::Write { path: target.to_path_buf(), source })?;
-            Ok(Some(backup))
+            fs::rename(target, backup).map_err(|source| Error::Write { path: target.to_path_buf(), source })?;
+            Ok(Some(backup.to_path_buf()))
         }
     }
 }
 
 /// Renames the staged files into place and moves stale files aside; on the first failure puts
-/// back everything already done. If even that fails, the staging directory is kept and named.
-fn swap(dir: &Path, staging: tempfile::TempDir, changes: &[&GeneratedFile], stale: &[PathBuf]) -> Result<()> {
+/// back everything already done. If even that fails, the previous files are kept and named.
+fn swap(staging: Staging, stale: &[PathBuf]) -> Result<()> {
+    let old = staging.dir.path().join("old");
     let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    // What a link's target is moved aside to: beside it, and removed once the swap is over.
+    let mut beside_backups: Vec<tempfile::TempPath> = Vec::new();
     let mut apply = || -> Result<()> {
-        for (index, file) in changes.iter().enumerate() {
-            let target = dir.join(&file.path);
-            let backup = move_aside(&target, staging.path(), index)?;
-            done.push((target.clone(), backup));
-            fs::rename(staging.path().join("new").join(index.to_string()), &target).map_err(|source| Error::Write { path: target, source })?;
+        for (index, slot) in staging.slots.iter().enumerate() {
+            let backup = match slot.beside {
+                None => old.join(index.to_string()),
+                Some(_) => {
+                    let error = |source| Error::Write { path: slot.target.clone(), source };
+                    let beside = tempfile::Builder::new().prefix(".onwatch-old-").tempfile_in(output::parent_dir(&slot.target)).map_err(error)?;
+                    beside_backups.push(beside.into_temp_path());
+                    beside_backups.last().expect("just pushed").to_path_buf()
+                }
+            };
+            done.push((slot.target.clone(), move_aside(&slot.target, &backup)?));
+            fs::rename(&slot.staged, &slot.target).map_err(|source| Error::Write { path: slot.target.clone(), source })?;
         }
         for (index, path) in stale.iter().enumerate() {
-            let backup = move_aside(path, staging.path(), changes.len() + index)?;
-            done.push((path.clone(), backup));
+            done.push((path.clone(), move_aside(path, &old.join((staging.slots.len() + index).to_string()))?));
         }
         Ok(())
     };
@@ -260,8 +327,14 @@ fn swap(dir: &Path, staging: tempfile::TempDir, changes: &[&GeneratedFile], stal
     if unrestored.is_empty() {
         return Err(error);
     }
-    let kept = staging.keep();
-    Err(Error::Generate(format!("{error}; restoring {} failed too: the previous files are in {}/old", unrestored.join(", "), kept.display())))
+    let kept: Vec<String> = beside_backups.into_iter().filter_map(|backup| backup.keep().ok()).map(|p| p.display().to_string()).collect();
+    let kept_dir = staging.dir.keep();
+    Err(Error::Generate(format!(
+        "{error}; restoring {} failed too: the previous files are in {}/old{}",
+        unrestored.join(", "),
+        kept_dir.display(),
+        if kept.is_empty() { String::new() } else { format!(" and {}", kept.join(", ")) }
+    )))
 }
 
 /// Puts `backup` back at `target` (or removes the new `target` where there was none); true when it worked.
@@ -272,8 +345,10 @@ fn restore(target: &Path, backup: Option<&Path>) -> bool {
     }
 }
 
-/// Compares `files` with what `dir` holds, writing nothing.
-pub fn check_files(dir: &Path, files: &[GeneratedFile]) -> Result<Drift> {
+/// Compares `files` with what `dir` holds, writing nothing. A run writing `dir` is waited for (up
+/// to `lock_wait`), so the comparison never sees a module half-replaced.
+pub fn check_files(dir: &Path, files: &[GeneratedFile], lock_wait: Duration) -> Result<Drift> {
+    let _lock = if dir.is_dir() { Some(output::lock_dir(dir, LockKind::Shared, lock_wait)?) } else { None };
     let mut diff = String::new();
     let wanted: BTreeSet<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
     for file in files {

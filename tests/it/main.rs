@@ -25,6 +25,7 @@ mod generate;
 mod iac_scan;
 mod names;
 mod network;
+mod outputs;
 mod partition;
 mod report_flag;
 mod reports;
