@@ -44,11 +44,45 @@ pub(crate) enum Command {
     /// Read the audit trail: alerts raised and resolved, and security detections.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a starting configuration (the built-in config/ and policies/, a README) and, with --ci, CI workflows.
+    Init(InitArgs),
     /// Explain a finding code (or list them all).
     Explain {
         /// A finding code such as missing-alarm; omit to list every code.
         code: Option<String>,
     },
+}
+
+/// The CI system `init --ci` writes workflows for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CiChoice {
+    Github,
+    Gitlab,
+    None,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Asks nothing: without --ci it writes no CI files.\n\nExit codes: 0 written, 2 error (a file that exists, without --force: nothing is written).")]
+pub(crate) struct InitArgs {
+    /// Directory to write into; created when missing.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub(crate) dir: PathBuf,
+    /// Also write the pull-request, regeneration and drift workflows: .github/workflows/ or .gitlab-ci.yml.
+    #[arg(long, value_enum, default_value_t = CiChoice::None)]
+    pub(crate) ci: CiChoice,
+    /// Replace files that exist (by default an existing file stops init before it writes anything).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+impl InitArgs {
+    pub(crate) fn ci(&self) -> crate::init::Ci {
+        match self.ci {
+            CiChoice::Github => crate::init::Ci::Github,
+            CiChoice::Gitlab => crate::init::Ci::Gitlab,
+            CiChoice::None => crate::init::Ci::None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -55,6 +55,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Ok(EXIT_CLEAN)
         }
         Command::Audit(AuditCommand::List(args)) => run_audit_list(args),
+        Command::Init(args) => {
+            let written = crate::init::write(&args.dir, &crate::init::files(args.ci()), args.force)?;
+            diagnostic(format_args!("{}: wrote {} files; run onwatch validate there after each change", args.dir.display(), written.len()));
+            Ok(EXIT_CLEAN)
+        }
         Command::IamPolicy(args) => {
             let policy = if args.audit {
                 let settings = config::load(&Sources::from_flags(args.config, None)?)?;

@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     &["audit"],
     &["schemas"],
+    &["init"],
     &["cli"],
 ];
 

@@ -2,7 +2,10 @@
 //! rather than stored keys, and every `onwatch ...` command line in them parses with the real
 //! command-line definition.
 
-use std::{fs, path::PathBuf};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 use serde_norway::Value;
 
@@ -75,30 +78,37 @@ fn words(line: &str) -> Vec<String> {
     words
 }
 
+/// Every `onwatch ...` command line in a workflow's scripts, as words, each checked to parse with
+/// the real command-line definition (a panic names the file and the line that does not).
+pub(crate) fn parsed_onwatch_commands(path: &Path, value: &Value) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    scripts(value, None, &mut found);
+    let mut commands = Vec::new();
+    for script in found {
+        for line in script.replace("\\\n", " ").lines() {
+            let line = line.trim();
+            if !line.starts_with("onwatch ") {
+                continue;
+            }
+            let args = words(line);
+            if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
+                panic!("{}: `{line}` does not parse:\n{error}", path.display());
+            }
+            commands.push(args);
+        }
+    }
+    commands
+}
+
 #[test]
 fn every_onwatch_command_in_the_examples_exists() {
     let mut subcommands = std::collections::BTreeSet::new();
     let mut count = 0;
     for (path, value, _) in examples() {
-        let mut found = Vec::new();
-        scripts(&value, None, &mut found);
-        let mut in_file = 0;
-        for script in found {
-            for line in script.replace("\\\n", " ").lines() {
-                let line = line.trim();
-                if !line.starts_with("onwatch ") {
-                    continue;
-                }
-                let args = words(line);
-                if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
-                    panic!("{}: `{line}` does not parse:\n{error}", path.display());
-                }
-                subcommands.insert(args[1].clone());
-                in_file += 1;
-            }
-        }
-        assert!(in_file > 0, "{} runs no onwatch command", path.display());
-        count += in_file;
+        let commands = parsed_onwatch_commands(&path, &value);
+        assert!(!commands.is_empty(), "{} runs no onwatch command", path.display());
+        count += commands.len();
+        subcommands.extend(commands.into_iter().map(|args| args[1].clone()));
     }
     assert!(count >= 15, "only {count} onwatch commands found");
     assert_eq!(subcommands.into_iter().collect::<Vec<_>>(), ["check", "drift", "generate", "scan"]);

@@ -21,6 +21,7 @@ mod drift;
 mod drift_emulator;
 mod generate;
 mod iac_scan;
+mod init;
 mod names;
 mod network;
 mod partition;
