@@ -1,7 +1,7 @@
 //! The command line's arguments, as clap parses them. The handlers (`super`) turn them into the
 //! library's settings; nothing else reads raw flags.
 
-use std::{io::IsTerminal, path::PathBuf};
+use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
@@ -13,6 +13,9 @@ use crate::{report::drift::DriftFormat, report::Format, scan};
 pub struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Write nothing on standard error but errors: no progress bars, no notes.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
 }
 
 impl Cli {
@@ -210,7 +213,7 @@ impl AwsArgs {
             profile: self.profile.clone(),
             role_arns: self.role_arns.clone(),
             endpoint_url: self.endpoint_url.clone(),
-            progress: std::io::stderr().is_terminal(),
+            progress: super::progress::wanted(),
             timeout: self.network.timeout(),
         }
     }

@@ -25,6 +25,7 @@ mod init;
 mod names;
 mod network;
 mod partition;
+mod progress;
 mod reports;
 mod sarif_multitool;
 mod scan_calls;
