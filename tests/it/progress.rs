@@ -131,3 +131,47 @@ fn generate_draws_a_progress_bar_on_a_terminal() {
     let shown = on_a_terminal(&format!("{args} --quiet"), dir.path());
     assert_eq!(shown, "", "--quiet draws nothing, even on a terminal");
 }
+
+/// An observer that records every stage and the steps reported during it.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, u64, u64)>>);
+
+impl onwatch::support::Progress for Recorder {
+    fn stage(&self, what: &str, steps: u64) {
+        self.0.lock().unwrap().push((what.to_string(), steps, 0));
+    }
+
+    fn advance(&self, steps: u64) {
+        self.0.lock().unwrap().last_mut().expect("a step within a stage").2 += steps;
+    }
+}
+
+#[test]
+fn generation_and_the_terraform_reader_report_every_step_and_stay_pure() {
+    use onwatch::{config, generate};
+    let settings = config::load(&config::Sources::default()).unwrap();
+    let inventory = onwatch::snapshot::read(&root().join("examples/inventory.json")).unwrap();
+    let evaluation = onwatch::check::evaluate(&inventory, &settings, time::macros::date!(2026 - 11 - 25));
+    let templates = generate::Templates::load(None).unwrap();
+    let options = generate::GenerateOptions::default();
+    let recorder = Recorder::default();
+    let observed = generate::generate_observed(&inventory, &settings, &evaluation, &templates, &options, &recorder).unwrap();
+    assert_eq!(observed, generate::generate(&inventory, &settings, &evaluation, &templates, &options).unwrap(), "observing changes nothing");
+    let alarms = observed.iter().find(|f| f.path == "alarms.tf").unwrap().contents.matches("resource \"aws_cloudwatch_metric_alarm\"").count();
+    let stages = recorder.0.into_inner().unwrap();
+    let expected = [
+        ("planning the module".to_string(), 0, 0),
+        ("rendering alarms".to_string(), alarms as u64, alarms as u64),
+        ("rendering and parsing back files".to_string(), templates.file_count() as u64, templates.file_count() as u64),
+    ];
+    assert_eq!(stages, expected);
+    assert!(alarms > 10, "{alarms}");
+
+    let recorder = Recorder::default();
+    let declared = onwatch::terraform::read_dir_observed(&root().join("infrastructure"), &recorder).unwrap();
+    let stages = recorder.0.into_inner().unwrap();
+    let files = declared.files as u64; // no .tfvars there
+    assert_eq!(stages[0], ("reading Terraform files".to_string(), files, files));
+    assert_eq!(stages[1].0, "resolving Terraform modules");
+    assert_eq!((stages[1].1, stages[1].2), (1, 1), "one module: {stages:?}");
+}
