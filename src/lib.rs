@@ -9,7 +9,8 @@
 //! - [`check`]: the check families (coverage, security, drift), pure functions over the model.
 //! - [`generate`]: the Terraform module that closes the gaps.
 //! - [`report`]: one printer per output format; [`audit`]: reading the audit trail.
-//! - [`schemas`]: the JSON Schemas shipped under `schemas/`; [`cli`]: the command line.
+//! - [`schemas`]: the JSON Schemas shipped under `schemas/`; [`init`]: a starting configuration;
+//!   [`cli`]: the command line.
 
 pub mod support;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod generate;
 pub mod report;
 pub mod audit;
 pub mod schemas;
+pub mod init;
 pub mod cli;
 
 /// Built-in defaults, embedded at build time by `build.rs`.

@@ -1,5 +1,6 @@
 //! Small helpers every layer uses: number formatting, the stable hash behind fingerprints and
-//! generated names, and splitting work across cores. Depends on nothing else in the crate.
+//! generated names, splitting work across cores, and the observer of long work. Depends on
+//! nothing else in the crate.
 
 /// A number as people write it: whole numbers without a fraction (`90`, not `90.0`), the rest in
 /// Rust's shortest round-trip form. Messages and generated HCL use the same form.
@@ -51,6 +52,21 @@ pub fn par_chunks_on<T: Sync, R: Send>(items: &[T], threads: usize, work: impl F
         handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     })
 }
+
+/// Observes long work, for a progress bar: the library calls it and stays silent with
+/// [`NoProgress`]; the command line draws a bar with it on a terminal. Called from worker threads.
+pub trait Progress: Sync {
+    /// A stage of `steps` steps begins (0 when its length is not known).
+    fn stage(&self, _what: &str, _steps: u64) {}
+    /// `steps` more steps of the current stage are done.
+    fn advance(&self, _steps: u64) {}
+}
+
+/// The observer that ignores everything: what the library's plain entry points pass.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
 
 #[cfg(test)]
 mod tests {

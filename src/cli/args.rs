@@ -1,7 +1,7 @@
 //! The command line's arguments, as clap parses them. The handlers (`super`) turn them into the
 //! library's settings; nothing else reads raw flags.
 
-use std::{io::IsTerminal, path::PathBuf};
+use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
@@ -16,6 +16,9 @@ use crate::{
 pub struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Write nothing on standard error but errors: no progress bars, no notes.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
 }
 
 impl Cli {
@@ -47,11 +50,45 @@ pub(crate) enum Command {
     /// Read the audit trail: alerts raised and resolved, and security detections.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a starting configuration (the built-in config/ and policies/, a README) and, with --ci, CI workflows.
+    Init(InitArgs),
     /// Explain a finding code (or list them all).
     Explain {
         /// A finding code such as missing-alarm; omit to list every code.
         code: Option<String>,
     },
+}
+
+/// The CI system `init --ci` writes workflows for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CiChoice {
+    Github,
+    Gitlab,
+    None,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Asks nothing: without --ci it writes no CI files.\n\nExit codes: 0 written, 2 error (a file that exists, without --force: nothing is written).")]
+pub(crate) struct InitArgs {
+    /// Directory to write into; created when missing.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub(crate) dir: PathBuf,
+    /// Also write the pull-request, regeneration and drift workflows: .github/workflows/ or .gitlab-ci.yml.
+    #[arg(long, value_enum, default_value_t = CiChoice::None)]
+    pub(crate) ci: CiChoice,
+    /// Replace files that exist (by default an existing file stops init before it writes anything).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+impl InitArgs {
+    pub(crate) fn ci(&self) -> crate::init::Ci {
+        match self.ci {
+            CiChoice::Github => crate::init::Ci::Github,
+            CiChoice::Gitlab => crate::init::Ci::Gitlab,
+            CiChoice::None => crate::init::Ci::None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -187,7 +224,7 @@ impl AwsArgs {
             profile: self.profile.clone(),
             role_arns: self.role_arns.clone(),
             endpoint_url: self.endpoint_url.clone(),
-            progress: std::io::stderr().is_terminal(),
+            progress: super::progress::wanted(),
             timeout: self.network.timeout(),
         }
     }

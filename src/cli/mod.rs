@@ -2,6 +2,7 @@
 //! library. This is the edge where errors become messages and exit codes.
 
 mod args;
+mod progress;
 
 use std::{
     io::{IsTerminal, Write},
@@ -13,6 +14,7 @@ use clap::Parser;
 
 use args::*;
 pub use args::Cli;
+use progress::note;
 
 use crate::{
     check::{self, drift},
@@ -23,6 +25,7 @@ use crate::{
     model::Inventory,
     output::{diagnostic, interrupt, write_all_atomic, write_atomic, write_atomic_with},
     report::{self, Document, Format, ReportSpec},
+    support::Progress,
     scan, snapshot, terraform,
 };
 
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
+    progress::set_quiet(cli.quiet);
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Generate(args) => run_generate(args),
@@ -62,10 +66,15 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Scan(args) => {
             let scan = scan::run(&args.aws.options())?;
             write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
-            diagnostic(format_args!("{}: {}", args.output.display(), scan.summary()));
+            note(format_args!("{}: {}", args.output.display(), scan.summary()));
             Ok(EXIT_CLEAN)
         }
         Command::Audit(AuditCommand::List(args)) => run_audit_list(args),
+        Command::Init(args) => {
+            let written = crate::init::write(&args.dir, &crate::init::files(args.ci()), args.force)?;
+            note(format_args!("{}: wrote {} files; run onwatch validate there after each change", args.dir.display(), written.len()));
+            Ok(EXIT_CLEAN)
+        }
         Command::IamPolicy(args) => {
             let policy = if args.audit {
                 let settings = config::load(&Sources::from_flags(args.config, None)?)?;
@@ -117,7 +126,7 @@ fn as_of(flag: &Option<String>) -> Result<time::Date, Error> {
 fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, String), Error> {
     if source.live {
         let scan = scan::run(&aws.options())?;
-        diagnostic(format_args!("live: {}", scan.summary()));
+        note(format_args!("live: {}", scan.summary()));
         return Ok((scan.inventory, "live scan".to_string()));
     }
     if aws.given() {
@@ -127,6 +136,16 @@ fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, Stri
     Ok((snapshot::read(file)?, file.display().to_string()))
 }
 
+/// [`load_inventory`] as a stage of `bar`. A live scan draws its own bar, so this one stays off
+/// the screen meanwhile.
+fn load_inventory_observed(source: &SourceArgs, aws: &AwsArgs, bar: &progress::Bar) -> Result<(Inventory, String), Error> {
+    if source.live {
+        return bar.suspend(|| load_inventory(source, aws));
+    }
+    bar.stage("reading the inventory", 0);
+    load_inventory(source, aws)
+}
+
 fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     if !(0.0..=100.0).contains(&args.max_deletions) {
@@ -134,15 +153,20 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     }
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let templates = generate::Templates::load(args.templates.as_deref())?;
-    let (inventory, _) = load_inventory(&args.source, &args.aws)?;
+    let bar = progress::Bar::new();
+    let (inventory, _) = load_inventory_observed(&args.source, &args.aws, &bar)?;
+    bar.stage("checking coverage", 0);
     let evaluation = check::evaluate(&inventory, &settings, as_of);
-    let files = generate::generate(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all })?;
+    let files = generate::generate_observed(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all }, &bar)?;
+    bar.stage(if args.check { "comparing with the files on disk" } else { "writing files" }, 0);
     if args.check {
-        return match generate::check_files(&args.out, &files, std::time::Duration::from_secs(args.lock_wait))? {
+        let drift = generate::check_files(&args.out, &files, std::time::Duration::from_secs(args.lock_wait))?;
+        drop(bar);
+        return match drift {
             generate::Drift::UpToDate => Ok(EXIT_CLEAN),
             generate::Drift::Stale(diff) => {
                 print_stdout(&diff)?;
-                diagnostic(format_args!("{} is stale: run onwatch generate to update it", args.out.display()));
+                note(format_args!("{} is stale: run onwatch generate to update it", args.out.display()));
                 Ok(EXIT_FINDINGS)
             }
         };
@@ -153,7 +177,8 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
         lock_wait: std::time::Duration::from_secs(args.lock_wait),
     };
     let changed = generate::write_files(&args.out, &files, &options)?;
-    diagnostic(format_args!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len()));
+    drop(bar);
+    note(format_args!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len()));
     // As in check: the OS reclaims a large account's memory faster than dropping it piece by piece.
     std::mem::forget((inventory, evaluation, files));
     Ok(EXIT_CLEAN)
@@ -186,10 +211,13 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     let config_dir = config::Sources::from_flags(args.config, None)?.config_dir;
     let ignore = config::drift_ignore::load(config_dir.as_deref())?;
-    let declared = terraform::read_dir(&args.terraform)?;
-    let (inventory, inventory_name) = load_inventory(&args.source, &args.aws)?;
+    let bar = progress::Bar::new();
+    let declared = terraform::read_dir_observed(&args.terraform, &bar)?;
+    let (inventory, inventory_name) = load_inventory_observed(&args.source, &args.aws, &bar)?;
+    bar.stage("comparing with the account", 0);
     let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of) };
     let report = drift::drift(&declared, &inventory, &options);
+    drop(bar);
     let terraform_name = args.terraform.display().to_string();
     let document = Document::drift(&report, &terraform_name, &inventory_name, as_of.to_string());
     write_reports(&document, args.format, args.output.as_deref(), &args.reports)?;
@@ -208,8 +236,8 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
         Some(dir) => {
             let declared = terraform::read_dir(dir)?;
             let overlay = check::overlay_declared(&mut inventory, &declared, &dir.display().to_string());
-            for note in &overlay.notes {
-                diagnostic(note);
+            for left_out in &overlay.notes {
+                note(left_out);
             }
             Some(overlay)
         }

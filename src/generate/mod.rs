@@ -20,7 +20,7 @@ use crate::{
     check::{Evaluation, RequirementResult, Status},
     config::{AlarmRule, Settings},
     error::{Error, Result},
-    support::stable_hash,
+    support::{stable_hash, NoProgress, Progress},
     model::{
         arn::{account_root_arn, alarm_arn, partition_of_region},
         names::{AlarmName, DashboardName, NameError, ProviderRef, Region, SeverityName, TerraformIdentifier},
@@ -176,10 +176,26 @@ pub fn generate(
     templates: &Templates,
     options: &GenerateOptions,
 ) -> Result<Vec<GeneratedFile>> {
+    generate_observed(inventory, settings, evaluation, templates, options, &NoProgress)
+}
+
+/// [`generate`], telling `progress` its stages: planning, rendering each alarm, rendering and
+/// parsing back each file.
+pub fn generate_observed(
+    inventory: &Inventory,
+    settings: &Settings,
+    evaluation: &Evaluation,
+    templates: &Templates,
+    options: &GenerateOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<GeneratedFile>> {
+    progress.stage("planning the module", 0);
     let watched = watched_resources(inventory, evaluation);
     let mut context = plan(inventory, settings, evaluation, &watched, options)?;
-    let alarm_blocks = templates.render_blocks("alarm.hbs", &context.alarms)?;
+    progress.stage("rendering alarms", context.alarms.len() as u64);
+    let alarm_blocks = templates.render_blocks("alarm.hbs", &context.alarms, progress)?;
     context.alarms = Vec::new();
+    progress.stage("rendering and parsing back files", templates.file_count() as u64);
     // The Grafana dashboard is independent of the templates: build it alongside.
     let (files, grafana) = std::thread::scope(|scope| {
         let grafana = scope.spawn(|| {
@@ -188,7 +204,7 @@ pub fn generate(
                 .grafana
                 .then(|| GeneratedFile { path: "grafana/onwatch.json".into(), contents: dashboards::grafana(settings, &watched) })
         });
-        (templates.render(context, &[("alarm_blocks", &alarm_blocks)]), grafana.join().expect("the Grafana thread does not panic"))
+        (templates.render(context, &[("alarm_blocks", &alarm_blocks)], progress), grafana.join().expect("the Grafana thread does not panic"))
     });
     let mut files = files?;
     files.extend(grafana);

@@ -19,7 +19,11 @@ use crate::{
     embedded,
     error::{Error, Result},
     model::names,
+    support::Progress,
 };
+
+/// Alarm blocks rendered between two reports to the progress observer.
+const PROGRESS_BATCH: usize = 256;
 
 /// File templates (`*.tf.hbs`, `*.json.hbs`, ...) render one output file each; block templates
 /// (`alarm.hbs`) render one block per item, which a file template places with `{{{...}}}`.
@@ -110,6 +114,11 @@ fn literal(value: &Value) -> String {
 }
 
 impl Templates {
+    /// How many files [`Templates::render`] writes.
+    pub fn file_count(&self) -> usize {
+        self.outputs.len()
+    }
+
     /// The built-in templates, with any `*.hbs` in `dir` replacing a built-in of the same name or adding a file.
     pub fn load(dir: Option<&Path>) -> Result<Self> {
         let mut registry = Handlebars::new();
@@ -152,10 +161,14 @@ impl Templates {
 
     /// Renders block template `name` once per item, on one thread per core, and joins the blocks
     /// with blank lines, in item order.
-    pub fn render_blocks<T: Serialize + Sync>(&self, name: &str, items: &[T]) -> Result<String> {
+    pub fn render_blocks<T: Serialize + Sync>(&self, name: &str, items: &[T], progress: &dyn Progress) -> Result<String> {
         let render_share = |share: &[T]| -> Result<String> {
             let mut out = String::new();
-            for item in share {
+            for (index, item) in share.iter().enumerate() {
+                // Told in batches: a bar needs no more, and each item is only microseconds of work.
+                if index % PROGRESS_BATCH == 0 {
+                    progress.advance(share.len().saturating_sub(index).min(PROGRESS_BATCH) as u64);
+                }
                 let context = Context::wraps(item).map_err(|e| Error::Generate(format!("template {name}: {e}")))?;
                 let block = self.registry.render_with_context(name, &context).map_err(|e| Error::Generate(format!("template {name}: {e}")))?;
                 if !out.is_empty() {
@@ -181,7 +194,7 @@ impl Templates {
     /// thread. `blocks` are pre-rendered, tidied block lists: a template places one with
     /// `{{{name}}}`, and the text is spliced in after rendering rather than copied through the
     /// template context (on large accounts it is hundreds of megabytes).
-    pub fn render(&self, context: impl Serialize, blocks: &[(&str, &str)]) -> Result<Vec<GeneratedFile>> {
+    pub fn render(&self, context: impl Serialize, blocks: &[(&str, &str)], progress: &dyn Progress) -> Result<Vec<GeneratedFile>> {
         // Converted to a template context once, not once per template; the typed context is
         // dropped before rendering, since on large accounts it is hundreds of megabytes.
         let mut value = serde_json::to_value(&context).map_err(|e| Error::Generate(format!("template context: {e}")))?;
@@ -212,6 +225,7 @@ impl Templates {
             if path.ends_with(".tf") {
                 hcl::parse_back(&path, &contents).map_err(Error::Generate)?;
             }
+            progress.advance(1);
             Ok(GeneratedFile { path, contents })
         };
         std::thread::scope(|scope| {

@@ -23,7 +23,10 @@ use std::{
 use hcl::{eval::Context, eval::Evaluate, Block, BlockLabel, Body, Expression, Value};
 use rustc_hash::FxHashMap;
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    support::{NoProgress, Progress},
+};
 
 /// The resource types onwatch reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -218,6 +221,11 @@ struct Parsed {
 /// Reads every `.tf` file under `dir` (and `terraform.tfvars`, `*.auto.tfvars`), skipping
 /// `.terraform` and hidden directories. A syntax error is an error naming `file:line:column`.
 pub fn read_dir(dir: &Path) -> Result<Declared> {
+    read_dir_observed(dir, &NoProgress)
+}
+
+/// [`read_dir`], telling `progress` of each file parsed and each module resolved.
+pub fn read_dir_observed(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!("{}: not a directory", dir.display())));
     }
@@ -239,17 +247,28 @@ pub fn read_dir(dir: &Path) -> Result<Declared> {
             files.push((entry.into_path(), tfvars));
         }
     }
-    let parsed = parse_all(&files)?;
-    resolve(dir, parsed)
+    progress.stage("reading Terraform files", files.len() as u64);
+    let parsed = parse_all(&files, progress)?;
+    resolve(dir, parsed, progress)
 }
 
-fn parse_all(files: &[(PathBuf, bool)]) -> Result<Vec<Parsed>> {
+fn parse_all(files: &[(PathBuf, bool)], progress: &dyn Progress) -> Result<Vec<Parsed>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
     let share = files.len().div_ceil(threads).max(1);
     let results: Vec<Result<Parsed>> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(share)
-            .map(|part| scope.spawn(move || part.iter().map(|(path, tfvars)| parse_file(path, *tfvars)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(path, tfvars)| {
+                            let parsed = parse_file(path, *tfvars);
+                            progress.advance(1);
+                            parsed
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("parsing threads do not panic")).collect()
     });
@@ -366,9 +385,10 @@ fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, V
     (modules, module_dirs)
 }
 
-fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
+fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<Declared> {
     let budget = std::sync::atomic::AtomicUsize::new(max_instances());
     let (modules, module_dirs) = collect_modules(root, &parsed);
+    progress.stage("resolving Terraform modules", modules.len() as u64);
     let mut declared = Declared { modules: module_dirs, resources: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count() };
     for (index, module) in modules.iter().enumerate() {
         let context = module_context(module);
@@ -434,6 +454,7 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
                 declared.resources.extend(result?);
             }
         }
+        progress.advance(1);
     }
     Ok(declared)
 }

@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["generate"],
     &["report"],
     &["schemas"],
+    &["init"],
     &["cli"],
 ];
 

@@ -2,7 +2,10 @@
 //! rather than stored keys, and every `onwatch ...` command line in them parses with the real
 //! command-line definition.
 
-use std::{fs, path::PathBuf};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 use serde_norway::Value;
 
@@ -75,17 +78,23 @@ fn words(line: &str) -> Vec<String> {
     words
 }
 
-/// The `onwatch ...` command lines of a workflow, as words.
-fn onwatch_commands(value: &Value) -> Vec<(String, Vec<String>)> {
+/// Every `onwatch ...` command line in a workflow's scripts, as words, each checked to parse with
+/// the real command-line definition (a panic names the file and the line that does not).
+pub(crate) fn parsed_onwatch_commands(path: &Path, value: &Value) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     scripts(value, None, &mut found);
     let mut commands = Vec::new();
     for script in found {
         for line in script.replace("\\\n", " ").lines() {
             let line = line.trim();
-            if line.starts_with("onwatch ") {
-                commands.push((line.to_string(), words(line)));
+            if !line.starts_with("onwatch ") {
+                continue;
             }
+            let args = words(line);
+            if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
+                panic!("{}: `{line}` does not parse:\n{error}", path.display());
+            }
+            commands.push(args);
         }
     }
     commands
@@ -96,16 +105,10 @@ fn every_onwatch_command_in_the_examples_exists() {
     let mut subcommands = std::collections::BTreeSet::new();
     let mut count = 0;
     for (path, value, _) in examples() {
-        let mut in_file = 0;
-        for (line, args) in onwatch_commands(&value) {
-            if let Err(error) = onwatch::cli::Cli::try_parse_from(&args) {
-                panic!("{}: `{line}` does not parse:\n{error}", path.display());
-            }
-            subcommands.insert(args[1].clone());
-            in_file += 1;
-        }
-        assert!(in_file > 0, "{} runs no onwatch command", path.display());
-        count += in_file;
+        let commands = parsed_onwatch_commands(&path, &value);
+        assert!(!commands.is_empty(), "{} runs no onwatch command", path.display());
+        count += commands.len();
+        subcommands.extend(commands.into_iter().map(|args| args[1].clone()));
     }
     // Fewer since one check run writes every report with --report (there were 20 with a run per format).
     assert!(count >= 14, "only {count} onwatch commands found");
@@ -130,9 +133,8 @@ fn each_workflow_writes_its_reports_in_one_run() {
     let files = examples();
     for (name, subcommand, reports) in expected {
         let (path, value, text) = files.iter().find(|f| f.0.ends_with(name)).unwrap_or_else(|| panic!("no {name}"));
-        let writers: Vec<Vec<String>> = onwatch_commands(value)
+        let writers: Vec<Vec<String>> = parsed_onwatch_commands(path, value)
             .into_iter()
-            .map(|(_, args)| args)
             .filter(|args| args[1] == *subcommand)
             .map(|args| args.windows(2).filter(|w| w[0] == "--report").map(|w| w[1].split_once('=').expect("FORMAT=PATH").1.to_string()).collect())
             .filter(|written: &Vec<String>| !written.is_empty())

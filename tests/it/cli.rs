@@ -5,7 +5,7 @@ use std::{fs, path::Path, process::Command};
 
 use crate::common::fixtures;
 
-fn onwatch(args: &[&str], cwd: &Path) -> (i32, String, String) {
+pub(crate) fn onwatch(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_onwatch")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap();
     (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }

@@ -522,7 +522,7 @@ fn dogfood_module_in_infrastructure_is_up_to_date() {
     assert_eq!(code, 0, "infrastructure/generated is stale; regenerate it with\n  onwatch generate --inventory examples/inventory.json --as-of 2026-11-25\n{stdout}{stderr}");
 }
 
-fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub(crate) fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .map(|e| e.unwrap())
