@@ -208,11 +208,11 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
         None => None,
     };
     let counting = overlay.as_ref().is_some_and(|o| !o.is_empty());
-    let options = check::EvaluateOptions { requirements: args.format == Format::Junit || counting, ..Default::default() };
+    let options = check::EvaluateOptions { requirements: matches!(args.format, Format::Junit | Format::Html) || counting, ..Default::default() };
     let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
     if let Some(overlay) = overlay.filter(|_| counting) {
         overlay.count(&mut evaluation);
-        if args.format != Format::Junit {
+        if !matches!(args.format, Format::Junit | Format::Html) {
             evaluation.requirements = Vec::new();
         }
     }

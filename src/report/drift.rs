@@ -20,6 +20,7 @@ pub enum DriftFormat {
     Json,
     Markdown,
     Sarif,
+    Html,
 }
 
 pub struct DriftPrinter<'a> {
@@ -37,6 +38,7 @@ impl DriftPrinter<'_> {
             DriftFormat::Text => self.text(),
             DriftFormat::Json => self.json(),
             DriftFormat::Markdown => self.markdown(GITHUB_COMMENT_LIMIT),
+            DriftFormat::Html => super::html::drift_page(self.report, self.terraform, self.inventory, &self.as_of),
             DriftFormat::Sarif => {
                 let evaluation = Evaluation {
                     summary: Default::default(),

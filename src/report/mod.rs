@@ -2,6 +2,7 @@
 //! renders a [`Report`] to a string; the CLI picks one.
 
 pub mod drift;
+mod html;
 mod junit;
 mod markdown;
 mod sarif;
@@ -35,6 +36,7 @@ pub enum Format {
     Markdown,
     Sarif,
     Junit,
+    Html,
 }
 
 pub const TOOL_NAME: &str = "onwatch";
@@ -58,6 +60,7 @@ impl Report<'_> {
             Format::Markdown => markdown::render(self, GITHUB_COMMENT_LIMIT),
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
+            Format::Html => html::check_page(self.evaluation, self.delta, self.inventory, &self.as_of),
         };
         out.write_all(text.as_bytes())
     }

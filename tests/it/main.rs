@@ -20,6 +20,7 @@ mod config_files;
 mod drift;
 mod drift_emulator;
 mod generate;
+mod html_report;
 mod iac_scan;
 mod names;
 mod network;
