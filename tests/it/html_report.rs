@@ -270,8 +270,8 @@ fn artifacts() -> PathBuf {
     root().join("target/browser-artifacts")
 }
 
-/// Runs tests/browser/report.mjs on a page and its JSON report; returns what it printed.
-fn browser(scenario: &str, html: &Path, json: &Path, artifacts: &Path) -> String {
+/// Runs tests/browser/report.mjs on a page and its JSON report; returns whether it passed and what it printed.
+fn run_browser(scenario: &str, html: &Path, json: &Path, artifacts: &Path) -> (bool, String) {
     tool("ONWATCH_CHROMIUM", "Debian's chromium");
     tool("ONWATCH_PLAYWRIGHT", "playwright-core from npm");
     let output = Command::new("node")
@@ -279,10 +279,13 @@ fn browser(scenario: &str, html: &Path, json: &Path, artifacts: &Path) -> String
         .args([std::ffi::OsStr::new(scenario), html.as_os_str(), json.as_os_str(), artifacts.as_os_str()])
         .output()
         .expect("node runs the browser script");
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "browser scenario {scenario} failed:\n{stdout}{stderr}");
-    assert!(stdout.contains(&format!("{scenario}: ok")), "{stdout}{stderr}");
-    stdout.into_owned()
+    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success() && printed.contains(&format!("{scenario}: ok")), printed)
+}
+
+fn browser(scenario: &str, html: &Path, json: &Path, artifacts: &Path) {
+    let (passed, printed) = run_browser(scenario, html, json, artifacts);
+    assert!(passed, "browser scenario {scenario} failed:\n{printed}");
 }
 
 #[test]
@@ -322,4 +325,24 @@ fn browser_drift_page_shows_the_dashboard_diff() {
     let dir = tempfile::tempdir().unwrap();
     let (html, json) = drift_reports(dir.path());
     browser("drift", &html, &json, &artifacts().join("drift"));
+}
+
+#[test]
+#[ignore = "conformance: headless Chromium"]
+fn browser_script_fails_on_a_page_that_runs_a_handler() {
+    // The hostile scenario's own proof: the same page with an event handler that does run (no CSP)
+    // and one the CSP stops (a console error) must both fail it.
+    let dir = tempfile::tempdir().unwrap();
+    let (html, json) = example_reports(dir.path());
+    let page = fs::read_to_string(&html).unwrap();
+    let injected = "<main><img src=x onerror=alert(1)>";
+    let csp_start = page.find("<meta http-equiv=\"Content-Security-Policy\"").unwrap();
+    let csp_end = csp_start + page[csp_start..].find('\n').unwrap();
+    let without_csp = format!("{}{}", &page[..csp_start], &page[csp_end..]).replacen("<main>", injected, 1);
+    fs::write(&html, without_csp).unwrap();
+    let (passed, printed) = run_browser("check", &html, &json, &dir.path().join("artifacts"));
+    assert!(!passed && printed.contains("dialog: alert 1"), "the alert must fail the run:\n{printed}");
+    fs::write(&html, page.replacen("<main>", injected, 1)).unwrap();
+    let (passed, printed) = run_browser("check", &html, &json, &dir.path().join("artifacts"));
+    assert!(!passed && printed.contains("console error"), "the blocked handler must fail the run:\n{printed}");
 }
