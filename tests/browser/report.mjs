@@ -150,6 +150,13 @@ async function check() {
   if (all[0].origin) assert.ok(details.includes(`${all[0].origin.file}:${all[0].origin.line}`), 'the expanded row shows the policy line');
 
   await screenshots('phone-390', 390, 844);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'nothing is wider than a 390-pixel phone');
+
+  // Printed: no filters or pager, and a PDF to look at.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.$eval('#filters', (form) => getComputedStyle(form).display), 'none', 'print hides the filters');
+  await page.pdf({ path: path.join(artifacts, 'print.pdf') });
+  await page.emulateMedia({ media: 'screen' });
 }
 
 /// A name that some findings have and others do not: the last part of a resource in the middle of the list.

@@ -198,6 +198,7 @@ fn drift_page_shows_the_changes_and_the_dashboard_diff() {
     let page = fs::read_to_string(html).unwrap();
     assert!(page.contains("<h1>onwatch: drift</h1>"));
     assert!(page.contains("<tr><td><code>threshold</code></td><td>80</td><td>95</td></tr>"), "the changed field");
+    assert!(page.contains("<span class=\"also\">declared as aws_cloudwatch_dashboard.main</span>"), "the Terraform address");
     assert!(page.contains("<span class=\"add\">+        &quot;markdown&quot;: &quot;On call: &lt;b&gt;#platform&lt;/b&gt;&quot;</span>"), "the diff line, escaped");
 }
 

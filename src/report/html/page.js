@@ -69,7 +69,7 @@
     var tr = el('tr', 'sev-' + severity);
     var summary = el('summary');
     summary.append(el('span', 'name', row[4]));
-    if (row[11] !== null) summary.append(el('span', 'also', 'requires ' + row[11]));
+    if (row[11] !== null) summary.append(el('span', 'also', data.requirement_label + ' ' + row[11]));
     if (row[5] !== null) summary.append(el('span', 'also', 'alarm ' + row[5]));
     var details = el('details');
     details.append(summary, el('p', '', row[6]));

@@ -27,11 +27,13 @@ pub(super) struct Labels {
     pub title: &'static str,
     /// What the origin of a finding is: the policy line, or the Terraform declaration.
     pub origin: &'static str,
+    /// What the finding's `requirement` is: the policy rule, or the Terraform address.
+    pub requirement: &'static str,
 }
 
 impl Labels {
-    pub const CHECK: Labels = Labels { title: "Findings", origin: "Required by" };
-    pub const DRIFT: Labels = Labels { title: "Drift items", origin: "Declared at" };
+    pub const CHECK: Labels = Labels { title: "Findings", origin: "Required by", requirement: "requires" };
+    pub const DRIFT: Labels = Labels { title: "Drift items", origin: "Declared at", requirement: "declared as" };
 }
 
 /// One row: a finding, the account it belongs to, and for drift its declaration's details.
@@ -163,7 +165,7 @@ fn push_row(out: &mut String, row: &Row, labels: Labels) {
         Esc(&f.resource)
     );
     if let Some(requirement) = &f.requirement {
-        let _ = write!(out, "<span class=\"also\">requires {}</span>", Esc(requirement));
+        let _ = write!(out, "<span class=\"also\">{} {}</span>", labels.requirement, Esc(requirement));
     }
     if let Some(alarm) = &f.alarm {
         let _ = write!(out, "<span class=\"also\">alarm {}</span>", Esc(alarm));
@@ -224,6 +226,7 @@ fn diff_class(line: &str) -> &'static str {
 struct Data<'a> {
     page_size: usize,
     origin_label: &'static str,
+    requirement_label: &'static str,
     severities: [&'static str; 3],
     codes: Vec<Cow<'a, str>>,
     types: Vec<Cow<'a, str>>,
@@ -280,6 +283,7 @@ pub(super) fn push_data(out: &mut String, rows: &[Row], labels: Labels) {
     let data = Data {
         page_size: PAGE_SIZE,
         origin_label: labels.origin,
+        requirement_label: labels.requirement,
         severities: SEVERITIES.map(Severity::as_str),
         codes: codes.listed(),
         types: types.listed(),
