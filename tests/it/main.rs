@@ -22,6 +22,7 @@ mod drift_emulator;
 mod fuzz;
 mod fuzz_memory;
 mod generate;
+mod html_report;
 mod iac_scan;
 mod init;
 mod names;

@@ -43,6 +43,11 @@ pub enum Status {
 pub struct RequirementResult {
     pub resource: String,
     pub resource_type: String,
+    /// The resource's account and region (an ARN may lack them: S3, API Gateway, CloudFront).
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub region: String,
     pub policy: String,
     pub alarm_rule: String,
     pub status: Status,
@@ -69,7 +74,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, status: Status) {
+    pub(crate) fn add(&mut self, status: Status) {
         match status {
             Status::Exempted => {
                 self.exempted += 1;
@@ -368,6 +373,8 @@ impl<'a> Checker<'a> {
             out.requirements.push(RequirementResult {
                 resource: resource.arn.clone(),
                 resource_type: resource.resource_type.clone(),
+                account: resource.account.clone(),
+                region: resource.region.clone(),
                 policy: policy.id.clone(),
                 alarm_rule: policy.alarms[rule].id.clone(),
                 status,
