@@ -205,6 +205,18 @@ fn max_instances() -> usize {
     std::env::var("ONWATCH_TERRAFORM_MAX_INSTANCES").ok().and_then(|v| v.parse().ok()).unwrap_or(MAX_INSTANCES)
 }
 
+/// The stack of the threads that parse and resolve: hcl-edit and hcl-rs recurse once per level
+/// of nesting, up to 256 levels (vendor/hcl-edit/PATCH.md); 10,000 levels took under 128 MB in a
+/// debug build.
+const STACK_BYTES: usize = 64 << 20;
+
+fn spawn<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    std::thread::Builder::new().stack_size(STACK_BYTES).spawn_scoped(scope, work).expect("a thread starts")
+}
+
 /// One parsed file.
 struct Parsed {
     path: PathBuf,
@@ -218,6 +230,10 @@ struct Parsed {
 /// Reads every `.tf` file under `dir` (and `terraform.tfvars`, `*.auto.tfvars`), skipping
 /// `.terraform` and hidden directories. A syntax error is an error naming `file:line:column`.
 pub fn read_dir(dir: &Path) -> Result<Declared> {
+    std::thread::scope(|scope| spawn(scope, || read_dir_here(dir)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+}
+
+fn read_dir_here(dir: &Path) -> Result<Declared> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!("{}: not a directory", dir.display())));
     }
@@ -249,7 +265,7 @@ fn parse_all(files: &[(PathBuf, bool)]) -> Result<Vec<Parsed>> {
     let results: Vec<Result<Parsed>> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(share)
-            .map(|part| scope.spawn(move || part.iter().map(|(path, tfvars)| parse_file(path, *tfvars)).collect::<Vec<_>>()))
+            .map(|part| spawn(scope, move || part.iter().map(|(path, tfvars)| parse_file(path, *tfvars)).collect::<Vec<_>>()))
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("parsing threads do not panic")).collect()
     });
@@ -427,7 +443,7 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
             declared.resources.extend(evaluate_share(&module.blocks)?);
         } else {
             let results: Vec<Result<Vec<DeclaredResource>>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = module.blocks.chunks(share).map(|part| scope.spawn(|| evaluate_share(part))).collect();
+                let handles: Vec<_> = module.blocks.chunks(share).map(|part| spawn(scope, || evaluate_share(part))).collect();
                 handles.into_iter().map(|h| h.join().expect("resolving threads do not panic")).collect()
             });
             for result in results {

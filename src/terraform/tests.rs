@@ -192,3 +192,41 @@ fn fifty_blocks_of_count_100000_hit_the_instance_bound_naming_file_and_line() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
 }
+
+#[test]
+fn defect_16_a_number_beyond_f64_is_read_and_stays_unresolved() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", "resource \"aws_cloudwatch_metric_alarm\" \"a\" {\n  alarm_name = \"a\"\n  threshold = 1e400\n  period = -1E+400\n  evaluation_periods = 1e300\n}\n");
+    let declared = read_dir(dir.path()).unwrap();
+    let alarm = declared.of_kind(Kind::MetricAlarm).next().unwrap();
+    let reason = unresolved(alarm, "threshold");
+    assert!(reason.contains("the number 1e400 is beyond the range of a 64-bit float"), "{reason}");
+    assert!(unresolved(alarm, "period").contains("-1E+400"));
+    assert_eq!(known(alarm, "evaluation_periods"), Value::from(hcl::Number::from_f64(1e300).unwrap()), "numbers within f64 are numbers");
+}
+
+fn nested_list(depth: usize) -> String {
+    format!("locals {{\n  deep = {}1{}\n}}\nresource \"aws_sns_topic\" \"t\" {{\n  name = \"t\"\n}}\n", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[test]
+fn defect_16_seventy_levels_of_nesting_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", &nested_list(70));
+    let declared = read_dir(dir.path()).unwrap();
+    assert_eq!(declared.of_kind(Kind::SnsTopic).count(), 1);
+}
+
+#[test]
+fn defect_16_a_hundred_thousand_levels_are_a_syntax_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", &nested_list(100_000));
+    match read_dir(dir.path()) {
+        Err(Error::Syntax { file, line, message, .. }) => {
+            assert!(file.ends_with("main.tf"), "{file}");
+            assert_eq!(line, 2);
+            assert!(message.contains("nested levels"), "{message}");
+        }
+        other => panic!("expected a syntax error, got {:?}", other.map(|d| d.resources.len())),
+    }
+}

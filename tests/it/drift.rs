@@ -121,3 +121,36 @@ fn a_syntax_error_names_file_line_and_column_and_exits_two() {
     assert_eq!(code, 2);
     assert!(stderr.contains("nowhere: not a directory"), "{stderr}");
 }
+
+/// Appends `text` to the fixture's `terraform/main.tf`, returning the line its first line lands on.
+fn append(dir: &Path, text: &str) -> usize {
+    let path = dir.join("terraform/main.tf");
+    let before = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("{before}{text}")).unwrap();
+    before.lines().count() + 1
+}
+
+#[test]
+fn defect_16_a_threshold_beyond_f64_is_read_and_reported_unresolved() {
+    let dir = workspace();
+    edit(&dir.path().join("terraform/main.tf"), "threshold           = var.cpu_threshold", "threshold           = 1e400");
+    let (code, stdout, stderr) = drift(dir.path(), &[]);
+    assert_ne!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.contains("the number 1e400 is beyond the range of a 64-bit float"), "{stdout}");
+}
+
+#[test]
+fn defect_16_seventy_levels_of_nesting_are_read_and_a_hundred_thousand_refused_naming_the_line() {
+    let nested = |depth: usize| format!("locals {{\n  deep = {}1{}\n}}\n", "[".repeat(depth), "]".repeat(depth));
+    let dir = workspace();
+    append(dir.path(), &nested(70));
+    let (code, stdout, stderr) = drift(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let dir = workspace();
+    let first = append(dir.path(), &nested(100_000));
+    let (code, stdout, stderr) = drift(dir.path(), &["--output", "drift.json"]);
+    assert_eq!(code, 2, "a crash is not a refusal: {stdout}{stderr}");
+    assert!(stderr.contains(&format!("terraform/main.tf:{}:", first + 1)) && stderr.contains("nested levels"), "{stderr}");
+    assert!(!dir.path().join("drift.json").exists());
+}
