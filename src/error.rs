@@ -52,6 +52,10 @@ pub enum Error {
     /// A Terraform file is valid but exceeds a bound of the reader (expanded instances).
     #[error("{file}:{line}: {message}")]
     TerraformBound { file: String, line: usize, message: String },
+    /// A Terraform file parses but a value in it is invalid (a cycle of locals, a provider
+    /// region that is not a region name).
+    #[error("{file}:{line}: {message}")]
+    TerraformInvalid { file: String, line: usize, message: String },
     /// A live scan call failed after the SDK's retries; the scan wrote nothing.
     #[error("scan failed: {action} in {account}/{region}: {message}")]
     Scan {

@@ -21,6 +21,14 @@ pub fn declare(context: &mut Context) {
     context.declare_func("concat", FuncDef::builder().variadic_param(ParamType::Any).build(concat));
     context.declare_func("join", FuncDef::builder().param(ParamType::String).param(ParamType::Any).build(join));
     context.declare_func("lookup", FuncDef::builder().param(ParamType::Any).param(ParamType::Any).variadic_param(ParamType::Any).build(lookup));
+    // The patched hcl-edit parses a number beyond f64 (`1e400`, valid HCL) as this call: its value
+    // stays unresolved, with a reason naming the number (vendor/hcl-edit/PATCH.md).
+    let beyond = hcl::expr::FuncName::new(hcl::Identifier::unchecked(hcl_edit::parser::OUT_OF_RANGE_NUMBER));
+    context.declare_func(beyond, FuncDef::builder().param(ParamType::String).build(beyond_f64));
+}
+
+fn beyond_f64(args: FuncArgs) -> Result<Value, String> {
+    Err(format!("the number {} is beyond the range of a 64-bit float, which onwatch reads numbers as", args[0].as_str().unwrap()))
 }
 
 fn jsonencode(args: FuncArgs) -> Result<Value, String> {

@@ -10,23 +10,32 @@
 //!
 //! Each directory is one Terraform module: variables, locals and resource references are scoped
 //! to the directory that declares them. Files are parsed in parallel, one worker per core, and
-//! resolution is linear in the number of blocks.
+//! resolution is linear in the number of blocks and locals: each local is evaluated once, in
+//! dependency order, by [`eval`], whose values share their parts. Sizes, copies, instances and
+//! nesting are bounded; past a bound the read stops naming the file and line (docs/drift.md).
 
+mod eval;
 pub mod functions;
 
 use std::{
     collections::BTreeMap,
+    ops::Range,
     path::{Path, PathBuf},
     sync::atomic::Ordering,
 };
 
-use hcl::{eval::Context, eval::Evaluate, Block, BlockLabel, Body, Expression, Value};
+use hcl::{eval::Context, Block, BlockLabel, Body, Expression, Value};
+use hcl_edit::Span;
 use rustc_hash::FxHashMap;
 
+use self::eval::{Failure, Limits, Local, Scope, Shared};
 use crate::{
     error::{Error, Result},
+    model::names::Region,
     support::{NoProgress, Progress},
 };
+
+pub use self::eval::{MAX_VALUE_DEPTH, MAX_VALUE_ELEMENTS};
 
 /// The resource types onwatch reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -208,14 +217,35 @@ fn max_instances() -> usize {
     std::env::var("ONWATCH_TERRAFORM_MAX_INSTANCES").ok().and_then(|v| v.parse().ok()).unwrap_or(MAX_INSTANCES)
 }
 
+/// The stack of the threads that parse and resolve: hcl-edit, hcl-rs and the evaluator recurse
+/// once per level of nesting, up to 256 levels (vendor/hcl-edit/PATCH.md) and values up to
+/// [`MAX_VALUE_DEPTH`]; 10,000 levels took under 128 MB in a debug build.
+const STACK_BYTES: usize = 64 << 20;
+
+fn spawn<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    std::thread::Builder::new().stack_size(STACK_BYTES).spawn_scoped(scope, work).expect("a thread starts")
+}
+
 /// One parsed file.
 struct Parsed {
     path: PathBuf,
     display: String,
     body: Body,
-    /// `(type, name)` of each `resource` block header → 1-based line.
-    lines: FxHashMap<(String, String), usize>,
+    /// The 1-based line of each top-level block or attribute, in order.
+    lines: Vec<usize>,
+    /// The line of each attribute of the `locals` and `provider` blocks, by the block's index.
+    attribute_lines: FxHashMap<usize, Vec<usize>>,
     tfvars: bool,
+}
+
+/// Where a block, attribute or local is: a file (index into the parsed files) and a line.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    file: usize,
+    line: usize,
 }
 
 /// Reads every `.tf` file under `dir` (and `terraform.tfvars`, `*.auto.tfvars`), skipping
@@ -224,8 +254,13 @@ pub fn read_dir(dir: &Path) -> Result<Declared> {
     read_dir_observed(dir, &NoProgress)
 }
 
-/// [`read_dir`], telling `progress` of each file parsed and each module resolved.
+/// [`read_dir`], telling `progress` of each file parsed and each module resolved. The work runs
+/// on a thread with a deep stack (`spawn`): hostile nesting must end in an error, not an overflow.
 pub fn read_dir_observed(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
+    std::thread::scope(|scope| spawn(scope, || read_dir_here(dir, progress)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+}
+
+fn read_dir_here(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!("{}: not a directory", dir.display())));
     }
@@ -259,7 +294,7 @@ fn parse_all(files: &[(PathBuf, bool)], progress: &dyn Progress) -> Result<Vec<P
         let handles: Vec<_> = files
             .chunks(share)
             .map(|part| {
-                scope.spawn(move || {
+                spawn(scope, move || {
                     part.iter()
                         .map(|(path, tfvars)| {
                             let parsed = parse_file(path, *tfvars);
@@ -280,30 +315,34 @@ fn parse_file(path: &Path, tfvars: bool) -> Result<Parsed> {
     let display = path.display().to_string();
     // Terraform accepts a UTF-8 byte order mark at the start of a file; hcl-rs does not.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let body = hcl::parse(text).map_err(|error| syntax_error(&display, &error))?;
-    let mut lines = FxHashMap::default();
-    if !tfvars {
-        for (index, line) in text.lines().enumerate() {
-            if let Some(rest) = line.trim_start().strip_prefix("resource") {
-                let mut labels = rest.split('"').skip(1).step_by(2);
-                if let (Some(resource_type), Some(name)) = (labels.next(), labels.next()) {
-                    lines.entry((resource_type.to_string(), name.to_string())).or_insert(index + 1);
+    // hcl-edit keeps spans, which hcl-rs's types drop: the lines are taken first.
+    let edited: hcl_edit::structure::Body = text.parse().map_err(|error| syntax_error(&display, &error))?;
+    let mut line_starts = vec![0];
+    line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+    let line = |span: Option<Range<usize>>| span.map_or(1, |span| line_starts.partition_point(|&start| start <= span.start));
+    let mut lines = Vec::with_capacity(edited.len());
+    let mut attribute_lines = FxHashMap::default();
+    for (index, structure) in edited.iter().enumerate() {
+        match structure {
+            hcl_edit::structure::Structure::Attribute(attribute) => lines.push(line(attribute.span())),
+            hcl_edit::structure::Structure::Block(block) => {
+                lines.push(line(block.span()));
+                if matches!(block.ident.as_str(), "locals" | "provider") {
+                    attribute_lines.insert(index, block.body.attributes().map(|a| line(a.span())).collect());
                 }
             }
         }
     }
-    Ok(Parsed { path: path.to_path_buf(), display, body, lines, tfvars })
+    let body = Body::from(edited);
+    Ok(Parsed { path: path.to_path_buf(), display, body, lines, attribute_lines, tfvars })
 }
 
-fn syntax_error(file: &str, error: &hcl::Error) -> Error {
-    match error {
-        hcl::Error::Parse(parse) => Error::Syntax {
-            file: file.to_string(),
-            line: parse.location().line(),
-            column: parse.location().column(),
-            message: parse.message().to_string(),
-        },
-        other => Error::Syntax { file: file.to_string(), line: 1, column: 1, message: other.to_string() },
+fn syntax_error(file: &str, error: &hcl_edit::parser::Error) -> Error {
+    Error::Syntax {
+        file: file.to_string(),
+        line: error.location().line(),
+        column: error.location().column(),
+        message: error.message().to_string(),
     }
 }
 
@@ -321,15 +360,15 @@ fn labels(block: &Block) -> Vec<&str> {
 /// What one module (directory) declares.
 #[derive(Default)]
 struct Module<'a> {
-    variables: Vec<(&'a str, Option<&'a Expression>)>,
-    tfvars: Vec<(&'a str, &'a Expression)>,
-    locals: Vec<(&'a str, &'a Expression)>,
+    variables: Vec<(&'a str, Option<&'a Expression>, Place)>,
+    tfvars: Vec<(&'a str, &'a Expression, Place)>,
+    locals: Vec<(&'a str, &'a Expression, Place)>,
     /// Providers: alias (or "" for the default) → region expression.
-    providers: Vec<(String, Option<&'a Expression>)>,
+    providers: Vec<(String, Option<(&'a Expression, Place)>)>,
     /// Every resource block's (type, name), for references.
-    addresses: Vec<(&'a str, &'a str)>,
-    /// The blocks onwatch reads: (kind, name, block, file index).
-    blocks: Vec<(Kind, &'a str, &'a Block, usize)>,
+    addresses: Vec<(&'a str, &'a str, Place)>,
+    /// The blocks onwatch reads: (kind, name, block, place of its header).
+    blocks: Vec<(Kind, &'a str, &'a Block, Place)>,
 }
 
 /// The files grouped by directory into modules, with each module's directory relative to `root`.
@@ -345,95 +384,91 @@ fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, V
             module_dirs.push(if relative.as_os_str().is_empty() { PathBuf::from(".") } else { relative.to_path_buf() });
             modules.len() - 1
         });
-        let module = &mut modules[index];
-        if file.tfvars {
-            for attribute in file.body.attributes() {
-                module.tfvars.push((attribute.key(), attribute.expr()));
-            }
-            continue;
-        }
-        for block in file.body.blocks() {
-            let block_labels = labels(block);
-            match (block.identifier(), block_labels.as_slice()) {
-                ("variable", [name]) => {
-                    module.variables.push((name, block.body().attributes().find(|a| a.key() == "default").map(|a| a.expr())));
-                }
-                ("locals", []) => {
-                    for attribute in block.body().attributes() {
-                        module.locals.push((attribute.key(), attribute.expr()));
-                    }
-                }
-                ("provider", ["aws"]) => {
-                    let attribute = |key: &str| block.body().attributes().find(|a| a.key() == key).map(|a| a.expr());
-                    let alias = match attribute("alias") {
-                        Some(Expression::String(alias)) => alias.clone(),
-                        Some(_) => continue,
-                        None => String::new(),
-                    };
-                    module.providers.push((alias, attribute("region")));
-                }
-                ("resource", [resource_type, name]) => {
-                    module.addresses.push((resource_type, name));
-                    if let Some(kind) = Kind::from_type(resource_type) {
-                        module.blocks.push((kind, name, block, file_index));
-                    }
-                }
-                _ => {}
-            }
-        }
+        collect_file(&mut modules[index], file, file_index);
     }
     (modules, module_dirs)
 }
 
+fn collect_file<'a>(module: &mut Module<'a>, file: &'a Parsed, file_index: usize) {
+    let place = |line: usize| Place { file: file_index, line };
+    for (index, structure) in file.body.iter().enumerate() {
+        let here = place(file.lines.get(index).copied().unwrap_or(1));
+        let block = match structure {
+            hcl::Structure::Attribute(attribute) if file.tfvars => {
+                module.tfvars.push((attribute.key(), attribute.expr(), here));
+                continue;
+            }
+            hcl::Structure::Block(block) if !file.tfvars => block,
+            _ => continue,
+        };
+        let attribute_line = |i: usize| place(file.attribute_lines.get(&index).and_then(|lines| lines.get(i)).copied().unwrap_or(here.line));
+        let block_labels = labels(block);
+        match (block.identifier(), block_labels.as_slice()) {
+            ("variable", [name]) => {
+                module.variables.push((name, block.body().attributes().find(|a| a.key() == "default").map(|a| a.expr()), here));
+            }
+            ("locals", []) => {
+                for (i, attribute) in block.body().attributes().enumerate() {
+                    module.locals.push((attribute.key(), attribute.expr(), attribute_line(i)));
+                }
+            }
+            ("provider", ["aws"]) => {
+                let attribute = |key: &str| block.body().attributes().enumerate().find(|(_, a)| a.key() == key).map(|(i, a)| (a.expr(), attribute_line(i)));
+                let alias = match attribute("alias") {
+                    Some((Expression::String(alias), _)) => alias.clone(),
+                    Some(_) => continue,
+                    None => String::new(),
+                };
+                module.providers.push((alias, attribute("region")));
+            }
+            ("resource", [resource_type, name]) => {
+                module.addresses.push((resource_type, name, here));
+                if let Some(kind) = Kind::from_type(resource_type) {
+                    module.blocks.push((kind, name, block, here));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<Declared> {
     let budget = std::sync::atomic::AtomicUsize::new(max_instances());
+    let limits = Limits::from_env();
     let (modules, module_dirs) = collect_modules(root, &parsed);
     progress.stage("resolving Terraform modules", modules.len() as u64);
     let mut declared = Declared { modules: module_dirs, resources: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count() };
     for (index, module) in modules.iter().enumerate() {
-        let context = module_context(module);
-        let regions: FxHashMap<&str, Option<String>> = module
-            .providers
-            .iter()
-            .map(|(alias, region)| {
-                let region = region.and_then(|e| match e.evaluate(&context) {
-                    Ok(Value::String(region)) if !holds_reference(&region) => Some(region),
-                    _ => None,
-                });
-                (alias.as_str(), region)
-            })
-            .collect();
+        let names = ModuleNames::of(module, &parsed, &limits)?;
+        let regions = provider_regions(module, &names, &parsed, &limits)?;
         let threads = if module.blocks.len() < 2048 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
         let share = module.blocks.len().div_ceil(threads).max(1);
-        let evaluate_share = |blocks: &[(Kind, &str, &Block, usize)]| {
-            let mut context = context.clone();
+        let evaluate_share = |blocks: &[(Kind, &str, &Block, Place)]| {
+            let mut scope = names.scope(&limits);
             let mut out = Vec::with_capacity(blocks.len());
-            for &(kind, name, block, file_index) in blocks {
-                let file = &parsed[file_index];
-                let line = file.lines.get(&(kind.resource_type().to_string(), name.to_string())).copied().unwrap_or(1);
+            for &(kind, name, block, place) in blocks {
+                let file = &parsed[place.file];
                 let region = provider_region(block, &regions);
+                let what = format!("{}.{name}", kind.resource_type());
+                let fail = |message: String| bound_error(&parsed, place, format!("{what}: {message}"));
                 let take = |instances: usize| {
                     let taken = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(instances)).is_ok();
                     if taken {
                         Ok(())
                     } else {
-                        Err(Error::TerraformBound {
-                            file: file.display.clone(),
-                            line,
-                            message: format!(
-                                "{}.{name} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
-                                kind.resource_type(),
-                                max_instances()
-                            ),
-                        })
+                        let message = format!(
+                            "{what} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
+                            max_instances()
+                        );
+                        Err(bound_error(&parsed, place, message))
                     }
                 };
-                expand(&mut context, kind, name, block, take, |address, arguments, unresolved| {
+                expand(&mut scope, kind, name, block, take, &fail, |address, arguments, unresolved| {
                     out.push(DeclaredResource {
                         kind,
                         address,
                         file: file.display.clone(),
-                        line,
+                        line: place.line,
                         module: index,
                         region: region.clone(),
                         arguments,
@@ -447,7 +482,7 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
             declared.resources.extend(evaluate_share(&module.blocks)?);
         } else {
             let results: Vec<Result<Vec<DeclaredResource>>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = module.blocks.chunks(share).map(|part| scope.spawn(|| evaluate_share(part))).collect();
+                let handles: Vec<_> = module.blocks.chunks(share).map(|part| spawn(scope, || evaluate_share(part))).collect();
                 handles.into_iter().map(|h| h.join().expect("resolving threads do not panic")).collect()
             });
             for result in results {
@@ -459,8 +494,53 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
     Ok(declared)
 }
 
+/// A bound of the reader passed at `place`.
+fn bound_error(parsed: &[Parsed], place: Place, message: String) -> Error {
+    Error::TerraformBound { file: parsed[place.file].display.clone(), line: place.line, message }
+}
+
+/// A value at `place` that is not valid Terraform or not a valid name.
+fn invalid_error(parsed: &[Parsed], place: Place, message: String) -> Error {
+    Error::TerraformInvalid { file: parsed[place.file].display.clone(), line: place.line, message }
+}
+
+/// The regions of a module's providers that are known; a known region that is not a region name
+/// is an error (it would become a provider alias and a label).
+fn provider_regions(module: &Module, names: &ModuleNames, parsed: &[Parsed], limits: &Limits) -> Result<FxHashMap<String, Option<String>>> {
+    let mut scope = names.scope(limits);
+    let mut regions = FxHashMap::default();
+    for (alias, region) in &module.providers {
+        let known = match region {
+            None => None,
+            Some((expression, place)) => match scope.evaluate(expression) {
+                Ok(value) => match value.as_scalar() {
+                    Some(Value::String(text)) if !holds_reference(text) => {
+                        let region = Region::parse(text).map_err(|error| {
+                            invalid_error(parsed, *place, format!("the region of provider aws{}: {error}", alias_suffix(alias)))
+                        })?;
+                        Some(region.as_str().to_string())
+                    }
+                    _ => None,
+                },
+                Err(Failure::Unresolved(_)) => None,
+                Err(Failure::Bound(message)) => return Err(bound_error(parsed, *place, message)),
+            },
+        };
+        regions.insert(alias.clone(), known);
+    }
+    Ok(regions)
+}
+
+fn alias_suffix(alias: &str) -> String {
+    if alias.is_empty() {
+        String::new()
+    } else {
+        format!(".{alias}")
+    }
+}
+
 /// The region of the provider a block uses: `provider = aws.alias`, else the default provider.
-fn provider_region(block: &Block, regions: &FxHashMap<&str, Option<String>>) -> Option<String> {
+fn provider_region(block: &Block, regions: &FxHashMap<String, Option<String>>) -> Option<String> {
     let alias = match block.body().attributes().find(|a| a.key() == "provider").map(|a| a.expr()) {
         None => "",
         Some(Expression::Traversal(traversal)) => match (&traversal.expr, traversal.operators.as_slice()) {
@@ -472,104 +552,177 @@ fn provider_region(block: &Block, regions: &FxHashMap<&str, Option<String>>) -> 
     regions.get(alias).cloned().flatten()
 }
 
-/// The evaluation context of a module: functions, `var`, `local` and resource references.
-fn module_context(module: &Module) -> Context<'static> {
-    let mut context = Context::new();
-    functions::declare(&mut context);
-    // Variables: tfvars beat defaults; a variable with neither is left out, so references to it
-    // fail to evaluate and stay unresolved.
-    let mut variables = hcl::Map::new();
-    for (name, default) in &module.variables {
-        if let Some(Ok(value)) = default.map(|e| e.evaluate(&context)) {
-            variables.insert(name.to_string(), value);
-        }
-    }
-    for (name, expression) in &module.tfvars {
-        if let Ok(value) = expression.evaluate(&context) {
-            variables.insert(name.to_string(), value);
-        }
-    }
-    context.declare_var("var", Value::Object(variables));
-    // Resource references: `type.name.attribute` becomes a symbolic reference.
-    let mut types: BTreeMap<&str, hcl::Map<String, Value>> = BTreeMap::new();
-    for (resource_type, name) in &module.addresses {
-        let attributes: hcl::Map<String, Value> = ["arn", "id", "name"]
-            .into_iter()
-            .map(|attribute| (attribute.to_string(), Value::String(reference(&format!("{resource_type}.{name}.{attribute}")))))
-            .collect();
-        types.entry(resource_type).or_default().insert(name.to_string(), Value::Object(attributes));
-    }
-    for (resource_type, names) in types {
-        context.declare_var(resource_type.to_string(), Value::Object(names));
-    }
-    // Locals may refer to each other: evaluate in passes until no more resolve.
-    let mut locals = hcl::Map::new();
-    let mut pending: Vec<(&str, &Expression)> = module.locals.clone();
-    context.declare_var("local", Value::Object(locals.clone()));
-    while !pending.is_empty() {
-        let before = pending.len();
-        pending.retain(|(name, expression)| match expression.evaluate(&context) {
-            Ok(value) => {
-                locals.insert(name.to_string(), value);
-                false
+/// What names mean in a module: functions, `var`, `local` and resource references.
+struct ModuleNames {
+    functions: Context<'static>,
+    locals: FxHashMap<String, Local>,
+    roots: FxHashMap<String, Shared>,
+}
+
+impl ModuleNames {
+    fn of(module: &Module, parsed: &[Parsed], limits: &Limits) -> Result<ModuleNames> {
+        let mut functions = Context::new();
+        functions::declare(&mut functions);
+        let mut names = ModuleNames { functions, locals: FxHashMap::default(), roots: FxHashMap::default() };
+        let bound = |place: Place, message: String| bound_error(parsed, place, message);
+        // Variables: tfvars beat defaults; a variable with neither is left out, so references to it
+        // fail to evaluate and stay unresolved.
+        let mut variables = hcl::Map::new();
+        let mut last = None;
+        let values = module.variables.iter().filter_map(|(name, default, place)| default.map(|d| (name, d, place)));
+        for (name, expression, place) in values.chain(module.tfvars.iter().map(|(name, expression, place)| (name, *expression, place))) {
+            match names.scope(limits).evaluate(expression) {
+                Ok(value) => {
+                    variables.insert(name.to_string(), value);
+                    last = Some(*place);
+                }
+                Err(Failure::Unresolved(_)) => {}
+                Err(Failure::Bound(message)) => return Err(bound(*place, format!("var.{name}: {message}"))),
             }
-            Err(_) => true,
-        });
-        context.declare_var("local", Value::Object(locals.clone()));
-        if pending.len() == before {
-            break;
         }
+        let variables = Shared::object(variables, limits).map_err(|f| bound(last.expect("a variable was set"), format!("the variables together: {}", failure(f))));
+        names.roots.insert("var".into(), variables?);
+        // Resource references: `type.name.attribute` becomes a symbolic reference.
+        let mut types: BTreeMap<&str, (hcl::Map<String, Shared>, Place)> = BTreeMap::new();
+        for &(resource_type, name, place) in &module.addresses {
+            let attributes: hcl::Map<String, Shared> = ["arn", "id", "name"]
+                .into_iter()
+                .map(|attribute| (attribute.to_string(), Shared::scalar(Value::String(reference(&format!("{resource_type}.{name}.{attribute}"))))))
+                .collect();
+            let object = Shared::object(attributes, limits).expect("three strings are within the bounds");
+            let entry = types.entry(resource_type).or_insert_with(|| (hcl::Map::new(), place));
+            entry.0.insert(name.to_string(), object);
+            entry.1 = place;
+        }
+        for (resource_type, (objects, place)) in types {
+            let object = Shared::object(objects, limits).map_err(|f| bound(place, format!("the {resource_type} blocks together: {}", failure(f))))?;
+            names.roots.insert(resource_type.to_string(), object);
+        }
+        names.resolve_locals(module, parsed, limits)?;
+        Ok(names)
     }
-    context
+
+    fn scope<'a>(&'a self, limits: &'a Limits) -> Scope<'a> {
+        Scope { functions: &self.functions, locals: &self.locals, roots: self.roots.clone(), limits }
+    }
+
+    /// Evaluates each local once, after the locals it names.
+    fn resolve_locals(&mut self, module: &Module, parsed: &[Parsed], limits: &Limits) -> Result<()> {
+        let order = local_order(&module.locals).map_err(|cycle| {
+            let (_, _, place) = module.locals[cycle[0]];
+            let path: Vec<String> = cycle.iter().chain(&cycle[..1]).map(|&i| format!("local.{}", module.locals[i].0)).collect();
+            invalid_error(parsed, place, format!("local.{} refers to itself: {}", module.locals[cycle[0]].0, path.join(" → ")))
+        })?;
+        for index in order {
+            let (name, expression, place) = module.locals[index];
+            let value = match self.scope(limits).evaluate(expression) {
+                Ok(value) => Ok(value),
+                Err(Failure::Unresolved(reason)) => Err(reason),
+                Err(Failure::Bound(message)) => return Err(bound_error(parsed, place, format!("local.{name}: {message}"))),
+            };
+            self.locals.insert(name.to_string(), value);
+        }
+        Ok(())
+    }
+}
+
+/// The order to evaluate locals in, each after the locals it names (Kahn's algorithm, linear in
+/// locals and references); a later local of the same name replaces an earlier one. `Err` holds
+/// the locals of one cycle.
+fn local_order(locals: &[(&str, &Expression, Place)]) -> std::result::Result<Vec<usize>, Vec<usize>> {
+    let index: FxHashMap<&str, usize> = locals.iter().enumerate().map(|(i, (name, _, _))| (*name, i)).collect();
+    let live: Vec<usize> = (0..locals.len()).filter(|&i| index[locals[i].0] == i).collect();
+    let mut dependencies: Vec<Vec<usize>> = vec![Vec::new(); locals.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); locals.len()];
+    for &i in &live {
+        let mut named: Vec<usize> = eval::references(locals[i].1)
+            .into_iter()
+            .filter(|(root, _)| root == "local")
+            .filter_map(|(_, attribute)| attribute.and_then(|a| index.get(a.as_str()).copied()))
+            .collect();
+        // Sorted, so that the cycle reported is always the same one.
+        named.sort_unstable();
+        named.dedup();
+        for &j in &named {
+            dependents[j].push(i);
+        }
+        dependencies[i] = named;
+    }
+    let mut waiting: Vec<usize> = dependencies.iter().map(Vec::len).collect();
+    let mut order: Vec<usize> = live.iter().copied().filter(|&i| waiting[i] == 0).collect();
+    let mut next = 0;
+    while next < order.len() {
+        for &dependent in &dependents[order[next]] {
+            waiting[dependent] -= 1;
+            if waiting[dependent] == 0 {
+                order.push(dependent);
+            }
+        }
+        next += 1;
+    }
+    if order.len() == live.len() {
+        return Ok(order);
+    }
+    // Every local left waits on another one left: following those from any of them runs into a cycle.
+    let mut seen: FxHashMap<usize, usize> = FxHashMap::default();
+    let mut path = Vec::new();
+    let mut at = *live.iter().find(|&&i| waiting[i] > 0).expect("a local is left");
+    while !seen.contains_key(&at) {
+        seen.insert(at, path.len());
+        path.push(at);
+        at = *dependencies[at].iter().find(|&&j| waiting[j] > 0).expect("a local left waits on another left");
+    }
+    Err(path.split_off(seen[&at]))
 }
 
 /// Evaluates the arguments onwatch reads of one block, once per `count`/`for_each` instance.
 fn expand(
-    context: &mut Context,
+    scope: &mut Scope,
     kind: Kind,
     name: &str,
     block: &Block,
     take: impl Fn(usize) -> Result<()>,
+    fail: &dyn Fn(String) -> Error,
     mut emit: impl FnMut(String, BTreeMap<&'static str, Resolved>, Option<String>),
 ) -> Result<()> {
     let base = format!("{}.{name}", kind.resource_type());
     let attribute = |key: &str| block.body().attributes().find(|a| a.key() == key).map(|a| a.expr());
+    // `count` and `each` of the block before do not leak into this one.
+    scope.roots.remove("count");
+    scope.roots.remove("each");
     if let Some(count) = attribute("count") {
-        match count.evaluate(context) {
-            Ok(Value::Number(n)) if n.as_u64().is_some() => {
-                let n = n.as_u64().unwrap();
-                take(usize::try_from(n).unwrap_or(usize::MAX))?;
-                for index in 0..n {
-                    let mut instance = hcl::Map::new();
-                    instance.insert("index".to_string(), Value::from(index));
-                    context.declare_var("count", Value::Object(instance));
-                    emit(format!("{base}[{index}]"), arguments(context, kind, block), None);
+        match scope.evaluate(count) {
+            Ok(value) => match value.as_scalar() {
+                Some(Value::Number(n)) if n.as_u64().is_some() => {
+                    let n = n.as_u64().unwrap();
+                    take(usize::try_from(n).unwrap_or(usize::MAX))?;
+                    for index in 0..n {
+                        let instance = hcl::Map::from_iter([("index".to_string(), Shared::scalar(Value::from(index)))]);
+                        scope.roots.insert("count".into(), Shared::object(instance, scope.limits).map_err(|f| fail(failure(f)))?);
+                        emit(format!("{base}[{index}]"), arguments(scope, kind, block).map_err(fail)?, None);
+                    }
                 }
-            }
-            Ok(other) => emit(base, BTreeMap::new(), Some(format!("count is not a whole number: {other}"))),
-            Err(error) => emit(base, BTreeMap::new(), Some(format!("count is not static: {}", reason(&error)))),
+                _ => emit(base, BTreeMap::new(), Some(format!("count is not a whole number: {}", describe(&value)))),
+            },
+            Err(Failure::Unresolved(reason)) => emit(base, BTreeMap::new(), Some(format!("count is not static: {reason}"))),
+            Err(Failure::Bound(message)) => return Err(fail(message)),
         }
         return Ok(());
     }
     if let Some(for_each) = attribute("for_each") {
-        let instances: Vec<(String, Value)> = match for_each.evaluate(context) {
-            Ok(Value::Object(map)) => {
-                // Terraform orders instances by key.
-                let mut pairs: Vec<(String, Value)> = map.into_iter().collect();
-                pairs.sort_by(|a, b| a.0.cmp(&b.0));
-                pairs
-            }
-            Ok(Value::Array(items)) if items.iter().all(|i| matches!(i, Value::String(_))) => {
-                items.into_iter().map(|item| (item.as_str().unwrap().to_string(), item)).collect()
-            }
-            Ok(other) => {
-                emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {other}")));
+        let instances = match scope.evaluate(for_each) {
+            Ok(value) => match for_each_instances(&value) {
+                Some(instances) => instances,
+                None => {
+                    emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {}", describe(&value))));
+                    return Ok(());
+                }
+            },
+            Err(Failure::Unresolved(reason)) => {
+                emit(base, BTreeMap::new(), Some(format!("for_each is not static: {reason}")));
                 return Ok(());
             }
-            Err(error) => {
-                emit(base, BTreeMap::new(), Some(format!("for_each is not static: {}", reason(&error))));
-                return Ok(());
-            }
+            Err(Failure::Bound(message)) => return Err(fail(message)),
         };
         take(instances.len())?;
         for (key, value) in instances {
@@ -577,20 +730,46 @@ fn expand(
                 emit(base.clone(), BTreeMap::new(), Some("for_each keys refer to other resources".into()));
                 return Ok(());
             }
-            let mut each = hcl::Map::new();
-            each.insert("key".to_string(), Value::String(key.clone()));
-            each.insert("value".to_string(), value);
-            context.declare_var("each", Value::Object(each));
-            emit(format!("{base}[{}]", serde_json::to_string(&key).unwrap()), arguments(context, kind, block), None);
+            let each = hcl::Map::from_iter([("key".to_string(), Shared::scalar(Value::String(key.clone()))), ("value".to_string(), value)]);
+            scope.roots.insert("each".into(), Shared::object(each, scope.limits).map_err(|f| fail(failure(f)))?);
+            emit(format!("{base}[{}]", serde_json::to_string(&key).unwrap()), arguments(scope, kind, block).map_err(fail)?, None);
         }
         return Ok(());
     }
     take(1)?;
-    emit(base, arguments(context, kind, block), None);
+    emit(base, arguments(scope, kind, block).map_err(fail)?, None);
     Ok(())
 }
 
-fn arguments(context: &Context, kind: Kind, block: &Block) -> BTreeMap<&'static str, Resolved> {
+/// The instances of a `for_each` value: a map's entries by key (Terraform's order), or a set of
+/// strings; `None` for anything else.
+fn for_each_instances(value: &Shared) -> Option<Vec<(String, Shared)>> {
+    if let Some(map) = value.as_object() {
+        let mut pairs: Vec<(String, Shared)> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        return Some(pairs);
+    }
+    let items = value.as_array()?;
+    items.iter().map(|item| item.as_scalar().and_then(Value::as_str).map(|key| (key.to_string(), item.clone()))).collect()
+}
+
+/// A value for a message: scalars as written, lists and objects by kind.
+fn describe(value: &Shared) -> String {
+    match value.as_scalar() {
+        Some(scalar) => scalar.to_string(),
+        None if value.as_array().is_some() => "a list".into(),
+        None => "an object".into(),
+    }
+}
+
+fn failure(failure: Failure) -> String {
+    match failure {
+        Failure::Unresolved(reason) | Failure::Bound(reason) => reason,
+    }
+}
+
+/// The arguments onwatch reads of a block; `Err` is a bound passed.
+fn arguments(scope: &mut Scope, kind: Kind, block: &Block) -> std::result::Result<BTreeMap<&'static str, Resolved>, String> {
     let mut out = BTreeMap::new();
     for &argument in kind.arguments() {
         let expression = match argument.split_once('.') {
@@ -602,14 +781,15 @@ fn arguments(context: &Context, kind: Kind, block: &Block) -> BTreeMap<&'static 
                 .and_then(|b| b.body().attributes().find(|a| a.key() == key).map(|a| a.expr())),
         };
         if let Some(expression) = expression {
-            let value = match expression.evaluate(context) {
+            let value = match scope.evaluate(expression).and_then(|value| value.to_value(scope.limits)) {
                 Ok(value) => Resolved::Known(value),
-                Err(error) => Resolved::Unresolved(reason(&error)),
+                Err(Failure::Unresolved(reason)) => Resolved::Unresolved(reason),
+                Err(Failure::Bound(message)) => return Err(format!("{argument}: {message}")),
             };
             out.insert(argument, value);
         }
     }
-    out
+    Ok(out)
 }
 
 /// A short reason from an evaluation error.

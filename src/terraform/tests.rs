@@ -192,3 +192,125 @@ fn fifty_blocks_of_count_100000_hit_the_instance_bound_naming_file_and_line() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
 }
+
+/// `a0 = "x"`, then `a{i+1} = [local.a{i}, local.a{i}]` up to `a{depth}`, one per line from line 2.
+fn doubling_locals(depth: usize) -> String {
+    let mut text = String::from("locals {\n  a0 = \"x\"\n");
+    for i in 0..depth {
+        text.push_str(&format!("  a{} = [local.a{i}, local.a{i}]\n", i + 1));
+    }
+    text + "}\n"
+}
+
+#[test]
+fn defect_7_doubling_locals_stop_at_the_value_bound_naming_the_local() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", &doubling_locals(30));
+    let started = std::time::Instant::now();
+    match read_dir(dir.path()) {
+        Err(Error::TerraformBound { file, line, message }) => {
+            assert!(file.ends_with("main.tf"), "{file}");
+            // a19 holds 2^20 - 1 = 1,048,575 elements, the first past the bound of 1,000,000.
+            assert_eq!(line, 21, "{message}");
+            assert!(message.starts_with("local.a19: a value of more than 1000000 elements"), "{message}");
+        }
+        other => panic!("expected the value bound, got {:?}", other.map(|d| d.resources.len())),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
+fn defect_7_shared_values_are_read_whole_below_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = doubling_locals(3) + "resource \"aws_cloudwatch_metric_alarm\" \"a\" {\n  alarm_name = \"a\"\n  dimensions = { X = local.a3[1][0][1] }\n  alarm_description = jsonencode(local.a2)\n}\n";
+    write(dir.path(), "main.tf", &text);
+    let declared = read_dir(dir.path()).unwrap();
+    let alarm = declared.of_kind(Kind::MetricAlarm).next().unwrap();
+    assert_eq!(known(alarm, "dimensions").as_object().unwrap()["X"], Value::from("x"));
+    assert_eq!(known(alarm, "alarm_description"), Value::from(r#"[["x","x"],["x","x"]]"#));
+}
+
+#[test]
+fn defect_7_four_thousand_locals_in_reverse_order_resolve_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("locals {\n");
+    for i in 0..4000 {
+        // Plain references and templates alternate: both are resolved once each, in order.
+        let value = if i % 2 == 0 { format!("local.a{}", i + 1) } else { format!("\"${{local.a{}}}\"", i + 1) };
+        text.push_str(&format!("  a{i} = {value}\n"));
+    }
+    text.push_str("  a4000 = \"end\"\n}\nresource \"aws_sns_topic\" \"t\" {\n  name = local.a0\n}\n");
+    write(dir.path(), "main.tf", &text);
+    let started = std::time::Instant::now();
+    let declared = read_dir(dir.path()).unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(declared.of_kind(Kind::SnsTopic).next().unwrap().name().unwrap().as_deref(), Some("end"));
+    assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[test]
+fn defect_7_a_cycle_of_locals_is_an_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", "locals {\n  free = \"x\"\n  b = local.c\n  a = \"${local.b}-a\"\n  c = [local.a]\n  d = local.a\n}\n");
+    match read_dir(dir.path()) {
+        Err(Error::TerraformInvalid { file, line, message }) => {
+            assert!(file.ends_with("main.tf"), "{file}");
+            assert_eq!(line, 3, "{message}");
+            assert_eq!(message, "local.b refers to itself: local.b → local.c → local.a → local.b");
+        }
+        other => panic!("expected a cycle error, got {:?}", other.map(|d| d.resources.len())),
+    }
+}
+
+#[test]
+fn defect_16_a_number_beyond_f64_is_read_and_stays_unresolved() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", "resource \"aws_cloudwatch_metric_alarm\" \"a\" {\n  alarm_name = \"a\"\n  threshold = 1e400\n  period = -1E+400\n  evaluation_periods = 1e300\n}\n");
+    let declared = read_dir(dir.path()).unwrap();
+    let alarm = declared.of_kind(Kind::MetricAlarm).next().unwrap();
+    let reason = unresolved(alarm, "threshold");
+    assert!(reason.contains("the number 1e400 is beyond the range of a 64-bit float"), "{reason}");
+    assert!(unresolved(alarm, "period").contains("-1E+400"));
+    assert_eq!(known(alarm, "evaluation_periods"), Value::from(hcl::Number::from_f64(1e300).unwrap()), "numbers within f64 are numbers");
+}
+
+fn nested_list(depth: usize) -> String {
+    format!("locals {{\n  deep = {}1{}\n}}\nresource \"aws_sns_topic\" \"t\" {{\n  name = \"t\"\n}}\n", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[test]
+fn defect_16_seventy_levels_of_nesting_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", &nested_list(70));
+    let declared = read_dir(dir.path()).unwrap();
+    assert_eq!(declared.of_kind(Kind::SnsTopic).count(), 1);
+}
+
+#[test]
+fn defect_16_a_hundred_thousand_levels_are_a_syntax_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", &nested_list(100_000));
+    match read_dir(dir.path()) {
+        Err(Error::Syntax { file, line, message, .. }) => {
+            assert!(file.ends_with("main.tf"), "{file}");
+            assert_eq!(line, 2);
+            assert!(message.contains("nested levels"), "{message}");
+        }
+        other => panic!("expected a syntax error, got {:?}", other.map(|d| d.resources.len())),
+    }
+}
+
+#[test]
+fn a_provider_region_that_is_not_a_region_name_is_an_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", "provider \"aws\" {\n  alias = \"x\"\n  region = \"x + file(\\\"/etc/passwd\\\")\"\n}\n");
+    match read_dir(dir.path()) {
+        Err(Error::TerraformInvalid { file, line, message }) => {
+            assert!(file.ends_with("main.tf"), "{file}");
+            assert_eq!(line, 3);
+            assert!(message.starts_with("the region of provider aws.x: \"x + file"), "{message}");
+        }
+        other => panic!("expected an invalid region, got {:?}", other.map(|d| d.resources.len())),
+    }
+}
+

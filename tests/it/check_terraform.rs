@@ -139,3 +139,14 @@ fn the_baseline_delta_shows_coverage_and_findings_fixed_and_introduced() {
     assert_eq!(code, 2);
     assert!(stderr.contains("bad.json") && stderr.contains("not an `onwatch check --format json` report"), "{stderr}");
 }
+
+#[test]
+fn a_provider_region_that_is_not_a_region_name_exits_two_naming_file_and_line() {
+    let dir = workspace();
+    let provider = "provider \"aws\" {\n  region = \"x + file(\\\"/etc/passwd\\\")\"\n}\n";
+    fs::write(dir.path().join("terraform/provider.tf"), provider).unwrap();
+    let (code, stdout, stderr) = check(dir.path(), &["--terraform", "terraform", "--format", "json", "--output", "report.json"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("terraform/provider.tf:2: the region of provider aws: \"x + file(\\\"/etc/passwd\\\")\" is not an AWS region name"), "{stderr}");
+    assert!(!dir.path().join("report.json").exists());
+}

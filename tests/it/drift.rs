@@ -140,3 +140,95 @@ fn defect_11_control_characters_in_drift_reports_are_shown_escaped() {
         assert!(out.contains("\\u{1b}[31m"), "{format} does not show ESC escaped: {out}");
     }
 }
+
+/// Appends `text` to the fixture's `terraform/main.tf`, returning the line its first line lands on.
+fn append(dir: &Path, text: &str) -> usize {
+    let path = dir.join("terraform/main.tf");
+    let before = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("{before}{text}")).unwrap();
+    before.lines().count() + 1
+}
+
+/// `drift` under `/usr/bin/time`: the exit code, stderr, and the peak resident memory in MB.
+fn drift_measured(dir: &Path, env: &[(&str, &str)]) -> (i32, String, u64) {
+    let time = Path::new("/usr/bin/time");
+    assert!(time.exists(), "/usr/bin/time (Debian package `time`) measures the peak memory");
+    let rss = dir.join("rss.txt");
+    let output = Command::new(time)
+        .arg("-o")
+        .arg(&rss)
+        .args(["-f", "%M", env!("CARGO_BIN_EXE_onwatch"), "drift", "--terraform", "terraform", "--inventory", "inventory.json", "--as-of", "2026-11-25"])
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    // time writes "Command exited with non-zero status N" first when the command fails.
+    let kilobytes: u64 = fs::read_to_string(&rss).unwrap().lines().last().unwrap().trim().parse().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned(), kilobytes / 1024)
+}
+
+/// `a0 = "x"`, then `a{i+1} = [local.a{i}, local.a{i}]`: 737 bytes at depth 24.
+fn doubling_locals(depth: usize) -> String {
+    let lines: String = (0..depth).map(|i| format!("  a{} = [local.a{i}, local.a{i}]\n", i + 1)).collect();
+    format!("locals {{\n  a0 = \"x\"\n{lines}}}\n")
+}
+
+#[test]
+fn defect_7_thirty_doubling_locals_exit_two_at_the_value_bound_in_bounded_memory() {
+    let dir = workspace();
+    let first = append(dir.path(), &doubling_locals(30));
+    let started = std::time::Instant::now();
+    let (code, stderr, megabytes) = drift_measured(dir.path(), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    // a19 is the first local past a million elements (2^20 - 1).
+    let expected = format!("terraform/main.tf:{}: local.a19: a value of more than 1000000 elements", first + 20);
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(megabytes < 300, "peak {megabytes} MB");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+#[test]
+fn defect_7_thirty_doubling_locals_are_shared_not_copied_when_the_bound_allows_them() {
+    let dir = workspace();
+    append(dir.path(), &doubling_locals(30));
+    // 2^31 - 1 elements in a30 pass: only sharing keeps that in memory.
+    let (code, stderr, megabytes) = drift_measured(dir.path(), &[("ONWATCH_TERRAFORM_MAX_VALUE_ELEMENTS", "4000000000")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(megabytes < 300, "peak {megabytes} MB");
+}
+
+#[test]
+fn defect_7_a_cycle_of_locals_exits_two_naming_file_and_line() {
+    let dir = workspace();
+    let first = append(dir.path(), "locals {\n  x = local.y\n  y = \"${local.x}-y\"\n}\n");
+    let (code, stdout, stderr) = drift(dir.path(), &["--output", "drift.json"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains(&format!("terraform/main.tf:{}: local.x refers to itself: local.x → local.y → local.x", first + 1)), "{stderr}");
+    assert!(!dir.path().join("drift.json").exists());
+}
+
+#[test]
+fn defect_16_a_threshold_beyond_f64_is_read_and_reported_unresolved() {
+    let dir = workspace();
+    edit(&dir.path().join("terraform/main.tf"), "threshold           = var.cpu_threshold", "threshold           = 1e400");
+    let (code, stdout, stderr) = drift(dir.path(), &[]);
+    assert_ne!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.contains("the number 1e400 is beyond the range of a 64-bit float"), "{stdout}");
+}
+
+#[test]
+fn defect_16_seventy_levels_of_nesting_are_read_and_a_hundred_thousand_refused_naming_the_line() {
+    let nested = |depth: usize| format!("locals {{\n  deep = {}1{}\n}}\n", "[".repeat(depth), "]".repeat(depth));
+    let dir = workspace();
+    append(dir.path(), &nested(70));
+    let (code, stdout, stderr) = drift(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let dir = workspace();
+    let first = append(dir.path(), &nested(100_000));
+    let (code, stdout, stderr) = drift(dir.path(), &["--output", "drift.json"]);
+    assert_eq!(code, 2, "a crash is not a refusal: {stdout}{stderr}");
+    assert!(stderr.contains(&format!("terraform/main.tf:{}:", first + 1)) && stderr.contains("nested levels"), "{stderr}");
+    assert!(!dir.path().join("drift.json").exists());
+}
