@@ -44,7 +44,7 @@ pub enum Error {
     #[error("{}: another onwatch holds the lock on this directory (waited {waited_seconds} s); nothing was written. Run again when it has finished, or raise --lock-wait", path.display())]
     Locked { path: PathBuf, waited_seconds: u64 },
     /// SIGINT or SIGTERM arrived while an output was being written; what was staged was removed.
-    #[error("interrupted by signal {signal}: every output is the old one or the new one, whole")]
+    #[error("interrupted by {}: every output is the old one or the new one, whole", match signal { 2 => "SIGINT".to_string(), 15 => "SIGTERM".to_string(), n => format!("signal {n}") })]
     Interrupted { signal: i32 },
     /// A Terraform file does not parse.
     #[error("{file}:{line}:{column}: HCL syntax error: {message}")]

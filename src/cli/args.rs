@@ -337,7 +337,7 @@ pub(crate) struct GenerateArgs {
     #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
     pub(crate) max_deletions: f64,
     /// Seconds to wait for another onwatch writing or checking --out before giving up (exit 2).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::generate::DEFAULT_LOCK_WAIT.as_secs())]
     pub(crate) lock_wait: u64,
     /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE")]

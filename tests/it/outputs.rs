@@ -370,11 +370,12 @@ fn a_signal_during_generate_leaves_no_temporary_and_a_whole_module() {
                 std::thread::sleep(delay);
                 false
             }
-            Moment::WhileStaging => wait_for_staging(&out, &mut child, full * 3),
+            Moment::WhileStaging => wait_for_staging(&out, &mut child, full * 10 + Duration::from_secs(30)),
         };
         let killed = Command::new("kill").args(["-s", signal, &child.id().to_string()]).status().unwrap();
         let output = child.wait_with_output().unwrap();
         let now = tree(&out);
+        eprintln!("{moment:?}: SIG{signal}, staging seen {staging_seen}, exit {}, {} module", code(&output), if now == old { "old" } else { "new" });
         assert!(now == old || now == new, "{moment:?}: neither the old nor the new module: {:?}", now.keys().filter(|k| k.contains('.')).collect::<Vec<_>>());
         match code(&output) {
             0 => assert_eq!(now, new, "{moment:?}: a finished run left the new module"),
