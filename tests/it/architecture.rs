@@ -334,3 +334,30 @@ fn the_function_reader_measures_bodies_and_skips_literals() {
     let code = code_only("fn a() {\n    let x = '{';\n    let q = '\\'';\n    let s = \"}\n\";\n}\ntrait T { fn b(&self); }\nfn c<'a>(x: &'a str) -> &'a str { r#\"}\"# ; x }\n");
     assert_eq!(functions(&code), [("a".to_string(), 1, 6), ("c".to_string(), 8, 1)]);
 }
+
+/// The README's "What onwatch promises about your files" names the tests that hold each clause:
+/// every name must be a test that exists (a `*` ends a prefix several tests share).
+#[test]
+fn the_readme_promises_point_at_tests_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme.split("## What onwatch promises about your files").nth(1).expect("the README states its promises").split("\n## ").next().unwrap();
+    let mut named = 0;
+    for quoted in section.split('`').skip(1).step_by(2) {
+        let (file, name) = match quoted.split_once(": ") {
+            Some((path, name)) => (root.join(path), name),
+            None => match quoted.split_once("::") {
+                Some((module, name)) => (root.join("tests/it").join(format!("{module}.rs")), name),
+                None => continue,
+            },
+        };
+        let source = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("`{quoted}`: {}: {e}", file.display()));
+        let found = match name.strip_suffix('*') {
+            Some(prefix) => source.contains(&format!("fn {prefix}")),
+            None => source.contains(&format!("fn {name}(")),
+        };
+        assert!(found, "README names `{quoted}`, which is not a test in {}", file.display());
+        named += 1;
+    }
+    assert!(named >= 10, "the promises name their tests ({named} found)");
+}
