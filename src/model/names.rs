@@ -239,6 +239,11 @@ impl DashboardName {
     }
 }
 
+/// Whether `name` is a severity name (`alert_thresholds.json`'s keys).
+pub fn is_severity_name(name: &str) -> bool {
+    SeverityName::parse(name).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,9 +311,4 @@ mod tests {
         assert!(AlarmName::parse("").is_err());
         assert_eq!(AlarmName::joined(&["onwatch", "security", "cis", "x"]).unwrap().as_str(), "onwatch-security-cis-x");
     }
-}
-
-/// Whether `name` is a severity name (`alert_thresholds.json`'s keys).
-pub fn is_severity_name(name: &str) -> bool {
-    SeverityName::parse(name).is_ok()
 }
