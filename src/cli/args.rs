@@ -251,6 +251,9 @@ pub(crate) struct ScanArgs {
     /// Write the inventory snapshot (JSON) to FILE, atomically; nothing is written when the scan fails.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: PathBuf,
+    /// Configuration directory holding resource_types.json, the types to scan [default: ./config if present, else built-in].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -291,7 +294,7 @@ pub(crate) struct DriftArgs {
     pub(crate) terraform: PathBuf,
     #[command(flatten)]
     pub(crate) source: SourceArgs,
-    /// Configuration directory holding drift_ignore.json [default: ./config if present].
+    /// Configuration directory holding drift_ignore.json and, for --live, resource_types.json [default: ./config if present].
     #[arg(long, value_name = "DIR")]
     pub(crate) config: Option<PathBuf>,
     #[arg(long, default_value = "text", value_parser = format_parser(Section::Drift))]

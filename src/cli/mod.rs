@@ -64,7 +64,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Generate(args) => run_generate(args),
         Command::Drift(args) => run_drift(args),
         Command::Scan(args) => {
-            let scan = scan::run(&args.aws.options())?;
+            let catalog = config::load_catalog(Sources::from_flags(args.config, None)?.config_dir.as_deref())?;
+            let scan = scan::run(&args.aws.options(), &catalog)?;
             write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
             note(format_args!("{}: {}", args.output.display(), scan.summary()));
             Ok(EXIT_CLEAN)
@@ -122,10 +123,11 @@ fn as_of(flag: &Option<String>) -> Result<time::Date, Error> {
     }
 }
 
-/// The inventory to work on, from `--inventory FILE` or `--live`, and the name reports give it.
-fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, String), Error> {
+/// The inventory to work on, from `--inventory FILE` or `--live` (a scan of `catalog`'s types),
+/// and the name reports give it.
+fn load_inventory(source: &SourceArgs, aws: &AwsArgs, catalog: &config::Catalog) -> Result<(Inventory, String), Error> {
     if source.live {
-        let scan = scan::run(&aws.options())?;
+        let scan = scan::run(&aws.options(), catalog)?;
         note(format_args!("live: {}", scan.summary()));
         return Ok((scan.inventory, "live scan".to_string()));
     }
@@ -138,12 +140,12 @@ fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, Stri
 
 /// [`load_inventory`] as a stage of `bar`. A live scan draws its own bar, so this one stays off
 /// the screen meanwhile.
-fn load_inventory_observed(source: &SourceArgs, aws: &AwsArgs, bar: &progress::Bar) -> Result<(Inventory, String), Error> {
+fn load_inventory_observed(source: &SourceArgs, aws: &AwsArgs, catalog: &config::Catalog, bar: &progress::Bar) -> Result<(Inventory, String), Error> {
     if source.live {
-        return bar.suspend(|| load_inventory(source, aws));
+        return bar.suspend(|| load_inventory(source, aws, catalog));
     }
     bar.stage("reading the inventory", 0);
-    load_inventory(source, aws)
+    load_inventory(source, aws, catalog)
 }
 
 fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
@@ -154,7 +156,7 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let templates = generate::Templates::load(args.templates.as_deref())?;
     let bar = progress::Bar::new();
-    let (inventory, _) = load_inventory_observed(&args.source, &args.aws, &bar)?;
+    let (inventory, _) = load_inventory_observed(&args.source, &args.aws, &settings.catalog, &bar)?;
     bar.stage("checking coverage", 0);
     let evaluation = check::evaluate(&inventory, &settings, as_of);
     let files = generate::generate_observed(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all }, &bar)?;
@@ -211,9 +213,10 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     let config_dir = config::Sources::from_flags(args.config, None)?.config_dir;
     let ignore = config::drift_ignore::load(config_dir.as_deref())?;
+    let catalog = config::load_catalog(config_dir.as_deref())?;
     let bar = progress::Bar::new();
     let declared = terraform::read_dir_observed(&args.terraform, &bar)?;
-    let (inventory, inventory_name) = load_inventory_observed(&args.source, &args.aws, &bar)?;
+    let (inventory, inventory_name) = load_inventory_observed(&args.source, &args.aws, &catalog, &bar)?;
     bar.stage("comparing with the account", 0);
     let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of) };
     let report = drift::drift(&declared, &inventory, &options);
@@ -231,7 +234,7 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let baseline = args.baseline.as_deref().map(crate::check::baseline::read).transpose()?;
-    let (mut inventory, inventory_name) = load_inventory(&args.source, &args.aws)?;
+    let (mut inventory, inventory_name) = load_inventory(&args.source, &args.aws, &settings.catalog)?;
     let overlay = match &args.terraform {
         Some(dir) => {
             let declared = terraform::read_dir(dir)?;

@@ -1,26 +1,22 @@
-//! The resource type catalogue, compiled: ARN patterns as regexes, dimension templates parsed,
-//! and, per namespace, the dimension-name sets that identify a resource.
+//! The resource type catalogue, compiled: ARN patterns as regexes, ARN and dimension templates
+//! parsed, and per namespace the dimension-name sets that identify a resource, those that discover
+//! one, and the attributes its metrics carry. Everything the scanner knows about a type is here.
+
+mod template;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use regex::{Captures, Regex};
 use rustc_hash::FxHashMap;
 
-use super::types::{ResourceTypesFile, ResourceTypeSpec};
+pub use template::Place;
+use template::{invert, parse_template, Bound, Part};
+
+use super::types::{NamespaceSpec, ResourceTypeSpec, ResourceTypesFile};
 use crate::{
     error::{Error, Problem, Result},
     model::{Arn, Dimensions, Resource},
 };
-
-#[derive(Debug, Clone)]
-enum Part {
-    Literal(String),
-    Capture(String),
-    Arn,
-    Region,
-    Account,
-    Attribute(String),
-}
 
 #[derive(Debug, Clone)]
 pub struct Namespace {
@@ -28,11 +24,17 @@ pub struct Namespace {
     dimensions: Vec<(String, Vec<Part>)>,
     pub metrics: HashSet<String>,
     pub published_by: Option<String>,
+    /// The dimension names of a metric that names one resource of the type; empty when none does.
+    pub discovery: Vec<String>,
 }
 
 impl Namespace {
     pub fn dimension_names(&self) -> impl Iterator<Item = &str> {
         self.dimensions.iter().map(|(name, _)| name.as_str())
+    }
+
+    fn template(&self, dimension: &str) -> Option<&[Part]> {
+        self.dimensions.iter().find(|(name, _)| name == dimension).map(|(_, parts)| parts.as_slice())
     }
 }
 
@@ -41,7 +43,13 @@ pub struct ResourceType {
     pub name: String,
     pub service: String,
     arn_resource: Regex,
-    /// Real-shaped ARNs of the type, each matching `arn_resource`.
+    /// The `arn` template: literals, groups of `arn_resource`, partition, region and account.
+    arn: Vec<Part>,
+    /// The service the template names (`ec2`), which the type's ARNs have.
+    arn_service: String,
+    /// The Tagging API resource type filter that lists the type.
+    pub tagging_filter: Option<String>,
+    /// Real-shaped ARNs of the type, each matching `arn_resource` and rebuilt by `arn`.
     pub example_arns: Vec<String>,
     pub namespaces: BTreeMap<String, Namespace>,
 }
@@ -77,6 +85,52 @@ impl ResourceType {
         self.arn_resource.captures(arn.resource).ok_or(DimensionError::ArnMismatch)
     }
 
+    /// Whether `arn` is of this type: its resource part matches `arn_resource` and the `arn`
+    /// template rebuilds it exactly from its partition, region, account and groups.
+    pub fn matches(&self, arn: &str) -> bool {
+        self.rebuild(arn).is_some_and(|rebuilt| rebuilt == arn)
+    }
+
+    /// The ARN the `arn` template builds from `arn`'s own parts; `None` when its resource part
+    /// does not match `arn_resource`.
+    pub fn rebuild(&self, arn: &str) -> Option<String> {
+        let parsed = Arn::parse(arn)?;
+        let captures = self.arn_resource.captures(parsed.resource)?;
+        let at = Place { partition: parsed.partition, region: parsed.region, account: parsed.account };
+        self.build_arn(&at, |group| Some(captures.name(group).map_or("", |m| m.as_str())))
+    }
+
+    fn build_arn<'g>(&self, at: &Place, group: impl Fn(&str) -> Option<&'g str>) -> Option<String> {
+        let mut arn = String::new();
+        for part in &self.arn {
+            match part {
+                Part::Literal(text) => arn.push_str(text),
+                Part::Capture(name) => arn.push_str(group(name)?),
+                Part::Partition => arn.push_str(at.partition),
+                Part::Region => arn.push_str(at.region),
+                Part::Account => arn.push_str(at.account),
+                Part::Arn | Part::Attribute(_) => return None,
+            }
+        }
+        Some(arn)
+    }
+
+    /// The ARN a metric of `namespace` names when its dimensions are exactly the namespace's
+    /// `discovery` ones: their values inverted through their templates, built by `arn`.
+    fn invert_discovery(&self, namespace: &Namespace, dimensions: &Dimensions, at: &Place) -> Option<String> {
+        if namespace.discovery.is_empty() || dimensions.len() != namespace.discovery.len() {
+            return None;
+        }
+        let mut bound = Bound::default();
+        for name in &namespace.discovery {
+            invert(namespace.template(name)?, dimensions.get(name)?, at, &mut bound)?;
+        }
+        match bound.arn {
+            Some(arn) => Some(arn.to_string()),
+            None => self.build_arn(at, |group| bound.group(group)),
+        }
+    }
+
     /// Appends `name=value␟` for each dimension identifying `resource` in `namespace`, in name order.
     pub fn push_identity(&self, namespace: &Namespace, resource: &Resource, captures: &Captures, key: &mut String) -> Result<(), DimensionError> {
         for (name, parts) in &namespace.dimensions {
@@ -110,6 +164,7 @@ fn push_value(parts: &[Part], resource: &Resource, captures: &Captures, out: &mu
             Part::Literal(text) => out.push_str(text),
             Part::Capture(group) => out.push_str(captures.name(group).map_or("", |m| m.as_str())),
             Part::Arn => out.push_str(&resource.arn),
+            Part::Partition => out.push_str(Arn::parse(&resource.arn).map_or("", |arn| arn.partition)),
             Part::Region => out.push_str(&resource.region),
             Part::Account => out.push_str(&resource.account),
             Part::Attribute(attribute) => match resource.attributes.get(attribute) {
@@ -121,11 +176,73 @@ fn push_value(parts: &[Part], resource: &Resource, captures: &Captures, out: &mu
     Ok(())
 }
 
+/// An attribute that a namespace's metrics carry for resources of one type (a dimension whose
+/// template is `{attr:Name}`), and how to tell from the other dimensions which resource it is.
+#[derive(Debug, Clone)]
+pub struct AttributeSource {
+    pub resource_type: String,
+    pub attribute: String,
+    /// The dimension whose value is the attribute.
+    dimension: String,
+    /// Every identifying dimension of the namespace: a metric carries the attribute only with all of them.
+    names: Vec<String>,
+    /// The identifying dimensions that are not attributes, inverted into the resource's key.
+    keys: Vec<(String, Vec<Part>)>,
+    /// The groups those dimensions carry, in name order, and whether they carry the whole ARN.
+    key_groups: Vec<String>,
+    key_arn: bool,
+}
+
+impl AttributeSource {
+    /// The attribute's value in a metric's dimensions, with the key of the resource it belongs to.
+    pub fn read<'d>(&self, dimensions: &'d Dimensions, at: &Place) -> Option<(String, &'d str)> {
+        if !self.names.iter().all(|name| dimensions.contains_key(name)) {
+            return None;
+        }
+        let mut bound = Bound::default();
+        for (name, parts) in &self.keys {
+            invert(parts, dimensions.get(name)?, at, &mut bound)?;
+        }
+        let value = dimensions.get(&self.dimension).filter(|value| !value.is_empty())?;
+        let groups = self.key_groups.iter().map(|group| bound.group(group));
+        Some((self.key(groups, bound.arn)?, value))
+    }
+
+    /// The key of a resource of the type, as [`read`](Self::read) computes it from metrics.
+    pub fn key_of(&self, resource_type: &ResourceType, resource: &Resource) -> Option<String> {
+        let captures = resource_type.locate(resource).ok()?;
+        let groups = self.key_groups.iter().map(|group| captures.name(group).map(|m| m.as_str()));
+        self.key(groups, Some(&resource.arn))
+    }
+
+    fn key<'v>(&self, groups: impl Iterator<Item = Option<&'v str>>, arn: Option<&str>) -> Option<String> {
+        let mut key = String::new();
+        for (name, value) in self.key_groups.iter().zip(groups) {
+            key.push_str(name);
+            key.push('=');
+            key.push_str(value?);
+            key.push('\u{1f}');
+        }
+        if self.key_arn {
+            key.push_str(arn?);
+        }
+        Some(key)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Catalog {
     types: FxHashMap<String, ResourceType>,
     /// Per namespace, the identifying dimension-name sets of every type, largest first.
     identities: HashMap<String, Vec<Vec<String>>>,
+    /// Per ARN service, the types whose `arn` template names it, in name order.
+    by_service: HashMap<String, Vec<String>>,
+    /// Per namespace, the types that discover resources from its metrics, in name order.
+    discoverers: HashMap<String, Vec<String>>,
+    /// The attributes that metrics carry, and their indexes by namespace and by type.
+    attribute_sources: Vec<AttributeSource>,
+    sources_by_namespace: HashMap<String, Vec<usize>>,
+    sources_by_type: HashMap<String, Vec<usize>>,
 }
 
 impl Catalog {
@@ -152,9 +269,6 @@ impl Catalog {
                 Err(mut found) => problems.append(&mut found),
             }
         }
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
         let mut identities: HashMap<String, Vec<Vec<String>>> = HashMap::new();
         for ((namespace, set), _) in owners {
             identities.entry(namespace).or_default().push(set.into_iter().collect());
@@ -162,7 +276,13 @@ impl Catalog {
         for sets in identities.values_mut() {
             sets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         }
-        Ok(Catalog { types, identities })
+        // Checked over the types that compiled, so that every problem is reported at once.
+        let catalog = index(types, identities);
+        problems.extend(catalog.ambiguous_examples(file));
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        Ok(catalog)
     }
 
     pub fn get(&self, resource_type: &str) -> Option<&ResourceType> {
@@ -173,6 +293,43 @@ impl Catalog {
         self.types.values()
     }
 
+    /// The type of the resource `arn` names: the first type, in name order, whose `arn_resource`
+    /// matches its resource part and whose `arn` template rebuilds it. `None` for an ARN of no
+    /// catalogued type.
+    pub fn classify(&self, arn: &str) -> Option<&ResourceType> {
+        let service = Arn::parse(arn)?.service;
+        self.by_service.get(service)?.iter().map(|name| &self.types[name]).find(|t| t.matches(arn))
+    }
+
+    /// Every type's Tagging API resource type filter, once each, sorted.
+    pub fn tagging_filters(&self) -> Vec<&str> {
+        let filters: BTreeSet<&str> = self.types.values().filter_map(|t| t.tagging_filter.as_deref()).collect();
+        filters.into_iter().collect()
+    }
+
+    /// The resource a metric names, when its dimensions are exactly a type's `discovery` ones in
+    /// `namespace` and the ARN they build is classified as that type.
+    pub fn discover(&self, namespace: &str, dimensions: &Dimensions, at: &Place) -> Option<(&ResourceType, String)> {
+        for name in self.discoverers.get(namespace)? {
+            let resource_type = &self.types[name];
+            let Some(arn) = resource_type.invert_discovery(&resource_type.namespaces[namespace], dimensions, at) else { continue };
+            if self.classify(&arn).is_some_and(|found| found.name == resource_type.name) {
+                return Some((resource_type, arn));
+            }
+        }
+        None
+    }
+
+    /// The attributes the metrics of `namespace` carry (`{attr:Name}` dimensions).
+    pub fn attribute_sources(&self, namespace: &str) -> impl Iterator<Item = &AttributeSource> {
+        self.sources_by_namespace.get(namespace).into_iter().flatten().map(|&index| &self.attribute_sources[index])
+    }
+
+    /// The attributes metrics carry for resources of `resource_type`, in every namespace.
+    pub fn attribute_sources_of(&self, resource_type: &str) -> impl Iterator<Item = &AttributeSource> {
+        self.sources_by_type.get(resource_type).into_iter().flatten().map(|&index| &self.attribute_sources[index])
+    }
+
     /// The dimensions of `dimensions` that identify a resource in `namespace`: the largest
     /// identifying set they contain. `None` when the namespace is not in the catalogue or no set fits
     /// (a custom metric, or an aggregate alarm across resources).
@@ -181,84 +338,204 @@ impl Catalog {
         let set = sets.iter().find(|set| set.iter().all(|name| dimensions.contains_key(name)))?;
         Some(dimensions.iter().filter(move |(name, _)| set.iter().any(|s| s == name)))
     }
+
+    /// Example ARNs that two types claim: the scanner would name them after the first.
+    fn ambiguous_examples(&self, file: &str) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut names: Vec<&String> = self.types.keys().collect();
+        names.sort_unstable();
+        for name in names {
+            for (index, example) in self.types[name].example_arns.iter().enumerate() {
+                let service = Arn::parse(example).map_or("", |arn| arn.service);
+                let others = self.by_service.get(service).into_iter().flatten().filter(|other| *other != name);
+                for other in others.filter(|other| self.types[*other].matches(example)) {
+                    problems.push(Problem {
+                        file: file.into(),
+                        json_path: format!("$.resource_types[{name:?}].example_arns[{index}]"),
+                        position: None,
+                        message: format!("{example:?} is of type {other} too: its arn_resource and arn match it"),
+                    });
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// The catalogue with its lookups: types by ARN service, discoverers and attribute sources by namespace.
+fn index(types: FxHashMap<String, ResourceType>, identities: HashMap<String, Vec<Vec<String>>>) -> Catalog {
+    let mut names: Vec<&String> = types.keys().collect();
+    names.sort_unstable();
+    let mut by_service: HashMap<String, Vec<String>> = HashMap::new();
+    let mut discoverers: HashMap<String, Vec<String>> = HashMap::new();
+    let mut attribute_sources = Vec::new();
+    let mut sources_by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut sources_by_type: HashMap<String, Vec<usize>> = HashMap::new();
+    for name in names {
+        let resource_type = &types[name];
+        by_service.entry(resource_type.arn_service.clone()).or_default().push(name.clone());
+        for (namespace, ns) in &resource_type.namespaces {
+            if !ns.discovery.is_empty() {
+                discoverers.entry(namespace.clone()).or_default().push(name.clone());
+            }
+            for source in sources_of(name, ns) {
+                sources_by_namespace.entry(namespace.clone()).or_default().push(attribute_sources.len());
+                sources_by_type.entry(name.clone()).or_default().push(attribute_sources.len());
+                attribute_sources.push(source);
+            }
+        }
+    }
+    Catalog { types, identities, by_service, discoverers, attribute_sources, sources_by_namespace, sources_by_type }
+}
+
+fn sources_of(resource_type: &str, namespace: &Namespace) -> Vec<AttributeSource> {
+    let keys: Vec<(String, Vec<Part>)> =
+        namespace.dimensions.iter().filter(|(_, parts)| !parts.iter().any(|p| matches!(p, Part::Attribute(_)))).cloned().collect();
+    let key_groups: BTreeSet<String> =
+        keys.iter().flat_map(|(_, parts)| parts.iter().filter_map(|p| if let Part::Capture(g) = p { Some(g.clone()) } else { None })).collect();
+    let key_arn = keys.iter().any(|(_, parts)| parts.contains(&Part::Arn));
+    let names: Vec<String> = namespace.dimension_names().map(str::to_string).collect();
+    let mut sources = Vec::new();
+    for (dimension, parts) in &namespace.dimensions {
+        if let [Part::Attribute(attribute)] = parts.as_slice() {
+            sources.push(AttributeSource {
+                resource_type: resource_type.to_string(),
+                attribute: attribute.clone(),
+                dimension: dimension.clone(),
+                names: names.clone(),
+                keys: keys.clone(),
+                key_groups: key_groups.iter().cloned().collect(),
+                key_arn,
+            });
+        }
+    }
+    sources
 }
 
 fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceType, Vec<Problem>> {
     let mut problems = Vec::new();
     let at = |suffix: String| format!("$.resource_types[{name:?}]{suffix}");
+    let mut problem = |suffix: String, message: String| problems.push(Problem { file: file.into(), json_path: at(suffix), position: None, message });
     let arn_resource = match Regex::new(&spec.arn_resource) {
         Ok(regex) => Some(regex),
         Err(error) => {
-            problems.push(Problem { file: file.into(), json_path: at(".arn_resource".into()), position: None, message: format!("invalid regex: {error}") });
+            problem(".arn_resource".into(), format!("invalid regex: {error}"));
             None
         }
     };
-    if let Some(regex) = &arn_resource {
-        for (index, example) in spec.example_arns.iter().enumerate() {
-            if !Arn::parse(example).is_some_and(|arn| regex.is_match(arn.resource)) {
-                let message = format!("{example:?} is not an ARN whose resource part matches arn_resource");
-                problems.push(Problem { file: file.into(), json_path: at(format!(".example_arns[{index}]")), position: None, message });
-            }
-        }
-    }
     if !name.contains(':') {
-        problems.push(Problem { file: file.into(), json_path: at(String::new()), position: None, message: "resource types are named service:type".into() });
+        problem(String::new(), "resource types are named service:type".into());
     }
     let groups: HashSet<String> =
         arn_resource.iter().flat_map(|r| r.capture_names().flatten().map(str::to_string)).collect();
+    let arn = compile_arn(&spec.arn, &groups).map_err(|message| problem(".arn".into(), message)).ok();
+    if let (Some(filter), Some((_, service))) = (&spec.tagging_filter, &arn) {
+        if filter.split(':').next() != Some(service.as_str()) || filter.contains(char::is_whitespace) || filter.split(':').count() > 2 {
+            problem(".tagging_filter".into(), format!("{filter:?} is not a Tagging API filter of the ARN's service: {service} or {service}:TYPE"));
+        }
+    }
     let mut namespaces = BTreeMap::new();
     for (namespace, ns) in spec.namespaces {
-        let mut dimensions = Vec::new();
-        for (dimension, template) in ns.dimensions {
-            match parse_template(&template, &groups) {
-                Ok(parts) => dimensions.push((dimension, parts)),
-                Err(message) => problems.push(Problem {
-                    file: file.into(),
-                    json_path: at(format!(".namespaces[{namespace:?}].dimensions.{dimension}")),
-                    position: None,
-                    message,
-                }),
-            }
-        }
-        if dimensions.is_empty() {
-            problems.push(Problem {
-                file: file.into(),
-                json_path: at(format!(".namespaces[{namespace:?}].dimensions")),
-                position: None,
-                message: "at least one identifying dimension is required".into(),
-            });
-        }
-        namespaces.insert(namespace, Namespace { dimensions, metrics: ns.metrics.into_iter().collect(), published_by: ns.published_by });
+        let compiled = compile_namespace(&ns, &groups, arn.as_ref().map(|(parts, _)| parts.as_slice()), &mut |suffix, message| {
+            problem(format!(".namespaces[{namespace:?}]{suffix}"), message)
+        });
+        namespaces.insert(namespace, compiled);
     }
-    match (problems.is_empty(), arn_resource) {
-        (true, Some(arn_resource)) => Ok(ResourceType { name: name.to_string(), service: spec.service, arn_resource, example_arns: spec.example_arns, namespaces }),
+    let resource_type = match (arn_resource, arn) {
+        (Some(arn_resource), Some((arn, arn_service))) => Some(ResourceType {
+            name: name.to_string(),
+            service: spec.service,
+            arn_resource,
+            arn,
+            arn_service,
+            tagging_filter: spec.tagging_filter,
+            example_arns: spec.example_arns,
+            namespaces,
+        }),
+        _ => None,
+    };
+    for (index, example) in resource_type.iter().flat_map(|t| t.example_arns.iter().enumerate()) {
+        let message = match resource_type.as_ref().and_then(|t| t.rebuild(example)) {
+            None => format!("{example:?} is not an ARN whose resource part matches arn_resource"),
+            Some(rebuilt) if rebuilt != *example => format!("the arn template rebuilds {example:?} as {rebuilt:?}"),
+            Some(_) => continue,
+        };
+        problem(format!(".example_arns[{index}]"), message);
+    }
+    match (problems.is_empty(), resource_type) {
+        (true, Some(resource_type)) => Ok(resource_type),
         _ => Err(problems),
     }
 }
 
-fn parse_template(template: &str, groups: &HashSet<String>) -> Result<Vec<Part>, String> {
-    let mut parts = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            parts.push(Part::Literal(rest[..open].to_string()));
+/// The `arn` template, and the literal service it names: an ARN built from groups, partition,
+/// region and account.
+fn compile_arn(template: &str, groups: &HashSet<String>) -> Result<(Vec<Part>, String), String> {
+    let parts = parse_template(template, groups)?;
+    if parts.iter().any(|part| matches!(part, Part::Arn | Part::Attribute(_))) {
+        return Err("an ARN template is built from the groups of arn_resource, partition, region and account only".into());
+    }
+    match Arn::parse(template) {
+        Some(arn) if !arn.service.is_empty() && !arn.service.contains(['{', '}']) => Ok((parts, arn.service.to_string())),
+        _ => Err(format!("{template:?} is not an ARN template with a literal service (arn:{{partition}}:SERVICE:{{region}}:{{account}}:...)")),
+    }
+}
+
+/// One namespace's dimension templates and discovery set, each problem reported at its path
+/// below the namespace.
+fn compile_namespace(ns: &NamespaceSpec, groups: &HashSet<String>, arn: Option<&[Part]>, problem: &mut dyn FnMut(String, String)) -> Namespace {
+    let mut dimensions = Vec::new();
+    for (dimension, template) in &ns.dimensions {
+        match parse_template(template, groups) {
+            Ok(parts) => dimensions.push((dimension.clone(), parts)),
+            Err(message) => problem(format!(".dimensions.{dimension}"), message),
         }
-        let close = rest[open..].find('}').ok_or_else(|| format!("unclosed {{ in {template:?}"))? + open;
-        let placeholder = &rest[open + 1..close];
-        parts.push(match placeholder {
-            "arn" => Part::Arn,
-            "region" => Part::Region,
-            "account" => Part::Account,
-            _ => match placeholder.strip_prefix("attr:") {
-                Some(attribute) if !attribute.is_empty() => Part::Attribute(attribute.to_string()),
-                _ if groups.contains(placeholder) => Part::Capture(placeholder.to_string()),
-                _ => return Err(format!("{{{placeholder}}} is neither a named group of arn_resource nor arn, region, account or attr:NAME")),
-            },
-        });
-        rest = &rest[close + 1..];
     }
-    if !rest.is_empty() {
-        parts.push(Part::Literal(rest.to_string()));
+    if ns.dimensions.is_empty() {
+        problem(".dimensions".into(), "at least one identifying dimension is required".into());
     }
-    Ok(parts)
+    let namespace = Namespace {
+        dimensions,
+        metrics: ns.metrics.iter().cloned().collect(),
+        published_by: ns.published_by.clone(),
+        discovery: ns.discovery.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
+    };
+    check_discovery(&ns.discovery, &namespace, arn, problem);
+    namespace
+}
+
+/// Each discovery dimension is an identifying one that can be inverted (at most one placeholder),
+/// and together they give the ARN: `{arn}`, or every group the `arn` template uses.
+fn check_discovery(discovery: &[String], namespace: &Namespace, arn: Option<&[Part]>, problem: &mut dyn FnMut(String, String)) {
+    if discovery.is_empty() {
+        return;
+    }
+    let mut captured = HashSet::new();
+    let mut whole_arn = false;
+    for (index, name) in discovery.iter().enumerate() {
+        if discovery[..index].contains(name) {
+            problem(format!(".discovery[{index}]"), format!("{name} is named twice"));
+        }
+        let Some(parts) = namespace.template(name) else {
+            problem(format!(".discovery[{index}]"), format!("{name} is not one of this namespace's dimensions"));
+            continue;
+        };
+        if parts.iter().filter(|part| part.is_placeholder()).count() > 1 {
+            problem(format!(".discovery[{index}]"), format!("the template of {name} has more than one placeholder: its value cannot be split back"));
+        }
+        for part in parts {
+            match part {
+                Part::Capture(group) => {
+                    captured.insert(group.as_str());
+                }
+                Part::Arn => whole_arn = true,
+                _ => {}
+            }
+        }
+    }
+    let missing: Vec<&str> =
+        arn.into_iter().flatten().filter_map(|part| if let Part::Capture(g) = part { Some(g.as_str()) } else { None }).filter(|g| !captured.contains(g)).collect();
+    if !whole_arn && !missing.is_empty() {
+        problem(".discovery".into(), format!("these dimensions do not give the ARN's group(s) {}", missing.join(", ")));
+    }
 }

@@ -15,7 +15,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-pub use catalog::{Catalog, DimensionError, Namespace, ResourceType};
+pub use catalog::{AttributeSource, Catalog, DimensionError, Namespace, Place, ResourceType};
 pub use security::{Control, SecuritySettings};
 pub use selector::Selector;
 use time::Date;
@@ -162,6 +162,13 @@ fn read_policy_files(dir: Option<&Path>) -> Result<Vec<Source>> {
     }
     paths.sort();
     paths.into_iter().map(read_source).collect()
+}
+
+/// Loads and validates the resource type catalogue alone (`resource_types.json` of `config_dir`,
+/// or the built-in one): what the scanner needs.
+pub fn load_catalog(config_dir: Option<&Path>) -> Result<Catalog> {
+    let source = read_config_file(config_dir, RESOURCE_TYPES_FILE)?;
+    parse_validated::<ResourceTypesFile>(&source.name, &source.text).and_then(|file| Catalog::new(&source.name, file))
 }
 
 /// Loads and validates all configuration. Every problem across all files is reported at once.

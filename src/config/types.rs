@@ -28,9 +28,18 @@ pub struct ResourceTypeSpec {
     /// A regular expression over the ARN's resource part (after `account:`). Named groups
     /// become placeholders for dimension templates.
     pub arn_resource: String,
-    /// Real-shaped ARNs of this type: each must match `arn_resource` and be named this type by
-    /// the scanner (`scan::arn`); tests compute every namespace's dimensions from them. Every
-    /// type of the shipped catalogue has one; optional in a custom catalogue.
+    /// The ARN of a resource of this type as a template: `{partition}`, `{region}`, `{account}`
+    /// and the named groups of `arn_resource` (`arn:{partition}:ec2:{region}:{account}:instance/{InstanceId}`).
+    /// An ARN is of this type when its resource part matches `arn_resource` and the template
+    /// rebuilds it exactly; loading checks that it rebuilds every example.
+    pub arn: String,
+    /// The Resource Groups Tagging API resource type filter that lists this type (`ec2:instance`,
+    /// or a whole service: `sqs`). Without one, the scanner finds the type only through its metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagging_filter: Option<String>,
+    /// Real-shaped ARNs of this type: each must match `arn_resource`, be rebuilt by `arn` and be
+    /// of no other type; tests compute every namespace's dimensions from them. Every type of the
+    /// shipped catalogue has one; optional in a custom catalogue.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub example_arns: Vec<String>,
     /// The CloudWatch namespaces that carry this type's metrics.
@@ -46,6 +55,13 @@ pub struct NamespaceSpec {
     pub dimensions: BTreeMap<String, String>,
     /// The metrics this namespace publishes for the type; policies may only name these.
     pub metrics: Vec<String>,
+    /// The dimension names that mark a metric as one resource's, so that the scanner adds the
+    /// resource when the Tagging API does not list it: a metric with exactly these dimensions
+    /// (no more) names the resource whose ARN `arn` builds from their values. Each is one of
+    /// `dimensions`, with at most one placeholder in its template; together they give every
+    /// group of `arn` (or `{arn}` itself). Empty: this namespace's metrics discover nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<String>,
     /// Who publishes these metrics when AWS does not by itself (`cloudwatch-agent`).
     /// Requirements on such metrics also check that the metric exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::{calls::CallLog, discovery::Place, net};
 use crate::{
+    config::Catalog,
     error::{Error, Result},
     model::{
         AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, LogMetricFilter, Metric, MetricAlarm, MetricTransformation,
@@ -26,6 +27,8 @@ use crate::{
 /// Largest page sizes the APIs accept (ListMetrics, ListDashboards, ListTopics and
 /// ListSubscriptionsByTopic have fixed pages of 500, 1000, 100 and 100).
 pub const TAGGING_PAGE_SIZE: i32 = 100;
+/// Resource type filters one GetResources request takes at most.
+pub const TAGGING_MAX_TYPE_FILTERS: usize = 100;
 pub const ALARMS_PAGE_SIZE: i32 = 100;
 pub const METRIC_FILTERS_PAGE_SIZE: i32 = 50;
 /// Requests in flight at once for per-item calls (GetDashboard, GetTopicAttributes, ...) in one region.
@@ -68,29 +71,36 @@ impl AwsClients {
         AwsClients { tagging, cloudwatch, sns, cloudtrail, logs }
     }
 
-    /// Every resource the Resource Groups Tagging API lists (those tagged now or before).
-    pub async fn resources(&self, at: &Place) -> Result<Vec<Resource>> {
+    /// Every resource of the catalogue's types that the Resource Groups Tagging API lists (those
+    /// tagged now or before), asked for with the types' `tagging_filter`s. No call when no type
+    /// has one.
+    pub async fn resources(&self, at: &Place, catalog: &Catalog) -> Result<Vec<Resource>> {
         const ACTION: &str = "tag:GetResources";
-        let mut pages = self.tagging.get_resources().into_paginator().page_size(TAGGING_PAGE_SIZE).send();
-        let mut tokens = Tokens::default();
+        let filters = catalog.tagging_filters();
         let mut resources = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| failed(at, ACTION, e))?;
-            tokens.check(at, ACTION, page.pagination_token())?;
-            for mapping in page.resource_tag_mapping_list() {
-                let Some(arn) = mapping.resource_arn() else { continue };
-                let parsed = crate::model::Arn::parse(arn);
-                let resource_type = super::arn::resource_type(arn).unwrap_or_else(|| "unknown:unknown".to_string());
-                let pick = |value: Option<&str>, default: &str| value.filter(|v| !v.is_empty()).unwrap_or(default).to_string();
-                resources.push(Resource {
-                    arn: arn.to_string(),
-                    resource_type,
-                    region: pick(parsed.map(|a| a.region), &at.region),
-                    account: pick(parsed.map(|a| a.account), &at.account),
-                    tags: mapping.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-                    attributes: BTreeMap::new(),
-                    discovered_by: Default::default(),
-                });
+        for chunk in filters.chunks(TAGGING_MAX_TYPE_FILTERS) {
+            let chunk = chunk.iter().map(|filter| filter.to_string()).collect();
+            let mut pages =
+                self.tagging.get_resources().set_resource_type_filters(Some(chunk)).into_paginator().page_size(TAGGING_PAGE_SIZE).send();
+            let mut tokens = Tokens::default();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| failed(at, ACTION, e))?;
+                tokens.check(at, ACTION, page.pagination_token())?;
+                for mapping in page.resource_tag_mapping_list() {
+                    let Some(arn) = mapping.resource_arn() else { continue };
+                    let parsed = crate::model::Arn::parse(arn);
+                    let resource_type = super::arn::resource_type(catalog, arn).unwrap_or_else(|| "unknown:unknown".to_string());
+                    let pick = |value: Option<&str>, default: &str| value.filter(|v| !v.is_empty()).unwrap_or(default).to_string();
+                    resources.push(Resource {
+                        arn: arn.to_string(),
+                        resource_type,
+                        region: pick(parsed.map(|a| a.region), &at.region),
+                        account: pick(parsed.map(|a| a.account), &at.account),
+                        tags: mapping.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+                        attributes: BTreeMap::new(),
+                        discovered_by: Default::default(),
+                    });
+                }
             }
         }
         Ok(resources)

@@ -1,21 +1,27 @@
-//! What the Tagging API cannot tell, read from the metrics CloudWatch lists.
+//! What the Tagging API cannot tell, read from the metrics CloudWatch lists, as the resource type
+//! catalogue (`config/resource_types.json`) says.
 //!
 //! - Resources that were never tagged are invisible to the Tagging API, but AWS services publish
-//!   metrics for them. A metric whose dimensions identify one resource (`AWS/EC2` with exactly
-//!   `InstanceId`, `AWS/SQS` with exactly `QueueName`, ...) names a resource; when its ARN is not
-//!   already in the inventory, it is added, marked [`DiscoveredBy::Metrics`].
-//! - Attributes the check needs and the ARN lacks: a target group's `LoadBalancer` (from the
-//!   `TargetGroup`+`LoadBalancer` metrics of the ELB namespaces), an EBS volume's `InstanceId`
-//!   (from `AWS/EBS` `VolumeId`+`InstanceId`), and an API Gateway stage's `ApiName` (from
-//!   `AWS/ApiGateway` `ApiName`+`Stage`, only when exactly one API has a stage of that name,
-//!   since the metrics do not carry the REST API id).
+//!   metrics for them. A metric whose dimensions are exactly a namespace's `discovery` ones
+//!   (`AWS/EC2` with exactly `InstanceId`, `AWS/SQS` with exactly `QueueName`, ...) names a
+//!   resource: the dimension values, inverted through their templates, build its ARN with the
+//!   type's `arn` template, and the ARN is kept when the catalogue classifies it as that type.
+//!   When it is not already in the inventory, it is added, marked [`DiscoveredBy::Metrics`].
+//! - Attributes the check needs and the ARN lacks (`{attr:Name}` dimension templates): a target
+//!   group's `LoadBalancer`, an EBS volume's `InstanceId`, an API Gateway stage's `ApiName`, read
+//!   from the metrics that carry every identifying dimension, when exactly one resource of the
+//!   type has the key the other dimensions give and exactly one value was seen for it (an API
+//!   stage's metrics carry the stage name but not the REST API id, so two stages of one name are
+//!   ambiguous).
 //!
 //! Pure functions over onwatch's own types, so they are tested without AWS.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use super::arn::resource_type;
-use crate::model::{Arn, DiscoveredBy, Metric, Resource};
+use crate::{
+    config::{self, Catalog},
+    model::{DiscoveredBy, Metric, Resource},
+};
 
 /// Where the metrics came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,183 +31,81 @@ pub struct Place {
     pub region: String,
 }
 
-/// How a metric's dimensions (exactly these names) map to the ARN of one resource.
-struct Rule {
-    namespace: &'static str,
-    dimensions: &'static [&'static str],
-    /// Builds the ARN's resource part from the dimension values, in `dimensions` order;
-    /// `None` when the values do not have the expected shape.
-    resource: fn(&[&str]) -> Option<String>,
-    service: &'static str,
-    /// Whether the ARN carries no region (CloudFront).
-    global: bool,
-}
-
-const RULES: &[Rule] = &[
-    Rule { namespace: "AWS/EC2", dimensions: &["InstanceId"], resource: |v| Some(format!("instance/{}", v[0])), service: "ec2", global: false },
-    Rule { namespace: "AWS/EBS", dimensions: &["VolumeId"], resource: |v| Some(format!("volume/{}", v[0])), service: "ec2", global: false },
-    Rule { namespace: "AWS/RDS", dimensions: &["DBInstanceIdentifier"], resource: |v| Some(format!("db:{}", v[0])), service: "rds", global: false },
-    Rule { namespace: "AWS/RDS", dimensions: &["DBClusterIdentifier"], resource: |v| Some(format!("cluster:{}", v[0])), service: "rds", global: false },
-    Rule { namespace: "AWS/Lambda", dimensions: &["FunctionName"], resource: |v| Some(format!("function:{}", v[0])), service: "lambda", global: false },
-    Rule { namespace: "AWS/DynamoDB", dimensions: &["TableName"], resource: |v| Some(format!("table/{}", v[0])), service: "dynamodb", global: false },
-    Rule { namespace: "AWS/SQS", dimensions: &["QueueName"], resource: |v| Some(v[0].to_string()), service: "sqs", global: false },
-    Rule { namespace: "AWS/SNS", dimensions: &["TopicName"], resource: |v| Some(v[0].to_string()), service: "sns", global: false },
-    Rule {
-        namespace: "AWS/ApplicationELB",
-        dimensions: &["LoadBalancer"],
-        resource: |v| v[0].starts_with("app/").then(|| format!("loadbalancer/{}", v[0])),
-        service: "elasticloadbalancing",
-        global: false,
-    },
-    Rule {
-        namespace: "AWS/NetworkELB",
-        dimensions: &["LoadBalancer"],
-        resource: |v| v[0].starts_with("net/").then(|| format!("loadbalancer/{}", v[0])),
-        service: "elasticloadbalancing",
-        global: false,
-    },
-    Rule {
-        namespace: "AWS/ApplicationELB",
-        dimensions: &["LoadBalancer", "TargetGroup"],
-        resource: |v| v[1].starts_with("targetgroup/").then(|| v[1].to_string()),
-        service: "elasticloadbalancing",
-        global: false,
-    },
-    Rule {
-        namespace: "AWS/NetworkELB",
-        dimensions: &["LoadBalancer", "TargetGroup"],
-        resource: |v| v[1].starts_with("targetgroup/").then(|| v[1].to_string()),
-        service: "elasticloadbalancing",
-        global: false,
-    },
-    Rule { namespace: "AWS/ECS", dimensions: &["ClusterName"], resource: |v| Some(format!("cluster/{}", v[0])), service: "ecs", global: false },
-    Rule {
-        namespace: "AWS/ECS",
-        dimensions: &["ClusterName", "ServiceName"],
-        resource: |v| Some(format!("service/{}/{}", v[0], v[1])),
-        service: "ecs",
-        global: false,
-    },
-    Rule { namespace: "AWS/ElastiCache", dimensions: &["CacheClusterId"], resource: |v| Some(format!("cluster:{}", v[0])), service: "elasticache", global: false },
-    Rule { namespace: "AWS/Kinesis", dimensions: &["StreamName"], resource: |v| Some(format!("stream/{}", v[0])), service: "kinesis", global: false },
-    Rule {
-        namespace: "AWS/CloudFront",
-        dimensions: &["DistributionId", "Region"],
-        resource: |v| (v[1] == "Global").then(|| format!("distribution/{}", v[0])),
-        service: "cloudfront",
-        global: true,
-    },
-];
-
-/// The ARN of the resource a metric identifies, if its namespace and dimension names match a rule.
-/// Step Functions metrics carry the state machine's ARN itself.
-fn arn_of(metric: &Metric, place: &Place) -> Option<String> {
-    let names: Vec<&str> = metric.dimensions.iter().map(|(name, _)| name).collect();
-    if metric.namespace == "AWS/States" && names == ["StateMachineArn"] {
-        let arn = metric.dimensions.get("StateMachineArn")?;
-        return Arn::parse(arn).is_some().then(|| arn.to_string());
-    }
-    let rule = RULES.iter().find(|r| r.namespace == metric.namespace && r.dimensions == names.as_slice())?;
-    let values: Vec<&str> = rule.dimensions.iter().filter_map(|name| metric.dimensions.get(name)).collect();
-    if values.iter().any(|v| v.is_empty()) {
-        return None;
-    }
-    let resource = (rule.resource)(&values)?;
-    let region = if rule.global { "" } else { place.region.as_str() };
-    Some(format!("arn:{}:{}:{}:{}:{}", place.partition, rule.service, region, place.account, resource))
-}
-
-/// The one value of `pairs` for `key`, when there is exactly one.
-fn unique<'a>(pairs: &BTreeMap<&'a str, BTreeSet<&'a str>>, key: &str) -> Option<&'a str> {
-    match pairs.get(key) {
-        Some(values) if values.len() == 1 => values.iter().next().copied(),
-        _ => None,
+impl Place {
+    fn borrowed(&self) -> config::Place<'_> {
+        config::Place { partition: &self.partition, region: &self.region, account: &self.account }
     }
 }
 
 /// Adds the resources that only the metrics reveal, and fills the attributes the ARN lacks.
 /// Returns how many resources were added. `resources` and `metrics` are those of one account
 /// and region.
-pub fn complete(resources: &mut Vec<Resource>, metrics: &[Metric], place: &Place) -> usize {
-    let mut known: HashSet<String> = resources.iter().map(|r| r.arn.clone()).collect();
+pub fn complete(resources: &mut Vec<Resource>, metrics: &[Metric], place: &Place, catalog: &Catalog) -> usize {
+    let at = place.borrowed();
+    let known: HashSet<&str> = resources.iter().map(|r| r.arn.as_str()).collect();
     let mut found: BTreeMap<String, Resource> = BTreeMap::new();
     for metric in metrics {
-        let Some(arn) = arn_of(metric, place) else { continue };
-        if known.contains(&arn) || found.contains_key(&arn) {
+        let Some((resource_type, arn)) = catalog.discover(&metric.namespace, &metric.dimensions, &at) else { continue };
+        if known.contains(arn.as_str()) || found.contains_key(&arn) {
             continue;
         }
-        let Some(resource_type) = resource_type(&arn) else { continue };
-        found.insert(
-            arn.clone(),
-            Resource {
-                arn,
-                resource_type,
-                region: place.region.clone(),
-                account: place.account.clone(),
-                tags: BTreeMap::new(),
-                attributes: BTreeMap::new(),
-                discovered_by: DiscoveredBy::Metrics,
-            },
-        );
+        let resource = Resource {
+            arn: arn.clone(),
+            resource_type: resource_type.name.clone(),
+            region: place.region.clone(),
+            account: place.account.clone(),
+            tags: BTreeMap::new(),
+            attributes: BTreeMap::new(),
+            discovered_by: DiscoveredBy::Metrics,
+        };
+        found.insert(arn, resource);
     }
     let added = found.len();
-    known.extend(found.keys().cloned());
     resources.extend(found.into_values());
-
-    // Attribute sources: target group → load balancers, volume → instances, stage → API names.
-    let mut load_balancers: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut instances: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut api_names: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for metric in metrics {
-        let dims = &metric.dimensions;
-        match metric.namespace.as_str() {
-            "AWS/ApplicationELB" | "AWS/NetworkELB" => {
-                if let (Some(group), Some(balancer)) = (dims.get("TargetGroup"), dims.get("LoadBalancer")) {
-                    load_balancers.entry(group).or_default().insert(balancer);
-                }
-            }
-            "AWS/EBS" => {
-                if let (Some(volume), Some(instance)) = (dims.get("VolumeId"), dims.get("InstanceId")) {
-                    instances.entry(volume).or_default().insert(instance);
-                }
-            }
-            "AWS/ApiGateway" => {
-                if let (Some(stage), Some(api)) = (dims.get("Stage"), dims.get("ApiName")) {
-                    api_names.entry(stage).or_default().insert(api);
-                }
-            }
-            _ => {}
-        }
-    }
-    // A stage name shared by several REST APIs in the inventory cannot be told apart by metrics.
-    let mut stages_by_name: BTreeMap<String, usize> = BTreeMap::new();
-    for resource in resources.iter().filter(|r| r.resource_type == "apigateway:stage") {
-        if let Some(stage) = resource.arn.rsplit('/').next() {
-            *stages_by_name.entry(stage.to_string()).or_default() += 1;
-        }
-    }
-    for resource in resources.iter_mut() {
-        let Some(arn) = Arn::parse(&resource.arn) else { continue };
-        let (attribute, value) = match resource.resource_type.as_str() {
-            "elasticloadbalancing:targetgroup" => ("LoadBalancer", unique(&load_balancers, arn.resource)),
-            "ec2:volume" => ("InstanceId", arn.resource.strip_prefix("volume/").and_then(|id| unique(&instances, id))),
-            "apigateway:stage" => {
-                let stage = arn.resource.rsplit('/').next().unwrap_or_default();
-                let alone = stages_by_name.get(stage) == Some(&1);
-                ("ApiName", if alone { unique(&api_names, stage) } else { None })
-            }
-            _ => continue,
-        };
-        if let Some(value) = value {
-            resource.attributes.entry(attribute.to_string()).or_insert_with(|| value.to_string());
-        }
-    }
+    fill_attributes(resources, metrics, &at, catalog);
     added
+}
+
+/// Per (type, attribute, resource key): the values the metrics carry, or how many resources have the key.
+type ByKey<'c, T> = HashMap<(&'c str, &'c str, String), T>;
+
+fn fill_attributes(resources: &mut [Resource], metrics: &[Metric], at: &config::Place, catalog: &Catalog) {
+    let mut seen: ByKey<BTreeSet<&str>> = HashMap::new();
+    for metric in metrics {
+        for source in catalog.attribute_sources(&metric.namespace) {
+            if let Some((key, value)) = source.read(&metric.dimensions, at) {
+                seen.entry((&source.resource_type, &source.attribute, key)).or_default().insert(value);
+            }
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    // A key that two resources have tells neither apart (two API stages of one name).
+    let mut keyed: BTreeSet<(usize, (&str, &str, String))> = BTreeSet::new();
+    for (index, resource) in resources.iter().enumerate() {
+        let Some(resource_type) = catalog.get(&resource.resource_type) else { continue };
+        for source in catalog.attribute_sources_of(&resource.resource_type) {
+            if let Some(key) = source.key_of(resource_type, resource) {
+                keyed.insert((index, (&source.resource_type, &source.attribute, key)));
+            }
+        }
+    }
+    let mut holders: ByKey<usize> = HashMap::new();
+    for (_, key) in &keyed {
+        *holders.entry(key.clone()).or_default() += 1;
+    }
+    for (index, key) in keyed {
+        let Some(values) = seen.get(&key).filter(|values| values.len() == 1 && holders[&key] == 1) else { continue };
+        let value = values.iter().next().expect("one value").to_string();
+        resources[index].attributes.entry(key.1.to_string()).or_insert(value);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::arn::resource_type;
 
     fn place() -> Place {
         Place { partition: "aws".into(), account: "123456789012".into(), region: "eu-west-1".into() }
@@ -217,10 +121,14 @@ mod tests {
         }
     }
 
+    fn catalog() -> Catalog {
+        config::load_catalog(None).unwrap()
+    }
+
     fn tagged(arn: &str) -> Resource {
         Resource {
             arn: arn.into(),
-            resource_type: resource_type(arn).unwrap(),
+            resource_type: resource_type(&catalog(), arn).unwrap(),
             region: "eu-west-1".into(),
             account: "123456789012".into(),
             tags: [("team".to_string(), "web".to_string())].into(),
@@ -248,7 +156,7 @@ mod tests {
             metric("AWS/CloudFront", "Requests", &[("DistributionId", "E2ABCDEFGHIJKL"), ("Region", "Global")]),
             metric("CWAgent", "mem_used_percent", &[("InstanceId", "i-0000000000000000c")]),
         ];
-        let added = complete(&mut resources, &metrics, &place());
+        let added = complete(&mut resources, &metrics, &place(), &catalog());
         let found: Vec<(&str, &str)> = resources
             .iter()
             .filter(|r| r.discovered_by == DiscoveredBy::Metrics)
@@ -290,7 +198,7 @@ mod tests {
             metric("AWS/ApiGateway", "Count", &[("ApiName", "shop"), ("Stage", "prod")]),
             metric("AWS/ApiGateway", "Count", &[("ApiName", "admin"), ("Stage", "live")]),
         ];
-        complete(&mut resources, &metrics, &place());
+        complete(&mut resources, &metrics, &place(), &catalog());
         let attribute = |arn: &str, name: &str| resources.iter().find(|r| r.arn == arn).unwrap().attributes.get(name).cloned();
         assert_eq!(attribute(group, "LoadBalancer").as_deref(), Some("app/web/50dc6c495c0c9188"));
         assert_eq!(attribute(shared, "LoadBalancer"), None, "two load balancers: ambiguous");

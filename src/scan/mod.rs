@@ -28,6 +28,7 @@ pub use calls::{audit_reader_policy, iam_policy, CallLog, AUDIT_OPERATIONS, OPER
 pub use discovery::Place;
 
 use crate::{
+    config::Catalog,
     error::{Error, Result},
     model::{
         CompositeAlarm, Dashboard, DiscoveredBy, Inventory, LogMetricFilter, Metric, MetricAlarm, Resource, Scope, SnsTopic, Trail,
@@ -141,8 +142,9 @@ pub struct Target {
     pub account_wide: bool,
 }
 
-/// Scans what `options` name. Blocks; builds its own single-threaded runtime.
-pub fn run(options: &ScanOptions) -> Result<Scan> {
+/// Scans what `options` name, the resources of `catalog`'s types. Blocks; builds its own
+/// single-threaded runtime.
+pub fn run(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
     for region in &options.regions {
         if !is_region_name(region) {
             return Err(Error::Usage(format!("--region {region:?} is not an AWS region name (such as eu-west-1)")));
@@ -154,7 +156,7 @@ pub fn run(options: &ScanOptions) -> Result<Scan> {
             return Err(Error::Usage(format!("--role-arn {arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")));
         }
     }
-    runtime()?.block_on(run_async(options))
+    runtime()?.block_on(run_async(options, catalog))
 }
 
 /// The rule snapshots are read with too ([`crate::model::names::Region`]).
@@ -187,7 +189,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
 }
 
-async fn run_async(options: &ScanOptions) -> Result<Scan> {
+async fn run_async(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
     let calls = CallLog::new();
     let mut base = base_config(options).await;
 
@@ -253,7 +255,7 @@ async fn run_async(options: &ScanOptions) -> Result<Scan> {
             });
         }
     }
-    let inventory = scan_targets(targets, CONCURRENCY, options.progress).await?;
+    let inventory = scan_targets(targets, catalog, CONCURRENCY, options.progress).await?;
     Ok(Scan { inventory, calls })
 }
 
@@ -270,14 +272,14 @@ struct Part {
     metric_filters: Vec<LogMetricFilter>,
 }
 
-/// Scans `targets`, `concurrency` at a time, into one sorted inventory. The first failure cancels
-/// the scans in flight and is returned.
-pub async fn scan_targets(targets: Vec<Target>, concurrency: usize, progress: bool) -> Result<Inventory> {
+/// Scans `targets`, `concurrency` at a time, into one sorted inventory of the resources of
+/// `catalog`'s types. The first failure cancels the scans in flight and is returned.
+pub async fn scan_targets(targets: Vec<Target>, catalog: &Catalog, concurrency: usize, progress: bool) -> Result<Inventory> {
     let bar = Progress::new(progress, targets.len());
     let bar = &bar;
     let parts: Vec<Part> = futures_util::stream::iter(targets)
         .map(|target| async move {
-            let part = scan_target(&target).await;
+            let part = scan_target(&target, catalog).await;
             bar.done(&target.place);
             part
         })
@@ -287,7 +289,7 @@ pub async fn scan_targets(targets: Vec<Target>, concurrency: usize, progress: bo
     Ok(assemble(parts, generated_at()))
 }
 
-async fn scan_target(target: &Target) -> Result<Part> {
+async fn scan_target(target: &Target, catalog: &Catalog) -> Result<Part> {
     let (clients, at) = (&target.clients, &target.place);
     let account_wide = async {
         if target.account_wide {
@@ -297,12 +299,12 @@ async fn scan_target(target: &Target) -> Result<Part> {
         }
     };
     let ((mut resources, (alarms, composite_alarms), metrics), (topics, metric_filters), (dashboards, trails)) = futures_util::future::try_join3(
-        futures_util::future::try_join3(clients.resources(at), clients.alarms(at), clients.metrics(at)),
+        futures_util::future::try_join3(clients.resources(at, catalog), clients.alarms(at), clients.metrics(at)),
         futures_util::future::try_join(clients.topics(at), clients.metric_filters(at)),
         account_wide,
     )
     .await?;
-    discovery::complete(&mut resources, &metrics, at);
+    discovery::complete(&mut resources, &metrics, at, catalog);
     Ok(Part { place: target.place.clone(), resources, alarms, composite_alarms, metrics, dashboards, topics, trails, metric_filters })
 }
 

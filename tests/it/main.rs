@@ -12,6 +12,7 @@ mod harness;
 mod architecture;
 mod audit;
 mod audit_emulator;
+mod catalog;
 mod check;
 mod check_terraform;
 mod ci_examples;

@@ -25,7 +25,7 @@ fn every_call_of_a_scan_is_in_the_iam_policy() {
     }
 
     let options = ScanOptions { regions: vec![REGION.into()], endpoint_url: Some(emulator.endpoint.clone()), ..ScanOptions::default() };
-    let scan = scan::run(&options).unwrap();
+    let scan = scan::run(&options, &onwatch::config::load_catalog(None).unwrap()).unwrap();
 
     // What the scanner called, as IAM actions, against what the binary prints.
     assert_eq!(scan.calls.unlisted(), Vec::<String>::new(), "calls missing from scan::calls::OPERATIONS");

@@ -76,7 +76,8 @@ fn clients(rules: &[&Rule], calls: &CallLog) -> AwsClients {
 fn scan(rules: &[&Rule], calls: &CallLog) -> Result<Inventory, Error> {
     let place = Place { partition: "aws".into(), account: ACCOUNT.into(), region: REGION.into() };
     let target = Target { place, clients: clients(rules, calls), account_wide: true };
-    block_on(scan_targets(vec![target], 4, false))
+    let catalog = onwatch::config::load_catalog(None).unwrap();
+    block_on(scan_targets(vec![target], &catalog, 4, false))
 }
 
 fn resources_page(arns: &[String], token: Option<&str>) -> tagging::operation::get_resources::GetResourcesOutput {
