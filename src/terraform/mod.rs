@@ -224,7 +224,7 @@ pub fn read_dir(dir: &Path) -> Result<Declared> {
     read_dir_observed(dir, &NoProgress)
 }
 
-/// [`read_dir`], telling `progress` of each file parsed and each module resolved.
+/// [`read_dir`], telling `progress` of each file parsed and each block resolved.
 pub fn read_dir_observed(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!("{}: not a directory", dir.display())));
@@ -388,7 +388,7 @@ fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, V
 fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<Declared> {
     let budget = std::sync::atomic::AtomicUsize::new(max_instances());
     let (modules, module_dirs) = collect_modules(root, &parsed);
-    progress.stage("resolving Terraform modules", modules.len() as u64);
+    progress.stage("resolving Terraform blocks", modules.iter().map(|m| m.blocks.len() as u64).sum());
     let mut declared = Declared { modules: module_dirs, resources: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count() };
     for (index, module) in modules.iter().enumerate() {
         let context = module_context(module);
@@ -440,6 +440,7 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
                         unresolved,
                     });
                 })?;
+                progress.advance(1);
             }
             Ok(out)
         };
@@ -454,7 +455,6 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
                 declared.resources.extend(result?);
             }
         }
-        progress.advance(1);
     }
     Ok(declared)
 }
