@@ -254,7 +254,7 @@ pub fn read_dir(dir: &Path) -> Result<Declared> {
     read_dir_observed(dir, &NoProgress)
 }
 
-/// [`read_dir`], telling `progress` of each file parsed and each module resolved. The work runs
+/// [`read_dir`], telling `progress` of each file parsed and each block resolved. The work runs
 /// on a thread with a deep stack (`spawn`): hostile nesting must end in an error, not an overflow.
 pub fn read_dir_observed(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
     std::thread::scope(|scope| spawn(scope, || read_dir_here(dir, progress)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
@@ -436,7 +436,7 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
     let budget = std::sync::atomic::AtomicUsize::new(max_instances());
     let limits = Limits::from_env();
     let (modules, module_dirs) = collect_modules(root, &parsed);
-    progress.stage("resolving Terraform modules", modules.len() as u64);
+    progress.stage("resolving Terraform blocks", modules.iter().map(|m| m.blocks.len() as u64).sum());
     let mut declared = Declared { modules: module_dirs, resources: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count() };
     for (index, module) in modules.iter().enumerate() {
         let names = ModuleNames::of(module, &parsed, &limits)?;
@@ -475,6 +475,7 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
                         unresolved,
                     });
                 })?;
+                progress.advance(1);
             }
             Ok(out)
         };
@@ -489,7 +490,6 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
                 declared.resources.extend(result?);
             }
         }
-        progress.advance(1);
     }
     Ok(declared)
 }
