@@ -6,10 +6,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use regex::{Captures, Regex};
 use rustc_hash::FxHashMap;
 
-use super::types::{ResourceTypesFile, ResourceTypeSpec};
+use super::{
+    terraform_map::{self, TerraformMapping},
+    types::{ResourceTypesFile, ResourceTypeSpec},
+};
 use crate::{
     error::{Error, Problem, Result},
-    model::{Arn, Dimensions, Resource},
+    model::{Arn, DiscoveredBy, Dimensions, Resource},
 };
 
 #[derive(Debug, Clone)]
@@ -44,6 +47,16 @@ pub struct ResourceType {
     /// Real-shaped ARNs of the type, each matching `arn_resource`.
     pub example_arns: Vec<String>,
     pub namespaces: BTreeMap<String, Namespace>,
+    /// The Terraform resource types that declare resources of this type.
+    pub terraform: Vec<TerraformMapping>,
+}
+
+/// Where the values of a resource's ARN groups come from.
+pub enum Located<'r> {
+    Arn(Captures<'r>),
+    /// A resource declared in Terraform whose ARN is known only after apply: its groups are
+    /// attributes of the same names, formed from its Terraform values.
+    Declared,
 }
 
 /// Why a resource's dimensions could not be computed.
@@ -72,13 +85,22 @@ impl ResourceType {
     }
 
     /// Matches the resource's ARN against the type's pattern, once per resource.
-    pub fn locate<'r>(&self, resource: &'r Resource) -> Result<Captures<'r>, DimensionError> {
-        let arn = Arn::parse(&resource.arn).ok_or(DimensionError::ArnMismatch)?;
-        self.arn_resource.captures(arn.resource).ok_or(DimensionError::ArnMismatch)
+    pub fn locate<'r>(&self, resource: &'r Resource) -> Result<Located<'r>, DimensionError> {
+        let captures = Arn::parse(&resource.arn).and_then(|arn| self.arn_resource.captures(arn.resource));
+        match captures {
+            Some(captures) => Ok(Located::Arn(captures)),
+            None if resource.discovered_by == DiscoveredBy::Declared => Ok(Located::Declared),
+            None => Err(DimensionError::ArnMismatch),
+        }
+    }
+
+    /// The named groups of the type's ARN pattern.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.arn_resource.capture_names().flatten()
     }
 
     /// Appends `name=value␟` for each dimension identifying `resource` in `namespace`, in name order.
-    pub fn push_identity(&self, namespace: &Namespace, resource: &Resource, captures: &Captures, key: &mut String) -> Result<(), DimensionError> {
+    pub fn push_identity(&self, namespace: &Namespace, resource: &Resource, captures: &Located, key: &mut String) -> Result<(), DimensionError> {
         for (name, parts) in &namespace.dimensions {
             key.push_str(name);
             key.push('=');
@@ -104,11 +126,14 @@ impl ResourceType {
     }
 }
 
-fn push_value(parts: &[Part], resource: &Resource, captures: &Captures, out: &mut String) -> Result<(), DimensionError> {
+fn push_value(parts: &[Part], resource: &Resource, captures: &Located, out: &mut String) -> Result<(), DimensionError> {
     for part in parts {
         match part {
             Part::Literal(text) => out.push_str(text),
-            Part::Capture(group) => out.push_str(captures.name(group).map_or("", |m| m.as_str())),
+            Part::Capture(group) => match captures {
+                Located::Arn(captures) => out.push_str(captures.name(group).map_or("", |m| m.as_str())),
+                Located::Declared => out.push_str(resource.attributes.get(group).ok_or_else(|| DimensionError::MissingAttribute(group.clone()))?),
+            },
             Part::Arn => out.push_str(&resource.arn),
             Part::Region => out.push_str(&resource.region),
             Part::Account => out.push_str(&resource.account),
@@ -126,6 +151,8 @@ pub struct Catalog {
     types: FxHashMap<String, ResourceType>,
     /// Per namespace, the identifying dimension-name sets of every type, largest first.
     identities: HashMap<String, Vec<Vec<String>>>,
+    /// Per Terraform resource type, the catalogued types it may declare (told apart by `when`).
+    terraform: FxHashMap<String, Vec<String>>,
 }
 
 impl Catalog {
@@ -152,6 +179,7 @@ impl Catalog {
                 Err(mut found) => problems.append(&mut found),
             }
         }
+        let terraform = terraform_index(file, &types, &mut problems);
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
@@ -162,7 +190,25 @@ impl Catalog {
         for sets in identities.values_mut() {
             sets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         }
-        Ok(Catalog { types, identities })
+        Ok(Catalog { types, identities, terraform })
+    }
+
+    /// The catalogued type and mapping of a Terraform resource, given its values of the
+    /// mapping's `when` arguments; `None` for a Terraform type the catalogue does not map.
+    pub fn of_terraform(&self, resource_type: &str, value: &dyn Fn(&str) -> Option<String>) -> Option<(&ResourceType, &TerraformMapping)> {
+        self.terraform.get(resource_type)?.iter().find_map(|name| {
+            let catalogued = &self.types[name];
+            catalogued.terraform.iter().find(|m| m.resource == resource_type && m.applies(value)).map(|mapping| (catalogued, mapping))
+        })
+    }
+
+    /// Every mapped Terraform resource type with the arguments its mappings read, for the reader.
+    pub fn terraform_arguments(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for mapping in self.types.values().flat_map(|t| &t.terraform) {
+            out.entry(mapping.resource.clone()).or_default().extend(mapping.arguments().map(str::to_string));
+        }
+        out
     }
 
     pub fn get(&self, resource_type: &str) -> Option<&ResourceType> {
@@ -206,6 +252,13 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
     }
     let groups: HashSet<String> =
         arn_resource.iter().flat_map(|r| r.capture_names().flatten().map(str::to_string)).collect();
+    let mut terraform = Vec::new();
+    for (index, mapping) in spec.terraform.into_iter().enumerate() {
+        match terraform_map::compile(file, name, index, mapping, &groups) {
+            Ok(mapping) => terraform.push(mapping),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
     let mut namespaces = BTreeMap::new();
     for (namespace, ns) in spec.namespaces {
         let mut dimensions = Vec::new();
@@ -231,21 +284,16 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
         namespaces.insert(namespace, Namespace { dimensions, metrics: ns.metrics.into_iter().collect(), published_by: ns.published_by });
     }
     match (problems.is_empty(), arn_resource) {
-        (true, Some(arn_resource)) => Ok(ResourceType { name: name.to_string(), service: spec.service, arn_resource, example_arns: spec.example_arns, namespaces }),
+        (true, Some(arn_resource)) => {
+            Ok(ResourceType { name: name.to_string(), service: spec.service, arn_resource, example_arns: spec.example_arns, namespaces, terraform })
+        }
         _ => Err(problems),
     }
 }
 
 fn parse_template(template: &str, groups: &HashSet<String>) -> Result<Vec<Part>, String> {
-    let mut parts = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            parts.push(Part::Literal(rest[..open].to_string()));
-        }
-        let close = rest[open..].find('}').ok_or_else(|| format!("unclosed {{ in {template:?}"))? + open;
-        let placeholder = &rest[open + 1..close];
-        parts.push(match placeholder {
+    terraform_map::split(template, Part::Literal, |placeholder| {
+        Ok(match placeholder {
             "arn" => Part::Arn,
             "region" => Part::Region,
             "account" => Part::Account,
@@ -254,11 +302,32 @@ fn parse_template(template: &str, groups: &HashSet<String>) -> Result<Vec<Part>,
                 _ if groups.contains(placeholder) => Part::Capture(placeholder.to_string()),
                 _ => return Err(format!("{{{placeholder}}} is neither a named group of arn_resource nor arn, region, account or attr:NAME")),
             },
-        });
-        rest = &rest[close + 1..];
+        })
+    })
+}
+
+/// Per Terraform resource type, the catalogued types that map it; two mappings of one Terraform
+/// type must be told apart by their `when`.
+fn terraform_index(file: &str, types: &FxHashMap<String, ResourceType>, problems: &mut Vec<Problem>) -> FxHashMap<String, Vec<String>> {
+    let mut index: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    let mut seen: HashMap<(&str, &BTreeMap<String, String>), &str> = HashMap::new();
+    let mut names: Vec<&String> = types.keys().collect();
+    names.sort();
+    for name in names {
+        for (position, mapping) in types[name].terraform.iter().enumerate() {
+            if let Some(other) = seen.insert((&mapping.resource, &mapping.when), name) {
+                problems.push(Problem {
+                    file: file.to_string(),
+                    json_path: format!("$.resource_types[{name:?}].terraform[{position}]"),
+                    position: None,
+                    message: format!("{other} already maps {} with the same when", mapping.resource),
+                });
+            }
+            let entry = index.entry(mapping.resource.clone()).or_default();
+            if !entry.contains(name) {
+                entry.push(name.clone());
+            }
+        }
     }
-    if !rest.is_empty() {
-        parts.push(Part::Literal(rest.to_string()));
-    }
-    Ok(parts)
+    index
 }
