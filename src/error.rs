@@ -46,6 +46,9 @@ pub enum Error {
     /// A Terraform file is valid but exceeds a bound of the reader (expanded instances).
     #[error("{file}:{line}: {message}")]
     TerraformBound { file: String, line: usize, message: String },
+    /// Terraform that parses but cannot be read as a configuration (a module cycle).
+    #[error("{file}:{line}: {message}")]
+    Terraform { file: String, line: usize, message: String },
     /// A live scan call failed after the SDK's retries; the scan wrote nothing.
     #[error("scan failed: {action} in {account}/{region}: {message}")]
     Scan {

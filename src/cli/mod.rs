@@ -116,6 +116,24 @@ fn load_inventory(source: &SourceArgs, aws: &AwsArgs) -> Result<(Inventory, Stri
     Ok((snapshot::read(file)?, file.display().to_string()))
 }
 
+/// The Terraform a check reads (`--terraform DIR` or `--plan FILE`), with the catalogue's types watched.
+fn read_declared(
+    terraform_dir: Option<&PathBuf>,
+    plan: Option<&PathBuf>,
+    catalog: &config::Catalog,
+) -> Result<Option<(terraform::Declared, Vec<terraform::plan::Deleted>, String)>, Error> {
+    let watch = terraform::Watch { arguments: catalog.terraform_arguments() };
+    if let Some(dir) = terraform_dir {
+        return Ok(Some((terraform::read_dir_watching(dir, &watch)?, Vec::new(), dir.display().to_string())));
+    }
+    if let Some(file) = plan {
+        let plan = terraform::plan::read(file, &watch)?;
+        diagnostic(format_args!("plan: {} resource changes in {}", plan.changes, file.display()));
+        return Ok(Some((plan.declared, plan.deleted, file.display().to_string())));
+    }
+    Ok(None)
+}
+
 fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     if !(0.0..=100.0).contains(&args.max_deletions) {
@@ -193,13 +211,24 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
 
 fn run_check(args: CheckArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
-    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let mut settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let baseline = args.baseline.as_deref().map(crate::check::baseline::read).transpose()?;
-    let (mut inventory, inventory_name) = load_inventory(&args.source, &args.aws)?;
-    let overlay = match &args.terraform {
-        Some(dir) => {
-            let declared = terraform::read_dir(dir)?;
-            let overlay = check::overlay_declared(&mut inventory, &declared, &dir.display().to_string());
+    let live = args.source.inventory.is_some() || args.source.live;
+    let declared = read_declared(args.terraform.as_ref(), args.plan.as_ref(), &settings.catalog)?;
+    if !live && settings.security.enabled {
+        // Trails and log groups are account state, not the repository's: without an inventory
+        // every control would read as missing.
+        settings.security.enabled = false;
+        diagnostic("security: the detection controls are not checked without --inventory or --live");
+    }
+    let (mut inventory, inventory_name) = match (live, &declared) {
+        (false, Some((_, _, source))) if !args.aws.given() => (Inventory { version: crate::model::SNAPSHOT_VERSION, ..Inventory::default() }, source.clone()),
+        _ => load_inventory(&args.source, &args.aws)?,
+    };
+    let overlay = match &declared {
+        Some((declared, deleted, source)) => {
+            let input = check::DeclaredInput { declared, deleted, source, catalog: &settings.catalog, live };
+            let overlay = check::overlay_declared(&mut inventory, &input);
             for note in &overlay.notes {
                 diagnostic(note);
             }
@@ -210,6 +239,9 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
     let counting = overlay.as_ref().is_some_and(|o| !o.is_empty());
     let options = check::EvaluateOptions { requirements: args.format == Format::Junit || counting, ..Default::default() };
     let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
+    if let Some(overlay) = &overlay {
+        overlay.place(&mut evaluation);
+    }
     if let Some(overlay) = overlay.filter(|_| counting) {
         overlay.count(&mut evaluation);
         if args.format != Format::Junit {

@@ -15,6 +15,14 @@ const RESERVE: usize = 512;
 pub fn render(report: &Report, limit: usize) -> String {
     let s = &report.evaluation.summary;
     let mut out = String::new();
+    if s.declared_resources > 0 {
+        let _ = writeln!(
+            out,
+            "**This change adds {} to watch, {} without their alarms.**\n",
+            plural(s.declared_resources, "resource"),
+            s.declared_without_alarms
+        );
+    }
     if let Some(delta) = report.delta {
         write_delta(&mut out, delta, limit / 4);
     }
@@ -77,7 +85,11 @@ pub fn render(report: &Report, limit: usize) -> String {
         }
         out.push_str(&header);
         for finding in group {
-            let row = format!("| `{}` | {} | {} | {} |\n", finding.code, code_cell(&finding.resource), cell(&finding.message), cell(&finding.remediation));
+            let resource = match &finding.location {
+                Some(location) => format!("{} at {}", code_cell(finding.terraform_address.as_deref().unwrap_or(&finding.resource)), code_cell(location)),
+                None => code_cell(&finding.resource),
+            };
+            let row = format!("| `{}` | {} | {} | {} |\n", finding.code, resource, cell(&finding.message), cell(&finding.remediation));
             if out.len() + row.len() + RESERVE > limit {
                 out.push_str("\n</details>\n");
                 break 'sections;

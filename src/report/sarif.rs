@@ -43,9 +43,16 @@ pub fn render(report: &Report) -> String {
         .iter()
         .map(|finding| {
             let rule_index = Code::ALL.iter().position(|c| *c == finding.code).unwrap();
-            let (uri, line) = match &finding.origin {
-                Some(origin) => (artifact_uri(&origin.file), origin.line.max(1)),
-                None => (artifact_uri(report.inventory), 1),
+            // A declared resource's finding points at its block, so code scanning annotates the
+            // pull request's diff there; others at the policy line, else the inventory.
+            let declared = finding.location.as_deref().map(|location| match location.rsplit_once(':') {
+                Some((file, line)) if line.parse::<usize>().is_ok() => (artifact_uri(file), line.parse::<usize>().unwrap_or(1).max(1)),
+                _ => (artifact_uri(location), 1),
+            });
+            let (uri, line) = match (declared, &finding.origin) {
+                (Some(declared), _) => declared,
+                (None, Some(origin)) => (artifact_uri(&origin.file), origin.line.max(1)),
+                (None, None) => (artifact_uri(report.inventory), 1),
             };
             json!({
                 "ruleId": finding.code.as_str(),
@@ -58,7 +65,7 @@ pub fn render(report: &Report) -> String {
                         "region": { "startLine": line }
                     },
                     "logicalLocations": [{
-                        "fullyQualifiedName": finding.resource,
+                        "fullyQualifiedName": finding.terraform_address.as_deref().unwrap_or(&finding.resource),
                         "kind": "resource"
                     }]
                 }],

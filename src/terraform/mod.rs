@@ -13,11 +13,15 @@
 //! resolution is linear in the number of blocks.
 
 pub mod functions;
+pub mod plan;
+mod references;
+mod tree;
+pub mod watched;
 
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    sync::atomic::Ordering,
+    sync::atomic::{AtomicUsize, Ordering},
 };
 
 use hcl::{eval::Context, eval::Evaluate, Block, BlockLabel, Body, Expression, Value};
@@ -176,14 +180,54 @@ impl DeclaredResource {
     }
 }
 
+/// One declared instance of a resource type the catalogue maps (`aws_db_instance`), with the
+/// arguments its mapping reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchedResource {
+    pub resource_type: String,
+    /// Terraform address within its module, e.g. `aws_db_instance.main[0]`.
+    pub address: String,
+    pub file: String,
+    /// 1-based line of the block header; 0 where unknown (a plan).
+    pub line: usize,
+    /// Index into [`Declared::modules`].
+    pub module: usize,
+    pub region: Option<String>,
+    pub arguments: BTreeMap<String, Resolved>,
+    pub unresolved: Option<String>,
+}
+
+/// What the module at one index is: how it is called, and what its provider gives its resources.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModuleInfo {
+    /// The address prefix of its resources: empty for a root, `module.app.` for a module the root calls.
+    pub prefix: String,
+    /// Its default provider's region, else its caller's.
+    pub region: Option<String>,
+    /// Its default provider's `default_tags`, else its caller's.
+    pub default_tags: BTreeMap<String, String>,
+}
+
 /// Everything read from a directory of Terraform.
 #[derive(Debug, Clone, Default)]
 pub struct Declared {
     /// Module directories, relative to the directory read (`.` for itself).
     pub modules: Vec<PathBuf>,
+    /// Per module, its address prefix, region and default tags.
+    pub module_info: Vec<ModuleInfo>,
     pub resources: Vec<DeclaredResource>,
+    /// Resources of the types [`Watch`] names.
+    pub watched: Vec<WatchedResource>,
     /// `.tf` files read.
     pub files: usize,
+    /// What was not read and why (remote module sources).
+    pub notes: Vec<String>,
+}
+
+/// Resource types to keep besides the monitoring ones, with the arguments to read of each.
+#[derive(Debug, Clone, Default)]
+pub struct Watch {
+    pub arguments: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl Declared {
@@ -218,6 +262,11 @@ struct Parsed {
 /// Reads every `.tf` file under `dir` (and `terraform.tfvars`, `*.auto.tfvars`), skipping
 /// `.terraform` and hidden directories. A syntax error is an error naming `file:line:column`.
 pub fn read_dir(dir: &Path) -> Result<Declared> {
+    read_dir_watching(dir, &Watch::default())
+}
+
+/// [`read_dir`], also keeping the resources of the types `watch` names.
+pub fn read_dir_watching(dir: &Path, watch: &Watch) -> Result<Declared> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!("{}: not a directory", dir.display())));
     }
@@ -240,7 +289,7 @@ pub fn read_dir(dir: &Path) -> Result<Declared> {
         }
     }
     let parsed = parse_all(&files)?;
-    resolve(dir, parsed)
+    resolve(dir, parsed, watch)
 }
 
 fn parse_all(files: &[(PathBuf, bool)]) -> Result<Vec<Parsed>> {
@@ -269,6 +318,11 @@ fn parse_file(path: &Path, tfvars: bool) -> Result<Parsed> {
                 let mut labels = rest.split('"').skip(1).step_by(2);
                 if let (Some(resource_type), Some(name)) = (labels.next(), labels.next()) {
                     lines.entry((resource_type.to_string(), name.to_string())).or_insert(index + 1);
+                }
+            } else if let Some(rest) = line.trim_start().strip_prefix("module") {
+                // Module calls, for errors about them: keyed ("module", name).
+                if let Some(name) = rest.split('"').nth(1) {
+                    lines.entry(("module".to_string(), name.to_string())).or_insert(index + 1);
                 }
             }
         }
@@ -307,6 +361,12 @@ struct Module<'a> {
     locals: Vec<(&'a str, &'a Expression)>,
     /// Providers: alias (or "" for the default) → region expression.
     providers: Vec<(String, Option<&'a Expression>)>,
+    /// The default provider's `default_tags { tags = ... }`.
+    default_tags: Option<&'a Expression>,
+    /// Module calls: name, `source` and the file index of the call.
+    calls: Vec<(&'a str, Option<&'a Expression>, usize)>,
+    /// The blocks of watched types: (type, name, block, file index).
+    watched: Vec<(&'a str, &'a str, &'a Block, usize)>,
     /// Every resource block's (type, name), for references.
     addresses: Vec<(&'a str, &'a str)>,
     /// The blocks onwatch reads: (kind, name, block, file index).
@@ -314,7 +374,7 @@ struct Module<'a> {
 }
 
 /// The files grouped by directory into modules, with each module's directory relative to `root`.
-fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, Vec<PathBuf>) {
+fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed], watch: &Watch) -> (Vec<Module<'a>>, Vec<PathBuf>) {
     let mut module_index: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut modules: Vec<Module> = Vec::new();
     let mut module_dirs = Vec::new();
@@ -351,12 +411,22 @@ fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, V
                         Some(_) => continue,
                         None => String::new(),
                     };
+                    if alias.is_empty() {
+                        let tags = block.body().blocks().find(|b| b.identifier() == "default_tags");
+                        module.default_tags = tags.and_then(|b| b.body().attributes().find(|a| a.key() == "tags")).map(|a| a.expr());
+                    }
                     module.providers.push((alias, attribute("region")));
+                }
+                ("module", [name]) => {
+                    module.calls.push((name, block.body().attributes().find(|a| a.key() == "source").map(|a| a.expr()), file_index));
                 }
                 ("resource", [resource_type, name]) => {
                     module.addresses.push((resource_type, name));
                     if let Some(kind) = Kind::from_type(resource_type) {
                         module.blocks.push((kind, name, block, file_index));
+                    }
+                    if watch.arguments.contains_key(*resource_type) {
+                        module.watched.push((resource_type, name, block, file_index));
                     }
                 }
                 _ => {}
@@ -366,23 +436,56 @@ fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, V
     (modules, module_dirs)
 }
 
-fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
-    let budget = std::sync::atomic::AtomicUsize::new(max_instances());
-    let (modules, module_dirs) = collect_modules(root, &parsed);
-    let mut declared = Declared { modules: module_dirs, resources: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count() };
+/// Takes `instances` from the budget of expanded instances, or says which block went past it.
+fn take_budget<'b>(budget: &'b AtomicUsize, file: &'b str, line: usize, block: String) -> impl Fn(usize) -> Result<()> + 'b {
+    move |instances: usize| {
+        if budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(instances)).is_ok() {
+            return Ok(());
+        }
+        Err(Error::TerraformBound {
+            file: file.to_string(),
+            line,
+            message: format!(
+                "{block} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
+                max_instances()
+            ),
+        })
+    }
+}
+
+/// The region each module's providers name (by alias, "" for the default), where static.
+fn provider_regions<'m>(module: &'m Module, context: &Context) -> FxHashMap<&'m str, Option<String>> {
+    module
+        .providers
+        .iter()
+        .map(|(alias, region)| {
+            let region = region.and_then(|e| match e.evaluate(context) {
+                Ok(Value::String(region)) if !holds_reference(&region) => Some(region),
+                _ => None,
+            });
+            (alias.as_str(), region)
+        })
+        .collect()
+}
+
+fn resolve(root: &Path, parsed: Vec<Parsed>, watch: &Watch) -> Result<Declared> {
+    let budget = AtomicUsize::new(max_instances());
+    let (modules, module_dirs) = collect_modules(root, &parsed, watch);
+    let contexts: Vec<Context> = modules.iter().map(|module| module_context(module, watch)).collect();
+    let regions: Vec<FxHashMap<&str, Option<String>>> = modules.iter().zip(&contexts).map(|(module, context)| provider_regions(module, context)).collect();
+    let (module_info, notes) = tree::module_tree(root, &parsed, &modules, &module_dirs, &contexts, &regions)?;
+    let mut declared = Declared {
+        modules: module_dirs,
+        module_info,
+        resources: Vec::new(),
+        watched: Vec::new(),
+        files: parsed.iter().filter(|p| !p.tfvars).count(),
+        notes,
+    };
     for (index, module) in modules.iter().enumerate() {
-        let context = module_context(module);
-        let regions: FxHashMap<&str, Option<String>> = module
-            .providers
-            .iter()
-            .map(|(alias, region)| {
-                let region = region.and_then(|e| match e.evaluate(&context) {
-                    Ok(Value::String(region)) if !holds_reference(&region) => Some(region),
-                    _ => None,
-                });
-                (alias.as_str(), region)
-            })
-            .collect();
+        let (context, regions) = (&contexts[index], &regions[index]);
+        let addresses = references::Addresses::new(module, watch);
+        let addresses = &addresses;
         let threads = if module.blocks.len() < 2048 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
         let share = module.blocks.len().div_ceil(threads).max(1);
         let evaluate_share = |blocks: &[(Kind, &str, &Block, usize)]| {
@@ -391,24 +494,10 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
             for &(kind, name, block, file_index) in blocks {
                 let file = &parsed[file_index];
                 let line = file.lines.get(&(kind.resource_type().to_string(), name.to_string())).copied().unwrap_or(1);
-                let region = provider_region(block, &regions);
-                let take = |instances: usize| {
-                    let taken = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(instances)).is_ok();
-                    if taken {
-                        Ok(())
-                    } else {
-                        Err(Error::TerraformBound {
-                            file: file.display.clone(),
-                            line,
-                            message: format!(
-                                "{}.{name} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
-                                kind.resource_type(),
-                                max_instances()
-                            ),
-                        })
-                    }
-                };
-                expand(&mut context, kind, name, block, take, |address, arguments, unresolved| {
+                let region = provider_region(block, regions);
+                let base = format!("{}.{name}", kind.resource_type());
+                let take = take_budget(&budget, &file.display, line, base.clone());
+                expand(&mut context, base, block, take, |c| arguments(c, addresses, kind, block), |address, arguments, unresolved| {
                     out.push(DeclaredResource {
                         kind,
                         address,
@@ -434,6 +523,27 @@ fn resolve(root: &Path, parsed: Vec<Parsed>) -> Result<Declared> {
                 declared.resources.extend(result?);
             }
         }
+        let mut context = context.clone();
+        for &(resource_type, name, block, file_index) in &module.watched {
+            let file = &parsed[file_index];
+            let line = file.lines.get(&(resource_type.to_string(), name.to_string())).copied().unwrap_or(1);
+            let region = provider_region(block, regions);
+            let base = format!("{resource_type}.{name}");
+            let take = take_budget(&budget, &file.display, line, base.clone());
+            let names = &watch.arguments[resource_type];
+            expand(&mut context, base, block, take, |c| watched_arguments(c, addresses, names, block), |address, arguments, unresolved| {
+                declared.watched.push(WatchedResource {
+                    resource_type: resource_type.to_string(),
+                    address,
+                    file: file.display.clone(),
+                    line,
+                    module: index,
+                    region: region.clone(),
+                    arguments,
+                    unresolved,
+                });
+            })?;
+        }
     }
     Ok(declared)
 }
@@ -452,7 +562,7 @@ fn provider_region(block: &Block, regions: &FxHashMap<&str, Option<String>>) -> 
 }
 
 /// The evaluation context of a module: functions, `var`, `local` and resource references.
-fn module_context(module: &Module) -> Context<'static> {
+fn module_context(module: &Module, watch: &Watch) -> Context<'static> {
     let mut context = Context::new();
     functions::declare(&mut context);
     // Variables: tfvars beat defaults; a variable with neither is left out, so references to it
@@ -472,8 +582,11 @@ fn module_context(module: &Module) -> Context<'static> {
     // Resource references: `type.name.attribute` becomes a symbolic reference.
     let mut types: BTreeMap<&str, hcl::Map<String, Value>> = BTreeMap::new();
     for (resource_type, name) in &module.addresses {
+        // Besides `arn`, `id` and `name`, what the catalogue reads of a watched type (`function_name`).
+        let watched = watch.arguments.get(*resource_type).into_iter().flatten().map(String::as_str);
         let attributes: hcl::Map<String, Value> = ["arn", "id", "name"]
             .into_iter()
+            .chain(watched)
             .map(|attribute| (attribute.to_string(), Value::String(reference(&format!("{resource_type}.{name}.{attribute}")))))
             .collect();
         types.entry(resource_type).or_default().insert(name.to_string(), Value::Object(attributes));
@@ -502,16 +615,16 @@ fn module_context(module: &Module) -> Context<'static> {
     context
 }
 
-/// Evaluates the arguments onwatch reads of one block, once per `count`/`for_each` instance.
-fn expand(
+/// Evaluates the arguments onwatch reads of one block (`base` is its address), once per
+/// `count`/`for_each` instance.
+fn expand<T: Default>(
     context: &mut Context,
-    kind: Kind,
-    name: &str,
+    base: String,
     block: &Block,
     take: impl Fn(usize) -> Result<()>,
-    mut emit: impl FnMut(String, BTreeMap<&'static str, Resolved>, Option<String>),
+    evaluate: impl Fn(&Context) -> T,
+    mut emit: impl FnMut(String, T, Option<String>),
 ) -> Result<()> {
-    let base = format!("{}.{name}", kind.resource_type());
     let attribute = |key: &str| block.body().attributes().find(|a| a.key() == key).map(|a| a.expr());
     if let Some(count) = attribute("count") {
         match count.evaluate(context) {
@@ -522,11 +635,11 @@ fn expand(
                     let mut instance = hcl::Map::new();
                     instance.insert("index".to_string(), Value::from(index));
                     context.declare_var("count", Value::Object(instance));
-                    emit(format!("{base}[{index}]"), arguments(context, kind, block), None);
+                    emit(format!("{base}[{index}]"), evaluate(context), None);
                 }
             }
-            Ok(other) => emit(base, BTreeMap::new(), Some(format!("count is not a whole number: {other}"))),
-            Err(error) => emit(base, BTreeMap::new(), Some(format!("count is not static: {}", reason(&error)))),
+            Ok(other) => emit(base, T::default(), Some(format!("count is not a whole number: {other}"))),
+            Err(error) => emit(base, T::default(), Some(format!("count is not static: {}", reason(&error)))),
         }
         return Ok(());
     }
@@ -542,34 +655,34 @@ fn expand(
                 items.into_iter().map(|item| (item.as_str().unwrap().to_string(), item)).collect()
             }
             Ok(other) => {
-                emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {other}")));
+                emit(base, T::default(), Some(format!("for_each is not a map or set of strings: {other}")));
                 return Ok(());
             }
             Err(error) => {
-                emit(base, BTreeMap::new(), Some(format!("for_each is not static: {}", reason(&error))));
+                emit(base, T::default(), Some(format!("for_each is not static: {}", reason(&error))));
                 return Ok(());
             }
         };
         take(instances.len())?;
         for (key, value) in instances {
             if holds_reference(&key) {
-                emit(base.clone(), BTreeMap::new(), Some("for_each keys refer to other resources".into()));
+                emit(base.clone(), T::default(), Some("for_each keys refer to other resources".into()));
                 return Ok(());
             }
             let mut each = hcl::Map::new();
             each.insert("key".to_string(), Value::String(key.clone()));
             each.insert("value".to_string(), value);
             context.declare_var("each", Value::Object(each));
-            emit(format!("{base}[{}]", serde_json::to_string(&key).unwrap()), arguments(context, kind, block), None);
+            emit(format!("{base}[{}]", serde_json::to_string(&key).unwrap()), evaluate(context), None);
         }
         return Ok(());
     }
     take(1)?;
-    emit(base, arguments(context, kind, block), None);
+    emit(base, evaluate(context), None);
     Ok(())
 }
 
-fn arguments(context: &Context, kind: Kind, block: &Block) -> BTreeMap<&'static str, Resolved> {
+fn arguments(context: &Context, addresses: &references::Addresses, kind: Kind, block: &Block) -> BTreeMap<&'static str, Resolved> {
     let mut out = BTreeMap::new();
     for &argument in kind.arguments() {
         let expression = match argument.split_once('.') {
@@ -581,14 +694,23 @@ fn arguments(context: &Context, kind: Kind, block: &Block) -> BTreeMap<&'static 
                 .and_then(|b| b.body().attributes().find(|a| a.key() == key).map(|a| a.expr())),
         };
         if let Some(expression) = expression {
-            let value = match expression.evaluate(context) {
-                Ok(value) => Resolved::Known(value),
-                Err(error) => Resolved::Unresolved(reason(&error)),
-            };
-            out.insert(argument, value);
+            out.insert(argument, evaluated(context, addresses, expression));
         }
     }
     out
+}
+
+fn evaluated(context: &Context, addresses: &references::Addresses, expression: &Expression) -> Resolved {
+    let bound = addresses.bind(expression);
+    match bound.as_ref().unwrap_or(expression).evaluate(context) {
+        Ok(value) => Resolved::Known(value),
+        Err(error) => Resolved::Unresolved(reason(&error)),
+    }
+}
+
+/// The top-level arguments `names` of a watched block that it sets.
+fn watched_arguments(context: &Context, addresses: &references::Addresses, names: &std::collections::BTreeSet<String>, block: &Block) -> BTreeMap<String, Resolved> {
+    block.body().attributes().filter(|a| names.contains(a.key())).map(|a| (a.key().to_string(), evaluated(context, addresses, a.expr()))).collect()
 }
 
 /// A short reason from an evaluation error.

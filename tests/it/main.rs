@@ -14,6 +14,7 @@ mod audit;
 mod audit_emulator;
 mod check;
 mod check_terraform;
+mod declared;
 mod ci_examples;
 mod cli;
 mod config_files;
