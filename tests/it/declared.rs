@@ -364,3 +364,51 @@ fn an_unsupported_or_malformed_plan_exits_2_naming_the_file_and_place() {
         assert!(!dir.path().join("report.json").exists());
     }
 }
+
+#[test]
+fn references_between_declared_resources_and_load_balancer_types_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"provider "aws" {
+  region = "eu-west-1"
+}
+
+resource "aws_ecs_cluster" "main" {
+  name = "main"
+}
+
+resource "aws_ecs_service" "web" {
+  name    = "web"
+  cluster = aws_ecs_cluster.main.id
+}
+
+resource "aws_lb" "web" {
+  name = "web"
+}
+
+resource "aws_lb" "edge" {
+  name               = "edge"
+  load_balancer_type = "network"
+}
+"#;
+    write(dir.path(), "tf/main.tf", source);
+    let (code, stdout, stderr) = check(dir.path(), &["--terraform", "tf", "--format", "json", "--output", "report.json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let report = json(dir.path(), "report.json");
+    let resource = |address: &str| {
+        findings(&report).into_iter().find(|f| f["terraform_address"] == address).map(|f| f["resource"].as_str().unwrap().to_string())
+    };
+    // The service's cluster is the cluster's ARN (its id), whose name the service's ARN takes.
+    assert_eq!(resource("aws_ecs_service.web").as_deref(), Some("arn:aws:ecs:eu-west-1:${account}:service/main/web"), "{report}");
+    // load_balancer_type tells the types apart; unset is application. Their suffix is known after apply.
+    assert_eq!(
+        resource("aws_lb.web").as_deref(),
+        Some("arn:aws:elasticloadbalancing:eu-west-1:${account}:loadbalancer/${aws_lb.web.arn_suffix}"),
+        "{report}"
+    );
+    let types: std::collections::BTreeMap<&str, &str> = findings(&report)
+        .into_iter()
+        .filter_map(|f| Some((f["terraform_address"].as_str()?, f["resource_type"].as_str()?)))
+        .collect();
+    assert_eq!(types.get("aws_lb.web"), Some(&"elasticloadbalancing:loadbalancer/app"), "{types:?}");
+    assert_eq!(types.get("aws_lb.edge"), Some(&"elasticloadbalancing:loadbalancer/net"), "{types:?}");
+}
