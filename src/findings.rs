@@ -196,6 +196,12 @@ pub struct Finding {
     pub fingerprint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// The Terraform address of the resource or alarm, when it is declared in the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terraform_address: Option<String>,
+    /// Where it is declared: `file:line`, or the plan file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl Finding {
@@ -212,6 +218,8 @@ impl Finding {
             message: message.into(),
             remediation: remediation.into(),
             origin: None,
+            terraform_address: None,
+            location: None,
         }
     }
 

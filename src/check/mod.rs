@@ -11,6 +11,7 @@
 
 pub mod baseline;
 pub mod coverage;
+pub mod declared;
 pub mod drift;
 pub mod security;
 
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 pub use coverage::{Counts, RequirementResult, Status};
+pub use declared::{overlay_declared, DeclaredInput, DeclaredOverlay};
 
 use crate::{
     config::Settings,
@@ -48,6 +50,12 @@ pub struct Summary {
     /// (`check --terraform`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub declared_not_live: usize,
+    /// Resources declared in Terraform (`check --terraform`, `--plan`) that are not live: what the change adds to watch.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub declared_resources: usize,
+    /// Of those, the ones a policy requires an alarm of that they do not have.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub declared_without_alarms: usize,
     pub findings: BTreeMap<Severity, usize>,
     pub by_type: BTreeMap<String, Counts>,
     /// Security-detection coverage (CloudTrail, metric filters, alarms) of the chosen benchmark.
@@ -140,49 +148,4 @@ pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, op
         summary.findings.insert(severity, findings.iter().filter(|f| f.severity == severity).count());
     }
     Evaluation { summary, findings, requirements: coverage.requirements }
-}
-
-/// What `check --terraform` adds to the inventory: the alarms, SNS topics and metric filters the
-/// repository declares that are not live yet, so that a pull request's alarms count as coverage
-/// before they are applied.
-pub struct DeclaredOverlay {
-    /// Names of the declared alarms added.
-    alarms: rustc_hash::FxHashSet<String>,
-    /// One line per thing worth telling the user (what was counted, what was left out and why).
-    pub notes: Vec<String>,
-}
-
-/// Adds what `declared` holds and `inventory` lacks to `inventory`.
-pub fn overlay_declared(inventory: &mut Inventory, declared: &crate::terraform::Declared, source: &str) -> DeclaredOverlay {
-    let added = drift::declared_as_live(declared, inventory);
-    let mut notes: Vec<String> = added.skipped.iter().map(|(address, reason)| format!("terraform: {address} not counted: {reason}")).collect();
-    notes.push(format!("terraform: {} alarms declared in {source} and not yet live, counted as coverage", added.alarms.len()));
-    if !added.log_metric_filters.is_empty() {
-        notes.push(format!(
-            "terraform: {} metric filters declared in {source} and not yet live, counted for the security controls",
-            added.log_metric_filters.len()
-        ));
-    }
-    let alarms = added.alarms.iter().map(|a| a.name.clone()).collect();
-    inventory.alarms.extend(added.alarms);
-    inventory.sns_topics.extend(added.topics);
-    inventory.log_metric_filters.extend(added.log_metric_filters);
-    DeclaredOverlay { alarms, notes }
-}
-
-impl DeclaredOverlay {
-    /// Whether any declared alarm was added (then the evaluation needs requirement records to
-    /// count [`Summary::declared_not_live`]).
-    pub fn is_empty(&self) -> bool {
-        self.alarms.is_empty()
-    }
-
-    /// Sets `declared_not_live`: requirements covered by a declared alarm.
-    pub fn count(&self, evaluation: &mut Evaluation) {
-        evaluation.summary.declared_not_live = evaluation
-            .requirements
-            .iter()
-            .filter(|r| r.status == Status::Covered && r.alarm.as_ref().is_some_and(|a| self.alarms.contains(a)))
-            .count();
-    }
 }

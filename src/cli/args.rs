@@ -232,9 +232,10 @@ impl AwsArgs {
 
 /// Where the inventory comes from: a snapshot, or a scan of AWS now (reached with the AWS flags,
 /// which each command flattens last so that their help heading stays theirs). One definition for
-/// `check`, `generate` and `drift`.
+/// `check`, `generate` and `drift` (each command says whether one is required: `check` reads
+/// Terraform alone).
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["inventory", "live"])))]
+#[command(group(ArgGroup::new("source").args(["inventory", "live"])))]
 pub(crate) struct SourceArgs {
     /// Inventory snapshot (JSON) to read.
     #[arg(long, value_name = "FILE")]
@@ -257,6 +258,7 @@ pub(crate) struct ScanArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("input").required(true).multiple(true).args(["inventory", "live", "terraform", "plan"])))]
 pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) source: SourceArgs,
@@ -276,9 +278,12 @@ pub(crate) struct CheckArgs {
     /// Judge exemption expiry as of this date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE")]
     pub(crate) as_of: Option<String>,
-    /// Count alarms declared in this Terraform directory, not yet live, as coverage (for pull requests).
+    /// Check the resources declared in this Terraform directory, and count its alarms not yet live as coverage (for pull requests; works without an inventory).
     #[arg(long, value_name = "DIR")]
     pub(crate) terraform: Option<PathBuf>,
+    /// Check what a plan creates or updates: the JSON of `terraform show -json PLANFILE` (works without an inventory).
+    #[arg(long, value_name = "FILE", conflicts_with = "terraform")]
+    pub(crate) plan: Option<PathBuf>,
     /// A previous `check --format json` report: show coverage before and after and the findings introduced and fixed.
     #[arg(long, value_name = "FILE")]
     pub(crate) baseline: Option<PathBuf>,
@@ -288,6 +293,7 @@ pub(crate) struct CheckArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Exit codes: 0 no drift, 1 drift (missing live, changed, unmanaged, dashboard body), 2 error.")]
+#[command(group(ArgGroup::new("drift_source").required(true).args(["inventory", "live"])))]
 pub(crate) struct DriftArgs {
     /// Directory of Terraform to read, recursively (every .tf file; terraform.tfvars and *.auto.tfvars).
     #[arg(long, value_name = "DIR")]
@@ -316,6 +322,7 @@ pub(crate) struct DriftArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("generate_source").required(true).args(["inventory", "live"])))]
 pub(crate) struct GenerateArgs {
     #[command(flatten)]
     pub(crate) source: SourceArgs,

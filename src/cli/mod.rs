@@ -148,6 +148,24 @@ fn load_inventory_observed(source: &SourceArgs, aws: &AwsArgs, catalog: &config:
     load_inventory(source, aws, catalog)
 }
 
+/// The Terraform a check reads (`--terraform DIR` or `--plan FILE`), with the catalogue's types watched.
+fn read_declared(
+    terraform_dir: Option<&PathBuf>,
+    plan: Option<&PathBuf>,
+    catalog: &config::Catalog,
+) -> Result<Option<(terraform::Declared, Vec<terraform::plan::Deleted>, String)>, Error> {
+    let watch = terraform::Watch { arguments: catalog.terraform_arguments() };
+    if let Some(dir) = terraform_dir {
+        return Ok(Some((terraform::read_dir_watching(dir, &watch)?, Vec::new(), dir.display().to_string())));
+    }
+    if let Some(file) = plan {
+        let plan = terraform::plan::read(file, &watch)?;
+        note(format_args!("plan: {} resource changes in {}", plan.changes, file.display()));
+        return Ok(Some((plan.declared, plan.deleted, file.display().to_string())));
+    }
+    Ok(None)
+}
+
 fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     let as_of = as_of(&args.as_of)?;
     if !(0.0..=100.0).contains(&args.max_deletions) {
@@ -232,13 +250,24 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
 fn run_check(args: CheckArgs) -> Result<u8, Error> {
     check_report_paths(args.output.as_deref(), &args.reports)?;
     let as_of = as_of(&args.as_of)?;
-    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let mut settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
     let baseline = args.baseline.as_deref().map(crate::check::baseline::read).transpose()?;
-    let (mut inventory, inventory_name) = load_inventory(&args.source, &args.aws, &settings.catalog)?;
-    let overlay = match &args.terraform {
-        Some(dir) => {
-            let declared = terraform::read_dir(dir)?;
-            let overlay = check::overlay_declared(&mut inventory, &declared, &dir.display().to_string());
+    let live = args.source.inventory.is_some() || args.source.live;
+    let declared = read_declared(args.terraform.as_ref(), args.plan.as_ref(), &settings.catalog)?;
+    if !live && settings.security.enabled {
+        // Trails and log groups are account state, not the repository's: without an inventory
+        // every control would read as missing.
+        settings.security.enabled = false;
+        note("security: the detection controls are not checked without --inventory or --live");
+    }
+    let (mut inventory, inventory_name) = match (live, &declared) {
+        (false, Some((_, _, source))) if !args.aws.given() => (Inventory { version: crate::model::SNAPSHOT_VERSION, ..Inventory::default() }, source.clone()),
+        _ => load_inventory(&args.source, &args.aws, &settings.catalog)?,
+    };
+    let overlay = match &declared {
+        Some((declared, deleted, source)) => {
+            let input = check::DeclaredInput { declared, deleted, source, catalog: &settings.catalog, live };
+            let overlay = check::overlay_declared(&mut inventory, &input);
             for left_out in &overlay.notes {
                 note(left_out);
             }
@@ -250,6 +279,9 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
     let printed_requirements = args.format.needs_requirements() || args.reports.iter().any(|r| r.format.needs_requirements());
     let options = check::EvaluateOptions { requirements: printed_requirements || counting, ..Default::default() };
     let mut evaluation = check::evaluate_with(&inventory, &settings, as_of, options);
+    if let Some(overlay) = &overlay {
+        overlay.place(&mut evaluation);
+    }
     if let Some(overlay) = overlay.filter(|_| counting) {
         overlay.count(&mut evaluation);
         if !printed_requirements {

@@ -12,10 +12,13 @@ use rustc_hash::FxHashMap;
 pub use template::Place;
 use template::{invert, parse_template, Bound, Part};
 
-use super::types::{NamespaceSpec, ResourceTypeSpec, ResourceTypesFile};
+use super::{
+    terraform_map::{self, TerraformMapping},
+    types::{NamespaceSpec, ResourceTypeSpec, ResourceTypesFile},
+};
 use crate::{
     error::{Error, Problem, Result},
-    model::{Arn, Dimensions, Resource},
+    model::{Arn, DiscoveredBy, Dimensions, Resource},
 };
 
 #[derive(Debug, Clone)]
@@ -52,6 +55,16 @@ pub struct ResourceType {
     /// Real-shaped ARNs of the type, each matching `arn_resource` and rebuilt by `arn`.
     pub example_arns: Vec<String>,
     pub namespaces: BTreeMap<String, Namespace>,
+    /// The Terraform resource types that declare resources of this type.
+    pub terraform: Vec<TerraformMapping>,
+}
+
+/// Where the values of a resource's ARN groups come from.
+pub enum Located<'r> {
+    Arn(Captures<'r>),
+    /// A resource declared in Terraform whose ARN is known only after apply: its groups are
+    /// attributes of the same names, formed from its Terraform values.
+    Declared,
 }
 
 /// Why a resource's dimensions could not be computed.
@@ -80,9 +93,18 @@ impl ResourceType {
     }
 
     /// Matches the resource's ARN against the type's pattern, once per resource.
-    pub fn locate<'r>(&self, resource: &'r Resource) -> Result<Captures<'r>, DimensionError> {
-        let arn = Arn::parse(&resource.arn).ok_or(DimensionError::ArnMismatch)?;
-        self.arn_resource.captures(arn.resource).ok_or(DimensionError::ArnMismatch)
+    pub fn locate<'r>(&self, resource: &'r Resource) -> Result<Located<'r>, DimensionError> {
+        let captures = Arn::parse(&resource.arn).and_then(|arn| self.arn_resource.captures(arn.resource));
+        match captures {
+            Some(captures) => Ok(Located::Arn(captures)),
+            None if resource.discovered_by == DiscoveredBy::Declared => Ok(Located::Declared),
+            None => Err(DimensionError::ArnMismatch),
+        }
+    }
+
+    /// The named groups of the type's ARN pattern.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.arn_resource.capture_names().flatten()
     }
 
     /// Whether `arn` is of this type: its resource part matches `arn_resource` and the `arn`
@@ -132,7 +154,7 @@ impl ResourceType {
     }
 
     /// Appends `name=value␟` for each dimension identifying `resource` in `namespace`, in name order.
-    pub fn push_identity(&self, namespace: &Namespace, resource: &Resource, captures: &Captures, key: &mut String) -> Result<(), DimensionError> {
+    pub fn push_identity(&self, namespace: &Namespace, resource: &Resource, captures: &Located, key: &mut String) -> Result<(), DimensionError> {
         for (name, parts) in &namespace.dimensions {
             key.push_str(name);
             key.push('=');
@@ -158,11 +180,14 @@ impl ResourceType {
     }
 }
 
-fn push_value(parts: &[Part], resource: &Resource, captures: &Captures, out: &mut String) -> Result<(), DimensionError> {
+fn push_value(parts: &[Part], resource: &Resource, captures: &Located, out: &mut String) -> Result<(), DimensionError> {
     for part in parts {
         match part {
             Part::Literal(text) => out.push_str(text),
-            Part::Capture(group) => out.push_str(captures.name(group).map_or("", |m| m.as_str())),
+            Part::Capture(group) => match captures {
+                Located::Arn(captures) => out.push_str(captures.name(group).map_or("", |m| m.as_str())),
+                Located::Declared => out.push_str(resource.attributes.get(group).ok_or_else(|| DimensionError::MissingAttribute(group.clone()))?),
+            },
             Part::Arn => out.push_str(&resource.arn),
             Part::Partition => out.push_str(Arn::parse(&resource.arn).map_or("", |arn| arn.partition)),
             Part::Region => out.push_str(&resource.region),
@@ -210,7 +235,8 @@ impl AttributeSource {
 
     /// The key of a resource of the type, as [`read`](Self::read) computes it from metrics.
     pub fn key_of(&self, resource_type: &ResourceType, resource: &Resource) -> Option<String> {
-        let captures = resource_type.locate(resource).ok()?;
+        // Attributes fill resources that are listed (metrics name them), not ones only declared.
+        let Located::Arn(captures) = resource_type.locate(resource).ok()? else { return None };
         let groups = self.key_groups.iter().map(|group| captures.name(group).map(|m| m.as_str()));
         self.key(groups, Some(&resource.arn))
     }
@@ -243,6 +269,8 @@ pub struct Catalog {
     attribute_sources: Vec<AttributeSource>,
     sources_by_namespace: HashMap<String, Vec<usize>>,
     sources_by_type: HashMap<String, Vec<usize>>,
+    /// Per Terraform resource type, the catalogued types it may declare (told apart by `when`).
+    terraform: FxHashMap<String, Vec<String>>,
 }
 
 impl Catalog {
@@ -269,6 +297,7 @@ impl Catalog {
                 Err(mut found) => problems.append(&mut found),
             }
         }
+        let terraform = terraform_index(file, &types, &mut problems);
         let mut identities: HashMap<String, Vec<Vec<String>>> = HashMap::new();
         for ((namespace, set), _) in owners {
             identities.entry(namespace).or_default().push(set.into_iter().collect());
@@ -277,12 +306,30 @@ impl Catalog {
             sets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         }
         // Checked over the types that compiled, so that every problem is reported at once.
-        let catalog = index(types, identities);
+        let catalog = index(types, identities, terraform);
         problems.extend(catalog.ambiguous_examples(file));
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
         Ok(catalog)
+    }
+
+    /// The catalogued type and mapping of a Terraform resource, given its values of the
+    /// mapping's `when` arguments; `None` for a Terraform type the catalogue does not map.
+    pub fn of_terraform(&self, resource_type: &str, value: &dyn Fn(&str) -> Option<String>) -> Option<(&ResourceType, &TerraformMapping)> {
+        self.terraform.get(resource_type)?.iter().find_map(|name| {
+            let catalogued = &self.types[name];
+            catalogued.terraform.iter().find(|m| m.resource == resource_type && m.applies(value)).map(|mapping| (catalogued, mapping))
+        })
+    }
+
+    /// Every mapped Terraform resource type with the arguments its mappings read, for the reader.
+    pub fn terraform_arguments(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for mapping in self.types.values().flat_map(|t| &t.terraform) {
+            out.entry(mapping.resource.clone()).or_default().extend(mapping.arguments().map(str::to_string));
+        }
+        out
     }
 
     pub fn get(&self, resource_type: &str) -> Option<&ResourceType> {
@@ -363,7 +410,7 @@ impl Catalog {
 }
 
 /// The catalogue with its lookups: types by ARN service, discoverers and attribute sources by namespace.
-fn index(types: FxHashMap<String, ResourceType>, identities: HashMap<String, Vec<Vec<String>>>) -> Catalog {
+fn index(types: FxHashMap<String, ResourceType>, identities: HashMap<String, Vec<Vec<String>>>, terraform: FxHashMap<String, Vec<String>>) -> Catalog {
     let mut names: Vec<&String> = types.keys().collect();
     names.sort_unstable();
     let mut by_service: HashMap<String, Vec<String>> = HashMap::new();
@@ -385,7 +432,7 @@ fn index(types: FxHashMap<String, ResourceType>, identities: HashMap<String, Vec
             }
         }
     }
-    Catalog { types, identities, by_service, discoverers, attribute_sources, sources_by_namespace, sources_by_type }
+    Catalog { types, identities, by_service, discoverers, attribute_sources, sources_by_namespace, sources_by_type, terraform }
 }
 
 fn sources_of(resource_type: &str, namespace: &Namespace) -> Vec<AttributeSource> {
@@ -441,6 +488,14 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
         });
         namespaces.insert(namespace, compiled);
     }
+    let mut terraform = Vec::new();
+    let mut terraform_problems = Vec::new();
+    for (index, mapping) in spec.terraform.into_iter().enumerate() {
+        match terraform_map::compile(file, name, index, mapping, &groups) {
+            Ok(mapping) => terraform.push(mapping),
+            Err(mut found) => terraform_problems.append(&mut found),
+        }
+    }
     let resource_type = match (arn_resource, arn) {
         (Some(arn_resource), Some((arn, arn_service))) => Some(ResourceType {
             name: name.to_string(),
@@ -451,6 +506,7 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
             tagging_filter: spec.tagging_filter,
             example_arns: spec.example_arns,
             namespaces,
+            terraform,
         }),
         _ => None,
     };
@@ -462,6 +518,7 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
         };
         problem(format!(".example_arns[{index}]"), message);
     }
+    problems.append(&mut terraform_problems);
     match (problems.is_empty(), resource_type) {
         (true, Some(resource_type)) => Ok(resource_type),
         _ => Err(problems),
@@ -538,4 +595,30 @@ fn check_discovery(discovery: &[String], namespace: &Namespace, arn: Option<&[Pa
     if !whole_arn && !missing.is_empty() {
         problem(".discovery".into(), format!("these dimensions do not give the ARN's group(s) {}", missing.join(", ")));
     }
+}
+
+/// Per Terraform resource type, the catalogued types that map it; two mappings of one Terraform
+/// type must be told apart by their `when`.
+fn terraform_index(file: &str, types: &FxHashMap<String, ResourceType>, problems: &mut Vec<Problem>) -> FxHashMap<String, Vec<String>> {
+    let mut index: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    let mut seen: HashMap<(&str, &BTreeMap<String, String>), &str> = HashMap::new();
+    let mut names: Vec<&String> = types.keys().collect();
+    names.sort();
+    for name in names {
+        for (position, mapping) in types[name].terraform.iter().enumerate() {
+            if let Some(other) = seen.insert((&mapping.resource, &mapping.when), name) {
+                problems.push(Problem {
+                    file: file.to_string(),
+                    json_path: format!("$.resource_types[{name:?}].terraform[{position}]"),
+                    position: None,
+                    message: format!("{other} already maps {} with the same when", mapping.resource),
+                });
+            }
+            let entry = index.entry(mapping.resource.clone()).or_default();
+            if !entry.contains(name) {
+                entry.push(name.clone());
+            }
+        }
+    }
+    index
 }

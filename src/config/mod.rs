@@ -6,6 +6,7 @@ mod catalog;
 pub mod drift_ignore;
 pub mod security;
 pub mod selector;
+mod terraform_map;
 pub mod types;
 pub mod waiver;
 
@@ -15,7 +16,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
-pub use catalog::{AttributeSource, Catalog, DimensionError, Namespace, Place, ResourceType};
+pub use catalog::{AttributeSource, Catalog, DimensionError, Located, Namespace, Place, ResourceType};
+pub use terraform_map::{Placement, Template, TerraformMapping};
 pub use security::{Control, SecuritySettings};
 pub use selector::Selector;
 use time::Date;

@@ -44,6 +44,43 @@ pub struct ResourceTypeSpec {
     pub example_arns: Vec<String>,
     /// The CloudWatch namespaces that carry this type's metrics.
     pub namespaces: BTreeMap<String, NamespaceSpec>,
+    /// How resources of this type are read from Terraform (source blocks and plan JSON): one
+    /// entry per Terraform resource type that creates one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terraform: Vec<TerraformSpec>,
+}
+
+/// One Terraform resource type that declares resources of a catalogued type. Values are
+/// templates over the resource's Terraform arguments and attributes: `{function_name}`,
+/// `{tags.Name}`, `{cluster|basename}` (the text after the last `/`, for an argument that takes a
+/// name or an ARN), and `{partition}`, `{region}`, `{account}` of where it is deployed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TerraformSpec {
+    /// The Terraform resource type (`aws_db_instance`).
+    #[schemars(regex(pattern = r"^aws_[a-z0-9_]+$"))]
+    pub resource: String,
+    /// Only blocks whose arguments have these values are of this type (`load_balancer_type`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub when: BTreeMap<String, String>,
+    /// The provider's value of an argument the block leaves unset (`load_balancer_type` is `application`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaults: BTreeMap<String, String>,
+    /// The name the resource has in AWS, to merge a declared resource with a live one when its ARN is known only after apply.
+    pub name: String,
+    /// The ARN.
+    pub arn: String,
+    /// Every named group of `arn_resource`: its value, so that dimensions can be formed when the ARN is known only after apply.
+    pub captures: BTreeMap<String, String>,
+    /// Resource attributes (selectors, `{attr:Name}` dimension templates) that Terraform gives.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    /// Attributes Terraform computes from the others (an ECS cluster's `id` is its ARN), for references to them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub computed: BTreeMap<String, String>,
+    /// The region of a global service's metrics (CloudFront publishes in `us-east-1`), whatever the provider's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

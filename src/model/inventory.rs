@@ -75,6 +75,8 @@ pub enum DiscoveredBy {
     Tagging,
     /// Never tagged, so invisible to the Tagging API; found through the metrics it publishes.
     Metrics,
+    /// Declared in Terraform (source or plan) and not live yet: checked before apply.
+    Declared,
 }
 
 /// An AWS resource.

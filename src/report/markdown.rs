@@ -35,6 +35,14 @@ const RESERVE: usize = 512;
 fn coverage_markdown(document: &Document, report: &Coverage, limit: usize) -> String {
     let s = &report.evaluation.summary;
     let mut out = String::new();
+    if s.declared_resources > 0 {
+        let _ = writeln!(
+            out,
+            "**This change adds {} to watch, {} without their alarms.**\n",
+            plural(s.declared_resources, "resource"),
+            s.declared_without_alarms
+        );
+    }
     if let Some(delta) = report.delta {
         write_delta(&mut out, delta, limit / 4);
     }
@@ -97,7 +105,11 @@ fn coverage_markdown(document: &Document, report: &Coverage, limit: usize) -> St
         }
         out.push_str(&header);
         for finding in group {
-            let row = format!("| `{}` | {} | {} | {} |\n", finding.code, code_cell(&finding.resource), cell(&finding.message), cell(&finding.remediation));
+            let resource = match &finding.location {
+                Some(location) => format!("{} at {}", code_cell(finding.terraform_address.as_deref().unwrap_or(&finding.resource)), code_cell(location)),
+                None => code_cell(&finding.resource),
+            };
+            let row = format!("| `{}` | {} | {} | {} |\n", finding.code, resource, cell(&finding.message), cell(&finding.remediation));
             if out.len() + row.len() + RESERVE > limit {
                 out.push_str("\n</details>\n");
                 break 'sections;

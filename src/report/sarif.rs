@@ -68,9 +68,16 @@ fn rule(code: &Code) -> Value {
 /// One result of a run whose rules are `rules`.
 fn result(finding: &Finding, rules: &[Code], inventory: &str) -> Value {
     let rule_index = rules.iter().position(|c| *c == finding.code).expect("every finding's code is a rule of its run");
-    let (uri, line) = match &finding.origin {
-        Some(origin) => (artifact_uri(&origin.file), origin.line.max(1)),
-        None => (artifact_uri(inventory), 1),
+    // A declared resource's finding points at its block, so code scanning annotates the pull
+    // request's diff there; others at the policy line, else the inventory.
+    let declared = finding.location.as_deref().map(|location| match location.rsplit_once(':') {
+        Some((file, line)) if line.parse::<usize>().is_ok() => (artifact_uri(file), line.parse::<usize>().unwrap_or(1).max(1)),
+        _ => (artifact_uri(location), 1),
+    });
+    let (uri, line) = match (declared, &finding.origin) {
+        (Some(declared), _) => declared,
+        (None, Some(origin)) => (artifact_uri(&origin.file), origin.line.max(1)),
+        (None, None) => (artifact_uri(inventory), 1),
     };
     json!({
         "ruleId": finding.code.as_str(),
@@ -83,7 +90,7 @@ fn result(finding: &Finding, rules: &[Code], inventory: &str) -> Value {
                 "region": { "startLine": line }
             },
             "logicalLocations": [{
-                "fullyQualifiedName": finding.resource,
+                "fullyQualifiedName": finding.terraform_address.as_deref().unwrap_or(&finding.resource),
                 "kind": "resource"
             }]
         }],

@@ -41,6 +41,10 @@ fn coverage_text(report: &Coverage, color: bool) -> String {
         let _ = writeln!(out, "{}[{}] {}", paint(style, finding.severity.as_str()), finding.code, paint(bold, &printable(&finding.resource)));
         let _ = writeln!(out, "  {}", printable(&finding.message));
         let _ = writeln!(out, "  fix: {}", printable(&finding.remediation));
+        if let Some(location) = &finding.location {
+            let address = finding.terraform_address.as_deref().map(|a| format!(" ({})", printable(a))).unwrap_or_default();
+            let _ = writeln!(out, "  at: {}{address}", printable(location));
+        }
         if let Some(origin) = &finding.origin {
             let _ = writeln!(out, "  policy: {}:{}", printable(&origin.file), origin.line);
         }
@@ -61,6 +65,9 @@ fn coverage_text(report: &Coverage, color: bool) -> String {
     );
     if s.declared_not_live > 0 {
         let _ = writeln!(out, "  {} covered by alarms declared in Terraform, not yet live", plural(s.declared_not_live, "requirement"));
+    }
+    if s.declared_resources > 0 {
+        let _ = writeln!(out, "  the change adds {} to watch, {} without their alarms", plural(s.declared_resources, "resource"), s.declared_without_alarms);
     }
     if let Some(delta) = report.delta {
         let sign = if delta.coverage_change > 0.0 { "+" } else { "" };

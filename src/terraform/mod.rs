@@ -16,6 +16,9 @@
 
 mod eval;
 pub mod functions;
+pub mod plan;
+mod tree;
+pub mod watched;
 
 use std::{
     collections::BTreeMap,
@@ -188,14 +191,54 @@ impl DeclaredResource {
     }
 }
 
+/// One declared instance of a resource type the catalogue maps (`aws_db_instance`), with the
+/// arguments its mapping reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchedResource {
+    pub resource_type: String,
+    /// Terraform address within its module, e.g. `aws_db_instance.main[0]`.
+    pub address: String,
+    pub file: String,
+    /// 1-based line of the block header; 0 where unknown (a plan).
+    pub line: usize,
+    /// Index into [`Declared::modules`].
+    pub module: usize,
+    pub region: Option<String>,
+    pub arguments: BTreeMap<String, Resolved>,
+    pub unresolved: Option<String>,
+}
+
+/// What the module at one index is: how it is called, and what its provider gives its resources.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModuleInfo {
+    /// The address prefix of its resources: empty for a root, `module.app.` for a module the root calls.
+    pub prefix: String,
+    /// Its default provider's region, else its caller's.
+    pub region: Option<String>,
+    /// Its default provider's `default_tags`, else its caller's.
+    pub default_tags: BTreeMap<String, String>,
+}
+
 /// Everything read from a directory of Terraform.
 #[derive(Debug, Clone, Default)]
 pub struct Declared {
     /// Module directories, relative to the directory read (`.` for itself).
     pub modules: Vec<PathBuf>,
+    /// Per module, its address prefix, region and default tags.
+    pub module_info: Vec<ModuleInfo>,
     pub resources: Vec<DeclaredResource>,
+    /// Resources of the types [`Watch`] names.
+    pub watched: Vec<WatchedResource>,
     /// `.tf` files read.
     pub files: usize,
+    /// What was not read and why (remote module sources).
+    pub notes: Vec<String>,
+}
+
+/// Resource types to keep besides the monitoring ones, with the arguments to read of each.
+#[derive(Debug, Clone, Default)]
+pub struct Watch {
+    pub arguments: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl Declared {
@@ -257,10 +300,19 @@ pub fn read_dir(dir: &Path) -> Result<Declared> {
 /// [`read_dir`], telling `progress` of each file parsed and each block resolved. The work runs
 /// on a thread with a deep stack (`spawn`): hostile nesting must end in an error, not an overflow.
 pub fn read_dir_observed(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
-    std::thread::scope(|scope| spawn(scope, || read_dir_here(dir, progress)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    read_dir_with(dir, &Watch::default(), progress)
 }
 
-fn read_dir_here(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
+/// [`read_dir`], also keeping the resources of the types `watch` names.
+pub fn read_dir_watching(dir: &Path, watch: &Watch) -> Result<Declared> {
+    read_dir_with(dir, watch, &NoProgress)
+}
+
+fn read_dir_with(dir: &Path, watch: &Watch, progress: &dyn Progress) -> Result<Declared> {
+    std::thread::scope(|scope| spawn(scope, || read_dir_here(dir, watch, progress)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+}
+
+fn read_dir_here(dir: &Path, watch: &Watch, progress: &dyn Progress) -> Result<Declared> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!("{}: not a directory", dir.display())));
     }
@@ -284,7 +336,7 @@ fn read_dir_here(dir: &Path, progress: &dyn Progress) -> Result<Declared> {
     }
     progress.stage("reading Terraform files", files.len() as u64);
     let parsed = parse_all(&files, progress)?;
-    resolve(dir, parsed, progress)
+    resolve(dir, parsed, watch, progress)
 }
 
 fn parse_all(files: &[(PathBuf, bool)], progress: &dyn Progress) -> Result<Vec<Parsed>> {
@@ -365,6 +417,12 @@ struct Module<'a> {
     locals: Vec<(&'a str, &'a Expression, Place)>,
     /// Providers: alias (or "" for the default) → region expression.
     providers: Vec<(String, Option<(&'a Expression, Place)>)>,
+    /// The default provider's `default_tags { tags = ... }`.
+    default_tags: Option<&'a Expression>,
+    /// Module calls: name, `source` and the place of the call.
+    calls: Vec<(&'a str, Option<&'a Expression>, Place)>,
+    /// The blocks of watched types: (type, name, block, place of its header).
+    watched: Vec<(&'a str, &'a str, &'a Block, Place)>,
     /// Every resource block's (type, name), for references.
     addresses: Vec<(&'a str, &'a str, Place)>,
     /// The blocks onwatch reads: (kind, name, block, place of its header).
@@ -372,7 +430,7 @@ struct Module<'a> {
 }
 
 /// The files grouped by directory into modules, with each module's directory relative to `root`.
-fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, Vec<PathBuf>) {
+fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed], watch: &Watch) -> (Vec<Module<'a>>, Vec<PathBuf>) {
     let mut module_index: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut modules: Vec<Module> = Vec::new();
     let mut module_dirs = Vec::new();
@@ -384,12 +442,12 @@ fn collect_modules<'a>(root: &Path, parsed: &'a [Parsed]) -> (Vec<Module<'a>>, V
             module_dirs.push(if relative.as_os_str().is_empty() { PathBuf::from(".") } else { relative.to_path_buf() });
             modules.len() - 1
         });
-        collect_file(&mut modules[index], file, file_index);
+        collect_file(&mut modules[index], file, file_index, watch);
     }
     (modules, module_dirs)
 }
 
-fn collect_file<'a>(module: &mut Module<'a>, file: &'a Parsed, file_index: usize) {
+fn collect_file<'a>(module: &mut Module<'a>, file: &'a Parsed, file_index: usize, watch: &Watch) {
     let place = |line: usize| Place { file: file_index, line };
     for (index, structure) in file.body.iter().enumerate() {
         let here = place(file.lines.get(index).copied().unwrap_or(1));
@@ -419,12 +477,22 @@ fn collect_file<'a>(module: &mut Module<'a>, file: &'a Parsed, file_index: usize
                     Some(_) => continue,
                     None => String::new(),
                 };
+                if alias.is_empty() {
+                    let tags = block.body().blocks().find(|b| b.identifier() == "default_tags");
+                    module.default_tags = tags.and_then(|b| b.body().attributes().find(|a| a.key() == "tags")).map(|a| a.expr());
+                }
                 module.providers.push((alias, attribute("region")));
+            }
+            ("module", [name]) => {
+                module.calls.push((name, block.body().attributes().find(|a| a.key() == "source").map(|a| a.expr()), here));
             }
             ("resource", [resource_type, name]) => {
                 module.addresses.push((resource_type, name, here));
                 if let Some(kind) = Kind::from_type(resource_type) {
                     module.blocks.push((kind, name, block, here));
+                }
+                if watch.arguments.contains_key(*resource_type) {
+                    module.watched.push((resource_type, name, block, here));
                 }
             }
             _ => {}
@@ -432,15 +500,18 @@ fn collect_file<'a>(module: &mut Module<'a>, file: &'a Parsed, file_index: usize
     }
 }
 
-fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<Declared> {
+fn resolve(root: &Path, parsed: Vec<Parsed>, watch: &Watch, progress: &dyn Progress) -> Result<Declared> {
     let budget = std::sync::atomic::AtomicUsize::new(max_instances());
     let limits = Limits::from_env();
-    let (modules, module_dirs) = collect_modules(root, &parsed);
-    progress.stage("resolving Terraform blocks", modules.iter().map(|m| m.blocks.len() as u64).sum());
-    let mut declared = Declared { modules: module_dirs, resources: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count() };
+    let (modules, module_dirs) = collect_modules(root, &parsed, watch);
+    progress.stage("resolving Terraform blocks", modules.iter().map(|m| (m.blocks.len() + m.watched.len()) as u64).sum());
+    let all_names = modules.iter().map(|module| ModuleNames::of(module, &parsed, &limits, watch)).collect::<Result<Vec<_>>>()?;
+    let all_regions = modules.iter().zip(&all_names).map(|(module, names)| provider_regions(module, names, &parsed, &limits)).collect::<Result<Vec<_>>>()?;
+    let (module_info, notes) = tree::module_tree(root, &parsed, &modules, &module_dirs, &all_names, &all_regions, &limits)?;
+    let mut declared =
+        Declared { modules: module_dirs, module_info, resources: Vec::new(), watched: Vec::new(), files: parsed.iter().filter(|p| !p.tfvars).count(), notes };
     for (index, module) in modules.iter().enumerate() {
-        let names = ModuleNames::of(module, &parsed, &limits)?;
-        let regions = provider_regions(module, &names, &parsed, &limits)?;
+        let (names, regions) = (&all_names[index], &all_regions[index]);
         let threads = if module.blocks.len() < 2048 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
         let share = module.blocks.len().div_ceil(threads).max(1);
         let evaluate_share = |blocks: &[(Kind, &str, &Block, Place)]| {
@@ -448,22 +519,11 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
             let mut out = Vec::with_capacity(blocks.len());
             for &(kind, name, block, place) in blocks {
                 let file = &parsed[place.file];
-                let region = provider_region(block, &regions);
+                let region = provider_region(block, regions);
                 let what = format!("{}.{name}", kind.resource_type());
                 let fail = |message: String| bound_error(&parsed, place, format!("{what}: {message}"));
-                let take = |instances: usize| {
-                    let taken = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(instances)).is_ok();
-                    if taken {
-                        Ok(())
-                    } else {
-                        let message = format!(
-                            "{what} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
-                            max_instances()
-                        );
-                        Err(bound_error(&parsed, place, message))
-                    }
-                };
-                expand(&mut scope, kind, name, block, take, &fail, |address, arguments, unresolved| {
+                let take = take_budget(&budget, &parsed, place, &what);
+                expand(&mut scope, what.clone(), block, take, &fail, |scope| arguments(scope, kind, block), |address, arguments, unresolved| {
                     out.push(DeclaredResource {
                         kind,
                         address,
@@ -490,8 +550,62 @@ fn resolve(root: &Path, parsed: Vec<Parsed>, progress: &dyn Progress) -> Result<
                 declared.resources.extend(result?);
             }
         }
+        declared.watched.extend(resolve_watched(module, index, names, regions, &parsed, &limits, watch, &budget, progress)?);
     }
     Ok(declared)
+}
+
+/// The watched blocks of one module, each instance with the arguments its mapping reads.
+#[allow(clippy::too_many_arguments)]
+fn resolve_watched(
+    module: &Module,
+    index: usize,
+    names: &ModuleNames,
+    regions: &FxHashMap<String, Option<String>>,
+    parsed: &[Parsed],
+    limits: &Limits,
+    watch: &Watch,
+    budget: &std::sync::atomic::AtomicUsize,
+    progress: &dyn Progress,
+) -> Result<Vec<WatchedResource>> {
+    let mut scope = names.scope(limits);
+    let mut out = Vec::new();
+    for &(resource_type, name, block, place) in &module.watched {
+        let file = &parsed[place.file];
+        let region = provider_region(block, regions);
+        let what = format!("{resource_type}.{name}");
+        let fail = |message: String| bound_error(parsed, place, format!("{what}: {message}"));
+        let take = take_budget(budget, parsed, place, &what);
+        let wanted = &watch.arguments[resource_type];
+        expand(&mut scope, what.clone(), block, take, &fail, |scope| watched_arguments(scope, wanted, block), |address, arguments, unresolved| {
+            out.push(WatchedResource {
+                resource_type: resource_type.to_string(),
+                address,
+                file: file.display.clone(),
+                line: place.line,
+                module: index,
+                region: region.clone(),
+                arguments,
+                unresolved,
+            });
+        })?;
+        progress.advance(1);
+    }
+    Ok(out)
+}
+
+/// Takes `instances` from the budget of expanded instances, or says which block went past it.
+fn take_budget<'b>(budget: &'b std::sync::atomic::AtomicUsize, parsed: &'b [Parsed], place: Place, what: &'b str) -> impl Fn(usize) -> Result<()> + 'b {
+    move |instances: usize| {
+        if budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(instances)).is_ok() {
+            return Ok(());
+        }
+        let message = format!(
+            "{what} expands to {instances} instances, past the bound of {} instances the reader expands in one run (set ONWATCH_TERRAFORM_MAX_INSTANCES)",
+            max_instances()
+        );
+        Err(bound_error(parsed, place, message))
+    }
 }
 
 /// A bound of the reader passed at `place`.
@@ -560,7 +674,7 @@ struct ModuleNames {
 }
 
 impl ModuleNames {
-    fn of(module: &Module, parsed: &[Parsed], limits: &Limits) -> Result<ModuleNames> {
+    fn of(module: &Module, parsed: &[Parsed], limits: &Limits, watch: &Watch) -> Result<ModuleNames> {
         let mut functions = Context::new();
         functions::declare(&mut functions);
         let mut names = ModuleNames { functions, locals: FxHashMap::default(), roots: FxHashMap::default() };
@@ -585,11 +699,14 @@ impl ModuleNames {
         // Resource references: `type.name.attribute` becomes a symbolic reference.
         let mut types: BTreeMap<&str, (hcl::Map<String, Shared>, Place)> = BTreeMap::new();
         for &(resource_type, name, place) in &module.addresses {
+            // Besides `arn`, `id` and `name`, what the catalogue reads of a watched type (`function_name`).
+            let watched = watch.arguments.get(resource_type).into_iter().flatten().map(String::as_str);
             let attributes: hcl::Map<String, Shared> = ["arn", "id", "name"]
                 .into_iter()
+                .chain(watched)
                 .map(|attribute| (attribute.to_string(), Shared::scalar(Value::String(reference(&format!("{resource_type}.{name}.{attribute}"))))))
                 .collect();
-            let object = Shared::object(attributes, limits).expect("three strings are within the bounds");
+            let object = Shared::object(attributes, limits).map_err(|f| bound(place, format!("{resource_type}.{name}: {}", failure(f))))?;
             let entry = types.entry(resource_type).or_insert_with(|| (hcl::Map::new(), place));
             entry.0.insert(name.to_string(), object);
             entry.1 = place;
@@ -675,17 +792,17 @@ fn local_order(locals: &[(&str, &Expression, Place)]) -> std::result::Result<Vec
     Err(path.split_off(seen[&at]))
 }
 
-/// Evaluates the arguments onwatch reads of one block, once per `count`/`for_each` instance.
-fn expand(
+/// Evaluates what `evaluate` reads of one block (`base` is its address), once per
+/// `count`/`for_each` instance; `evaluate`'s `Err` is a bound passed.
+fn expand<T: Default>(
     scope: &mut Scope,
-    kind: Kind,
-    name: &str,
+    base: String,
     block: &Block,
     take: impl Fn(usize) -> Result<()>,
     fail: &dyn Fn(String) -> Error,
-    mut emit: impl FnMut(String, BTreeMap<&'static str, Resolved>, Option<String>),
+    evaluate: impl Fn(&mut Scope) -> std::result::Result<T, String>,
+    mut emit: impl FnMut(String, T, Option<String>),
 ) -> Result<()> {
-    let base = format!("{}.{name}", kind.resource_type());
     let attribute = |key: &str| block.body().attributes().find(|a| a.key() == key).map(|a| a.expr());
     // `count` and `each` of the block before do not leak into this one.
     scope.roots.remove("count");
@@ -699,12 +816,12 @@ fn expand(
                     for index in 0..n {
                         let instance = hcl::Map::from_iter([("index".to_string(), Shared::scalar(Value::from(index)))]);
                         scope.roots.insert("count".into(), Shared::object(instance, scope.limits).map_err(|f| fail(failure(f)))?);
-                        emit(format!("{base}[{index}]"), arguments(scope, kind, block).map_err(fail)?, None);
+                        emit(format!("{base}[{index}]"), evaluate(scope).map_err(fail)?, None);
                     }
                 }
-                _ => emit(base, BTreeMap::new(), Some(format!("count is not a whole number: {}", describe(&value)))),
+                _ => emit(base, T::default(), Some(format!("count is not a whole number: {}", describe(&value)))),
             },
-            Err(Failure::Unresolved(reason)) => emit(base, BTreeMap::new(), Some(format!("count is not static: {reason}"))),
+            Err(Failure::Unresolved(reason)) => emit(base, T::default(), Some(format!("count is not static: {reason}"))),
             Err(Failure::Bound(message)) => return Err(fail(message)),
         }
         return Ok(());
@@ -714,12 +831,12 @@ fn expand(
             Ok(value) => match for_each_instances(&value) {
                 Some(instances) => instances,
                 None => {
-                    emit(base, BTreeMap::new(), Some(format!("for_each is not a map or set of strings: {}", describe(&value))));
+                    emit(base, T::default(), Some(format!("for_each is not a map or set of strings: {}", describe(&value))));
                     return Ok(());
                 }
             },
             Err(Failure::Unresolved(reason)) => {
-                emit(base, BTreeMap::new(), Some(format!("for_each is not static: {reason}")));
+                emit(base, T::default(), Some(format!("for_each is not static: {reason}")));
                 return Ok(());
             }
             Err(Failure::Bound(message)) => return Err(fail(message)),
@@ -727,17 +844,17 @@ fn expand(
         take(instances.len())?;
         for (key, value) in instances {
             if holds_reference(&key) {
-                emit(base.clone(), BTreeMap::new(), Some("for_each keys refer to other resources".into()));
+                emit(base.clone(), T::default(), Some("for_each keys refer to other resources".into()));
                 return Ok(());
             }
             let each = hcl::Map::from_iter([("key".to_string(), Shared::scalar(Value::String(key.clone()))), ("value".to_string(), value)]);
             scope.roots.insert("each".into(), Shared::object(each, scope.limits).map_err(|f| fail(failure(f)))?);
-            emit(format!("{base}[{}]", serde_json::to_string(&key).unwrap()), arguments(scope, kind, block).map_err(fail)?, None);
+            emit(format!("{base}[{}]", serde_json::to_string(&key).unwrap()), evaluate(scope).map_err(fail)?, None);
         }
         return Ok(());
     }
     take(1)?;
-    emit(base, arguments(scope, kind, block).map_err(fail)?, None);
+    emit(base, evaluate(scope).map_err(fail)?, None);
     Ok(())
 }
 
@@ -788,6 +905,20 @@ fn arguments(scope: &mut Scope, kind: Kind, block: &Block) -> std::result::Resul
             };
             out.insert(argument, value);
         }
+    }
+    Ok(out)
+}
+
+/// The top-level arguments `wanted` of a watched block that it sets; `Err` is a bound passed.
+fn watched_arguments(scope: &mut Scope, wanted: &std::collections::BTreeSet<String>, block: &Block) -> std::result::Result<BTreeMap<String, Resolved>, String> {
+    let mut out = BTreeMap::new();
+    for attribute in block.body().attributes().filter(|a| wanted.contains(a.key())) {
+        let value = match scope.evaluate(attribute.expr()).and_then(|value| value.to_value(scope.limits)) {
+            Ok(value) => Resolved::Known(value),
+            Err(Failure::Unresolved(reason)) => Resolved::Unresolved(reason),
+            Err(Failure::Bound(message)) => return Err(format!("{}: {message}", attribute.key())),
+        };
+        out.insert(attribute.key().to_string(), value);
     }
     Ok(out)
 }

@@ -15,6 +15,7 @@ mod audit_emulator;
 mod catalog;
 mod check;
 mod check_terraform;
+mod declared;
 mod ci_examples;
 mod cli;
 mod config_files;

@@ -237,3 +237,31 @@ fn multitool_reports_a_file_that_is_not_json() {
     let problems = validate(&report);
     assert!(problems.iter().any(|p| p.level == "error" && p.rule == "JSON0001"), "expected a JSON0001 syntax error; got:\n{}", listing(&problems));
 }
+
+#[test]
+#[ignore = "conformance: needs the SARIF Multitool; scripts/test.sh runs it"]
+fn sarif_of_declared_resources_passes_the_multitool() {
+    // Results point at the Terraform block (`tf/main.tf`, its line), not at an inventory file.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("tf")).unwrap();
+    let source = "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\nresource \"aws_lambda_function\" \"orders\" {\n  function_name = \"orders\"\n}\n\n\
+                  resource \"aws_db_instance\" \"orders\" {\n  identifier = \"orders-db\"\n}\n";
+    fs::write(dir.path().join("tf/main.tf"), source).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(env!("CARGO_BIN_EXE_onwatch"))
+        .args(["check", "--terraform", "tf", "--as-of", "2026-11-25", "--format", "sarif", "--output", "declared.sarif", "--config"])
+        .arg(root.join("config"))
+        .arg("--policies")
+        .arg(root.join("policies"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report = dir.path().join("declared.sarif");
+    let log: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty() && results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "tf/main.tf"));
+    let problems = validate(&report);
+    let blocking: Vec<&Problem> = problems.iter().filter(|p| p.blocking()).collect();
+    assert!(blocking.is_empty(), "the Multitool rejects the SARIF of declared resources:\n{}", listing(blocking));
+}

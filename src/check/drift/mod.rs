@@ -567,16 +567,37 @@ pub struct DeclaredAsLive {
     pub log_metric_filters: Vec<crate::model::LogMetricFilter>,
     /// Declared alarms left out, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// Per alarm (same index): its Terraform address and `file:line`.
+    pub origins: Vec<(String, String)>,
 }
 
 pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredAsLive {
-    let mut out = DeclaredAsLive { alarms: Vec::new(), topics: Vec::new(), log_metric_filters: Vec::new(), skipped: Vec::new() };
+    declared_as_live_with(declared, inventory, &AsLive::default())
+}
+
+/// What [`declared_as_live_with`] falls back on, and how it resolves references to declared resources.
+#[derive(Default)]
+pub struct AsLive<'a> {
+    /// The account when the inventory has none (checking without an inventory).
+    pub account: Option<String>,
+    /// The region when neither the provider nor the inventory gives one.
+    pub region: Option<String>,
+    /// Values of references to declared resources, for alarm dimensions (`aws_instance.web.id`).
+    pub references: Option<&'a terraform::watched::DeclaredInventory>,
+}
+
+/// [`declared_as_live`], with fallbacks and references resolved.
+pub fn declared_as_live_with(declared: &Declared, inventory: &Inventory, context: &AsLive) -> DeclaredAsLive {
+    let mut out = DeclaredAsLive { alarms: Vec::new(), topics: Vec::new(), log_metric_filters: Vec::new(), skipped: Vec::new(), origins: Vec::new() };
     let unique = |values: Vec<&str>| -> Option<String> {
         let set: std::collections::BTreeSet<&str> = values.into_iter().collect();
         (set.len() == 1).then(|| set.into_iter().next().unwrap().to_string())
     };
-    let account = unique(inventory.scopes.iter().map(|s| s.account.as_str()).chain(inventory.resources.iter().map(|r| r.account.as_str())).collect());
-    let only_region = unique(inventory.scopes.iter().map(|s| s.region.as_str()).chain(inventory.resources.iter().map(|r| r.region.as_str())).collect());
+    let account = unique(inventory.scopes.iter().map(|s| s.account.as_str()).chain(inventory.resources.iter().map(|r| r.account.as_str())).collect())
+        .or_else(|| context.account.clone());
+    let only_region = unique(inventory.scopes.iter().map(|s| s.region.as_str()).chain(inventory.resources.iter().map(|r| r.region.as_str())).collect())
+        .or_else(|| context.region.clone());
+    let module_region = |resource: &DeclaredResource| declared.module_info.get(resource.module).and_then(|m| m.region.clone());
     let live: FxHashSet<(&str, &str)> = inventory.alarms.iter().map(|a| (a.region.as_str(), a.name.as_str())).collect();
     let live_topics: FxHashSet<&str> = inventory.sns_topics.iter().map(|t| t.arn.as_str()).collect();
     let topics = Topics::new(declared);
@@ -587,7 +608,7 @@ pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredA
             skip("the inventory does not cover exactly one account".into());
             continue;
         };
-        let Some(region) = resource.region.clone().or_else(|| only_region.clone()) else {
+        let Some(region) = resource.region.clone().or_else(|| module_region(resource)).or_else(|| only_region.clone()) else {
             skip("its region is unknown".into());
             continue;
         };
@@ -602,8 +623,11 @@ pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredA
         if live.contains(&(region.as_str(), name.as_str())) {
             continue;
         }
-        match alarm_from_declaration(&topics, resource, &name, account, &region) {
+        let prefix = declared.module_info.get(resource.module).map_or("", |m| m.prefix.as_str());
+        let dimension = |text: &str| context.references.and_then(|r| r.substitute(prefix, text));
+        match alarm_from_declaration(&topics, resource, &name, account, &region, &dimension) {
             Ok(alarm) => {
+                out.origins.push((format!("{prefix}{}", resource.address), location(resource)));
                 for action in alarm.alarm_actions.iter().chain(&alarm.ok_actions) {
                     if action.contains(":sns:") && !live_topics.contains(action.as_str()) {
                         new_topics.entry(action.clone()).or_insert_with(|| crate::model::SnsTopic {
@@ -637,7 +661,7 @@ pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredA
     let live_filters: FxHashSet<(&str, &str, &str)> =
         inventory.log_metric_filters.iter().map(|f| (f.region.as_str(), f.log_group.as_str(), f.name.as_str())).collect();
     for resource in declared.of_kind(Kind::LogMetricFilter) {
-        let (Some(account), Some(region)) = (&account, resource.region.clone().or_else(|| only_region.clone())) else {
+        let (Some(account), Some(region)) = (&account, resource.region.clone().or_else(|| module_region(resource)).or_else(|| only_region.clone())) else {
             out.skipped.push((resource.address.clone(), "its account or region is unknown".into()));
             continue;
         };
@@ -664,7 +688,20 @@ pub fn declared_as_live(declared: &Declared, inventory: &Inventory) -> DeclaredA
     out
 }
 
-fn alarm_from_declaration(topics: &Topics, resource: &DeclaredResource, name: &str, account: &str, region: &str) -> Field<MetricAlarm> {
+/// `file:line` of a declared block, or the file alone where the line is unknown (a plan).
+fn location(resource: &DeclaredResource) -> String {
+    if resource.line > 0 { format!("{}:{}", resource.file, resource.line) } else { resource.file.clone() }
+}
+
+/// `dimension` gives the value of a dimension that refers to a declared resource.
+fn alarm_from_declaration(
+    topics: &Topics,
+    resource: &DeclaredResource,
+    name: &str,
+    account: &str,
+    region: &str,
+    dimension: &dyn Fn(&str) -> Option<String>,
+) -> Field<MetricAlarm> {
     let whole = |value: Option<f64>, field: &str| -> Field<Option<u32>> {
         value.map(|v| if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) { Ok(v as u32) } else { Err(format!("{field} is not a whole number")) }).transpose()
     };
@@ -676,6 +713,7 @@ fn alarm_from_declaration(topics: &Topics, resource: &DeclaredResource, name: &s
             .iter()
             .map(|(k, v)| match v {
                 Value::String(s) if !terraform::holds_reference(s) => Ok((k.clone(), s.clone())),
+                Value::String(s) => dimension(s).map(|v| (k.clone(), v)).ok_or_else(|| format!("dimension {k} refers to {}", terraform::display(s))),
                 Value::Number(n) => Ok((k.clone(), n.to_string())),
                 _ => Err(format!("dimension {k} is unresolved")),
             })
