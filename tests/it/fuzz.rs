@@ -1,5 +1,5 @@
 //! Mutation properties over every input format onwatch reads (issue 15): inventory snapshots,
-//! configuration and policy files, `--baseline` reports and Terraform source. Each case takes a
+//! configuration and policy files, `--baseline` reports, Terraform source and plan JSON. Each case takes a
 //! valid file, damages it (bytes flipped, cut, repeated, tokens of the format spliced in) and
 //! reads it: the reader must answer Ok or an error that names the file, never panic, hang or
 //! abort. `fuzz_memory::` runs the same properties in a child process under an address-space
@@ -183,6 +183,22 @@ proptest! {
         fs::write(dir.path().join(name), &bytes).unwrap();
         check_case(name, || onwatch::terraform::read_dir(dir.path()))?;
     }
+
+    #[test]
+    fn terraform_plans_damaged_are_read_or_refused_naming_the_file(seed in 0..2usize, mutations in prop::collection::vec(mutation(), 1..6)) {
+        let seed = ["tests/fixtures/plans/hand/changes.json", "tests/fixtures/plans/checkov-plan-provisioners.json"][seed];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        fs::write(&path, apply(fs::read(root().join(seed)).unwrap(), &mutations, JSON_TOKENS)).unwrap();
+        let watch = onwatch::terraform::Watch { arguments: plan_watch().clone() };
+        check_case("plan.json", || onwatch::terraform::plan::read(&path, &watch))?;
+    }
+}
+
+/// The Terraform types and arguments the built-in catalogue reads, as `check --plan` watches them.
+fn plan_watch() -> &'static std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    static WATCH: std::sync::OnceLock<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>> = std::sync::OnceLock::new();
+    WATCH.get_or_init(|| onwatch::config::load_catalog(None).unwrap().terraform_arguments())
 }
 
 /// A `check --format json` report of the example account: what `--baseline` reads.
