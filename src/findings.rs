@@ -108,6 +108,9 @@ codes! {
     InvalidThresholdTag = "invalid-threshold-tag", Warning,
         "A threshold override tag on the resource is not a number; the configured threshold is used instead.",
         "Set the tag's value to a plain number (for example 90).";
+    ScopeUnknown = "scope-unknown", Error,
+        "An account and region could not be scanned (a scan with --allow-partial recorded it as failed), so nothing is known there: it is neither clean nor missing alarms.",
+        "Fix the failure the message names (grant the role, create it in the account, or retry after throttling) and scan again.";
     UnresolvedDimensions = "unresolved-dimensions", Warning,
         "onwatch cannot compute the resource's CloudWatch dimensions, so its alarms cannot be checked.",
         "Make sure the scan records the attribute named in the message, or fix the resource type's arn_resource pattern in config/resource_types.json.";

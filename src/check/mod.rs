@@ -107,12 +107,53 @@ pub fn coverage_percent(covered: usize, required: usize) -> f64 {
     }
 }
 
+/// The inventory without its failed scopes (borrowed when none failed), and the failed ones.
+enum Known<'i> {
+    All(&'i Inventory),
+    Partial(Box<Inventory>, Vec<crate::model::Scope>),
+}
+
+impl Known<'_> {
+    fn as_ref(&self) -> &Inventory {
+        match self {
+            Known::All(inventory) => inventory,
+            Known::Partial(inventory, _) => inventory,
+        }
+    }
+}
+
+fn known_scopes(inventory: &Inventory) -> Known<'_> {
+    if inventory.scopes.iter().all(|s| s.failed.is_none()) {
+        return Known::All(inventory);
+    }
+    let mut known = inventory.clone();
+    let (failed, scanned): (Vec<_>, Vec<_>) = std::mem::take(&mut known.scopes).into_iter().partition(|s| s.failed.is_some());
+    known.scopes = scanned;
+    Known::Partial(Box::new(known), failed)
+}
+
+fn failed_scopes<'k>(known: &'k Known<'_>) -> &'k [crate::model::Scope] {
+    match known {
+        Known::All(_) => &[],
+        Known::Partial(_, failed) => failed,
+    }
+}
+
+/// One `scope-unknown` finding per failed scope.
+fn unknown_scopes(failed: &[crate::model::Scope]) -> Vec<Finding> {
+    failed.iter().map(|scope| coverage::findings::scope_unknown(scope, scope.failed.as_deref().unwrap_or_default())).collect()
+}
+
 /// Evaluates coverage and security of `inventory` under `settings` as of `today` (for exemption expiry).
 pub fn evaluate(inventory: &Inventory, settings: &Settings, today: Date) -> Evaluation {
     evaluate_with(inventory, settings, today, EvaluateOptions::default())
 }
 
 pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions) -> Evaluation {
+    // A failed scope holds no data: it is left out of the checks (never "missing everything")
+    // and reported as unknown instead.
+    let known = known_scopes(inventory);
+    let inventory = known.as_ref();
     let delivery = Delivery::new(inventory);
     let coverage = coverage::evaluate(inventory, settings, today, options, &delivery);
     let security = security::evaluate(inventory, &settings.security, today, &delivery);
@@ -136,6 +177,7 @@ pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, op
         ..Summary::default()
     };
     let mut findings = coverage.findings;
+    findings.extend(unknown_scopes(failed_scopes(&known)));
     if let Some(security) = security {
         findings.extend(security.findings);
         summary.security = Some(security.summary);

@@ -96,6 +96,12 @@ pub(crate) struct IamPolicyArgs {
     /// The policy of an audit reader (`onwatch audit list`) instead of the scanner's.
     #[arg(long)]
     pub(crate) audit: bool,
+    /// The policy of the caller of `scan --organization` (list the organisation, assume the role) instead of the scanner's.
+    #[arg(long, conflicts_with = "audit")]
+    pub(crate) organization: bool,
+    /// The role `scan --organization` assumes in each account.
+    #[arg(long, value_name = "NAME", requires = "organization", default_value = scan::DEFAULT_ROLE_NAME)]
+    pub(crate) role_name: String,
     /// Configuration directory holding audit_log_schema.json [default: ./config if present].
     #[arg(long, value_name = "DIR")]
     pub(crate) config: Option<PathBuf>,
@@ -226,6 +232,7 @@ impl AwsArgs {
             endpoint_url: self.endpoint_url.clone(),
             progress: super::progress::wanted(),
             timeout: self.network.timeout(),
+            ..Default::default()
         }
     }
 }
@@ -255,6 +262,50 @@ pub(crate) struct ScanArgs {
     /// Configuration directory holding resource_types.json, the types to scan [default: ./config if present, else built-in].
     #[arg(long, value_name = "DIR")]
     pub(crate) config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) organization: OrganizationArgs,
+}
+
+/// `scan --organization` and partial scans.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Organization")]
+pub(crate) struct OrganizationArgs {
+    /// Scan every active account of the caller's AWS organisation (from the management or a delegated-administrator account).
+    #[arg(long, conflicts_with = "role_arns")]
+    pub(crate) organization: bool,
+    /// The IAM role to assume in each account of the organisation.
+    #[arg(long, value_name = "NAME", requires = "organization", default_value = scan::DEFAULT_ROLE_NAME)]
+    pub(crate) role_name: String,
+    /// Only the accounts under this OU or root (child OUs included); repeat for several.
+    #[arg(long = "ou", value_name = "OU-ID", requires = "organization")]
+    pub(crate) ous: Vec<String>,
+    /// Only this account of the organisation; repeat for several.
+    #[arg(long = "account", value_name = "ID", requires = "organization")]
+    pub(crate) accounts: Vec<String>,
+    /// Leave this account of the organisation out; repeat for several.
+    #[arg(long = "exclude-account", value_name = "ID", requires = "organization")]
+    pub(crate) exclude_accounts: Vec<String>,
+    /// (account, region) pairs scanned at once [default: 4].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: Option<u16>,
+    /// Record an account or region that fails as a failed scope, write the snapshot and exit 1, instead of failing the scan.
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
+}
+
+impl OrganizationArgs {
+    pub(crate) fn apply(&self, options: &mut scan::ScanOptions) {
+        options.allow_partial = self.allow_partial;
+        options.concurrency = self.concurrency.map(usize::from);
+        if self.organization {
+            options.organization = Some(scan::Organization {
+                role_name: self.role_name.clone(),
+                ous: self.ous.clone(),
+                accounts: self.accounts.clone(),
+                exclude_accounts: self.exclude_accounts.clone(),
+            });
+        }
+    }
 }
 
 #[derive(Debug, Args)]

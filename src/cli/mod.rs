@@ -65,10 +65,24 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Drift(args) => run_drift(args),
         Command::Scan(args) => {
             let catalog = config::load_catalog(Sources::from_flags(args.config, None)?.config_dir.as_deref())?;
-            let scan = scan::run(&args.aws.options(), &catalog)?;
+            let mut options = args.aws.options();
+            args.organization.apply(&mut options);
+            let scan = scan::run(&options, &catalog)?;
+            for skipped in &scan.skipped {
+                note(format_args!("skipped {skipped} (not active)"));
+            }
             write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
             note(format_args!("{}: {}", args.output.display(), scan.summary()));
-            Ok(EXIT_CLEAN)
+            let failures = scan.failures();
+            for failure in &failures {
+                note(format_args!("failed scope {failure}"));
+            }
+            if failures.is_empty() {
+                Ok(EXIT_CLEAN)
+            } else {
+                note(format_args!("{} scopes failed (--allow-partial): the snapshot records them as failed", failures.len()));
+                Ok(EXIT_FINDINGS)
+            }
         }
         Command::Audit(AuditCommand::List(args)) => run_audit_list(args),
         Command::Init(args) => {
@@ -80,6 +94,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let policy = if args.audit {
                 let settings = config::load(&Sources::from_flags(args.config, None)?)?;
                 scan::audit_reader_policy(&settings.audit.table_name, &generate::security::audit_key_alias(&settings.thresholds.alarm_name_prefix))
+            } else if args.organization {
+                scan::organization_caller_policy(&args.role_name)
             } else {
                 scan::iam_policy()
             };
@@ -195,6 +211,7 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
         allow_deletions: args.allow_deletions,
         max_deletion_percent: args.max_deletions,
         lock_wait: std::time::Duration::from_secs(args.lock_wait),
+        failed_regions: inventory.scopes.iter().filter(|s| s.failed.is_some()).map(|s| s.region.clone()).collect(),
     };
     let changed = generate::write_files(&args.out, &files, &options)?;
     drop(bar);

@@ -62,6 +62,9 @@ pub struct WriteOptions {
     pub max_deletion_percent: f64,
     /// How long to wait for another onwatch that holds the directory's lock.
     pub lock_wait: Duration,
+    /// Regions a partial scan could not read (its failed scopes): removing an alarm there is
+    /// refused whatever `allow_deletions` says, since nothing is known about them.
+    pub failed_regions: Vec<String>,
 }
 
 /// The default of `--lock-wait`: longer than a 100k-resource generation takes to write.
@@ -69,7 +72,7 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { allow_deletions: false, max_deletion_percent: 20.0, lock_wait: DEFAULT_LOCK_WAIT }
+        WriteOptions { allow_deletions: false, max_deletion_percent: 20.0, lock_wait: DEFAULT_LOCK_WAIT, failed_regions: Vec::new() }
     }
 }
 
@@ -158,7 +161,7 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
     for (_, text) in hand_written_targets(dir, files)? {
         before.extend(alarm_addresses(&text));
     }
-    if before.is_empty() || options.allow_deletions {
+    if before.is_empty() {
         return Ok(());
     }
     let mut after = BTreeSet::new();
@@ -166,6 +169,10 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
         after.extend(alarm_addresses(&file.contents));
     }
     let removed: Vec<&String> = before.difference(&after).collect();
+    guard_failed_regions(dir, &removed, &options.failed_regions)?;
+    if options.allow_deletions {
+        return Ok(());
+    }
     let percent = removed.len() as f64 * 100.0 / before.len() as f64;
     if percent > options.max_deletion_percent {
         let sample: Vec<&str> = removed.iter().take(5).map(|s| s.as_str()).collect();
@@ -181,6 +188,45 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
         )));
     }
     Ok(())
+}
+
+/// Refuses to remove an alarm whose provider is a region that the scan could not read.
+fn guard_failed_regions(dir: &Path, removed: &[&String], failed_regions: &[String]) -> Result<()> {
+    if failed_regions.is_empty() || removed.is_empty() {
+        return Ok(());
+    }
+    let labels: BTreeSet<String> = failed_regions.iter().map(|r| format!("aws.{}", r.replace('-', "_"))).collect();
+    let removed: BTreeSet<&str> = removed.iter().map(|s| s.as_str()).collect();
+    let mut endangered = Vec::new();
+    for path in generated_tf_files(dir)? {
+        let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        endangered.extend(alarm_providers(&text).into_iter().filter(|(address, provider)| removed.contains(address.as_str()) && labels.contains(provider)));
+    }
+    match endangered.first() {
+        None => Ok(()),
+        Some((address, provider)) => Err(Error::Refused(format!(
+            "refusing to write {}: the new module would delete {} alarm{} in a region the scan could not read (failed scope), e.g. {address} ({provider}); \
+             nothing is known there, so nothing is deleted there, not even with --allow-deletions: scan that region again",
+            dir.display(),
+            endangered.len(),
+            if endangered.len() == 1 { "" } else { "s" },
+        ))),
+    }
+}
+
+/// (address, provider) of each alarm block: the provider line follows the header in the canonical layout.
+fn alarm_providers(text: &str) -> Vec<(String, String)> {
+    const PREFIX: &str = "resource \"aws_cloudwatch_metric_alarm\" \"";
+    let mut found = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some((address, _)) = line.strip_prefix(PREFIX).and_then(|rest| rest.split_once('"')) else { continue };
+        let provider = lines.next().and_then(|l| l.trim().strip_prefix("provider")).map(|l| l.trim_start().trim_start_matches('=').trim());
+        if let Some(provider) = provider {
+            found.push((address.to_string(), provider.to_string()));
+        }
+    }
+    found
 }
 
 /// Writes `files` into `dir` as one change: the directory is locked (another run waits), every

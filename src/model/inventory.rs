@@ -64,6 +64,11 @@ pub struct Inventory {
 pub struct Scope {
     pub account: String,
     pub region: String,
+    /// Why this scope could not be read (the AWS operation, account, region and error), for a
+    /// scan with `--allow-partial`; such a scope has no resources or alarms in the snapshot, and
+    /// checks report it as unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// How a resource came into the inventory.

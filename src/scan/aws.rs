@@ -523,3 +523,100 @@ fn metric_alarm(alarm: &cloudwatch::types::MetricAlarm, at: &Place) -> Result<Me
         name,
     })
 }
+
+/// One account as AWS Organizations lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationAccount {
+    pub id: String,
+    pub name: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, ...
+    pub status: String,
+    /// From the account's ARN (`arn:aws:organizations::...`).
+    pub partition: String,
+}
+
+/// The organisation's accounts, with the caller's credentials: every account (ListAccounts), or
+/// those under each of `parents` and their child OUs, recursively (ListAccountsForParent,
+/// ListOrganizationalUnitsForParent). Sorted by id, each once.
+pub async fn organization_accounts(config: &aws_config::SdkConfig, calls: &CallLog, label: &Place, parents: &[String]) -> Result<Vec<OrganizationAccount>> {
+    use aws_sdk_organizations as org;
+    let client = org::Client::from_conf(
+        org::config::Builder::from(config).interceptor(calls.interceptor()).interceptor(net::ResponseLimit::default()).build(),
+    );
+    let mut accounts = Vec::new();
+    if parents.is_empty() {
+        const ACTION: &str = "organizations:ListAccounts";
+        let mut pages = client.list_accounts().into_paginator().send();
+        let mut tokens = Tokens::default();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(label, ACTION, e))?;
+            tokens.check(label, ACTION, page.next_token())?;
+            accounts.extend(page.accounts().iter().map(organization_account));
+        }
+    }
+    let mut queue: Vec<String> = parents.to_vec();
+    let mut seen: HashSet<String> = HashSet::new();
+    while let Some(parent) = queue.pop() {
+        if !seen.insert(parent.clone()) {
+            continue;
+        }
+        const ACCOUNTS: &str = "organizations:ListAccountsForParent";
+        let mut pages = client.list_accounts_for_parent().parent_id(&parent).into_paginator().send();
+        let mut tokens = Tokens::default();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(label, ACCOUNTS, e))?;
+            tokens.check(label, ACCOUNTS, page.next_token())?;
+            accounts.extend(page.accounts().iter().map(organization_account));
+        }
+        const UNITS: &str = "organizations:ListOrganizationalUnitsForParent";
+        let mut pages = client.list_organizational_units_for_parent().parent_id(&parent).into_paginator().send();
+        let mut tokens = Tokens::default();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(label, UNITS, e))?;
+            tokens.check(label, UNITS, page.next_token())?;
+            queue.extend(page.organizational_units().iter().filter_map(|unit| unit.id().map(str::to_string)));
+        }
+    }
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    accounts.dedup_by(|a, b| a.id == b.id);
+    Ok(accounts)
+}
+
+#[allow(deprecated)] // `status` is what every partition answers today; `state` is newer.
+fn organization_account(account: &aws_sdk_organizations::types::Account) -> OrganizationAccount {
+    OrganizationAccount {
+        id: account.id().unwrap_or_default().to_string(),
+        name: account.name().unwrap_or_default().to_string(),
+        status: account.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        partition: account.arn().and_then(crate::model::Arn::parse).map_or_else(|| "aws".to_string(), |arn| arn.partition.to_string()),
+    }
+}
+
+/// Temporary credentials for `role_arn`, from STS AssumeRole with the caller's configuration;
+/// a refusal (the role is missing, or does not trust the caller) names the account it was for.
+pub async fn assume_role(
+    config: &aws_config::SdkConfig,
+    calls: &CallLog,
+    label: &Place,
+    role_arn: &str,
+) -> Result<aws_credential_types::Credentials> {
+    const ACTION: &str = "sts:AssumeRole";
+    let client = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(config).interceptor(calls.interceptor()).interceptor(net::ResponseLimit::default()).build(),
+    );
+    let output = client.assume_role().role_arn(role_arn).role_session_name("onwatch-scan").send().await.map_err(|e| {
+        let message = describe_error(ACTION, e);
+        scan_error(label, ACTION, format!("cannot assume {role_arn} (the role is missing in that account, or does not trust the caller): {message}"))
+    })?;
+    let Some(credentials) = output.credentials() else {
+        return Err(scan_error(label, ACTION, format!("the response for {role_arn} holds no credentials")));
+    };
+    let expiry = std::time::SystemTime::try_from(*credentials.expiration()).ok();
+    Ok(aws_credential_types::Credentials::new(
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        Some(credentials.session_token().to_string()),
+        expiry,
+        "onwatch-organization",
+    ))
+}

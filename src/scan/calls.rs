@@ -54,6 +54,29 @@ pub const OPERATIONS: &[Operation] = &[
     op("CloudWatch Logs", "DescribeMetricFilters", "logs:DescribeMetricFilters"),
 ];
 
+/// What `scan --organization` calls with the caller's own credentials, in the management (or
+/// delegated-administrator) account: listing the accounts, then assuming the role in each.
+/// `ListAccountsForParent` and `ListOrganizationalUnitsForParent` serve `--ou` (child OUs included).
+pub const ORGANIZATION_OPERATIONS: &[Operation] = &[
+    op("Organizations", "ListAccounts", "organizations:ListAccounts"),
+    op("Organizations", "ListAccountsForParent", "organizations:ListAccountsForParent"),
+    op("Organizations", "ListOrganizationalUnitsForParent", "organizations:ListOrganizationalUnitsForParent"),
+    op("STS", "AssumeRole", "sts:AssumeRole"),
+];
+
+/// The caller's policy for `scan --organization`: list the organisation, and assume `role_name`
+/// in any account (of any partition). The member accounts' role gets [`iam_policy`].
+pub fn organization_caller_policy(role_name: &str) -> serde_json::Value {
+    let listing: Vec<&str> = ORGANIZATION_OPERATIONS.iter().map(|o| o.action).filter(|a| a.starts_with("organizations:")).collect();
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            { "Sid": "OnwatchListOrganization", "Effect": "Allow", "Action": listing, "Resource": "*" },
+            { "Sid": "OnwatchAssumeScanRole", "Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": format!("arn:*:iam::*:role/{role_name}") }
+        ]
+    })
+}
+
 /// Every operation `onwatch audit list` calls on the audit table.
 pub const AUDIT_OPERATIONS: &[Operation] = &[op("DynamoDB", "Scan", "dynamodb:Scan"), op("DynamoDB", "Query", "dynamodb:Query")];
 

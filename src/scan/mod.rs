@@ -24,7 +24,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use futures_util::{StreamExt, TryStreamExt};
 
 pub use aws::AwsClients;
-pub use calls::{audit_reader_policy, iam_policy, CallLog, AUDIT_OPERATIONS, OPERATIONS};
+pub use calls::{audit_reader_policy, iam_policy, organization_caller_policy, CallLog, AUDIT_OPERATIONS, OPERATIONS, ORGANIZATION_OPERATIONS};
 pub use discovery::Place;
 
 use crate::{
@@ -81,6 +81,33 @@ pub struct ScanOptions {
     pub progress: bool,
     /// The bound on one AWS call, retries included [default: [`net::DEFAULT_TIMEOUT`]].
     pub timeout: Option<Duration>,
+    /// Scan the accounts of the caller's AWS organisation (instead of `role_arns`).
+    pub organization: Option<Organization>,
+    /// Record an account or region that fails as a failed scope instead of failing the scan.
+    pub allow_partial: bool,
+    /// (account, region) targets scanned at once [default: [`CONCURRENCY`]].
+    pub concurrency: Option<usize>,
+}
+
+/// Which accounts of an organisation to scan, and the role to assume in each.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    /// Assumed as `arn:<partition>:iam::<account>:role/<role_name>` [default: [`DEFAULT_ROLE_NAME`]].
+    pub role_name: String,
+    /// Only the accounts under these OUs (or roots), child OUs included; empty means every account.
+    pub ous: Vec<String>,
+    /// Only these accounts; empty means every one listed.
+    pub accounts: Vec<String>,
+    pub exclude_accounts: Vec<String>,
+}
+
+/// The role `scan --organization` assumes in each account unless `--role-name` says otherwise.
+pub const DEFAULT_ROLE_NAME: &str = "onwatch-read";
+
+impl Default for Organization {
+    fn default() -> Self {
+        Organization { role_name: DEFAULT_ROLE_NAME.to_string(), ous: Vec::new(), accounts: Vec::new(), exclude_accounts: Vec::new() }
+    }
 }
 
 /// A finished scan.
@@ -89,6 +116,19 @@ pub struct Scan {
     pub inventory: Inventory,
     /// Every AWS call the scan made.
     pub calls: CallLog,
+    /// Organisation accounts left out because they are not active, one line each (`ID (NAME): SUSPENDED`).
+    pub skipped: Vec<String>,
+}
+
+impl Scan {
+    /// The scopes that could not be read (with `--allow-partial`), one line each.
+    pub fn failures(&self) -> Vec<String> {
+        self.inventory
+            .scopes
+            .iter()
+            .filter_map(|s| s.failed.as_ref().map(|why| format!("{}/{}: {why}", s.account, s.region)))
+            .collect()
+    }
 }
 
 impl Scan {
@@ -150,6 +190,9 @@ pub fn run(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
             return Err(Error::Usage(format!("--region {region:?} is not an AWS region name (such as eu-west-1)")));
         }
     }
+    if let Some(organization) = &options.organization {
+        validate_organization(organization)?;
+    }
     for arn in &options.role_arns {
         let valid = crate::model::Arn::parse(arn).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
         if !valid {
@@ -157,6 +200,27 @@ pub fn run(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
         }
     }
     runtime()?.block_on(run_async(options, catalog))
+}
+
+fn validate_organization(organization: &Organization) -> Result<()> {
+    for (flag, ids) in [("--account", &organization.accounts), ("--exclude-account", &organization.exclude_accounts)] {
+        for id in ids {
+            crate::model::names::AccountId::parse(id).map_err(|_| Error::Usage(format!("{flag} {id:?} is not an AWS account id (12 digits)")))?;
+        }
+    }
+    for ou in &organization.ous {
+        let (prefix, rest) = ou.split_once('-').unwrap_or(("", ""));
+        let valid = matches!(prefix, "ou" | "r") && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid {
+            return Err(Error::Usage(format!("--ou {ou:?} is not an organizational unit or root id (ou-xxxx-yyyyyyyy or r-xxxx)")));
+        }
+    }
+    let name = &organization.role_name;
+    let valid = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if !valid {
+        return Err(Error::Usage(format!("--role-name {name:?} is not an IAM role name (letters, digits and +=,.@_-, at most 64)")));
+    }
+    Ok(())
 }
 
 /// The rule snapshots are read with too ([`crate::model::names::Region`]).
@@ -192,7 +256,22 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 async fn run_async(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
     let calls = CallLog::new();
     let mut base = base_config(options).await;
+    let regions = scan_regions(options, &base)?;
+    if base.region().is_none() {
+        base = base.into_builder().region(Region::new(regions[0].clone())).build();
+    }
+    let concurrency = options.concurrency.unwrap_or(CONCURRENCY).max(1);
+    let (accounts, skipped) = match &options.organization {
+        Some(organization) => organization_accounts(&base, &calls, organization, concurrency).await?,
+        None => (role_accounts(options, &base, &calls, concurrency).await?, Vec::new()),
+    };
+    let (targets, failed) = targets(accounts, &regions, &calls, options.allow_partial)?;
+    let inventory = scan_targets_partial(targets, failed, catalog, concurrency, options).await?;
+    Ok(Scan { inventory, calls, skipped })
+}
 
+/// The regions to scan, sorted: `--all-regions`, the `--region`s, or the configuration's.
+fn scan_regions(options: &ScanOptions, base: &SdkConfig) -> Result<Vec<String>> {
     let mut regions: Vec<String> = if options.all_regions {
         DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect()
     } else if !options.regions.is_empty() {
@@ -209,54 +288,158 @@ async fn run_async(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
     };
     regions.sort();
     regions.dedup();
-    if base.region().is_none() {
-        base = base.into_builder().region(Region::new(regions[0].clone())).build();
-    }
-    let home_region = base.region().map(|r| r.to_string()).unwrap_or_default();
+    Ok(regions)
+}
 
-    // One configuration per account: the caller's own, or one per assumed role.
+/// An account to scan: reached (its id, partition and configuration), or failed on the way
+/// (assuming its role), with the error.
+enum Account {
+    Reached { id: String, partition: String, config: SdkConfig },
+    Failed { id: String, error: Error },
+}
+
+impl Account {
+    fn id(&self) -> &str {
+        match self {
+            Account::Reached { id, .. } | Account::Failed { id, .. } => id,
+        }
+    }
+}
+
+fn home_label(base: &SdkConfig, account: &str, partition: &str) -> Place {
+    Place { partition: partition.into(), account: account.into(), region: base.region().map(|r| r.to_string()).unwrap_or_default() }
+}
+
+/// The caller's own account, or one per `--role-arn`, each identified through GetCallerIdentity.
+async fn role_accounts(options: &ScanOptions, base: &SdkConfig, calls: &CallLog, concurrency: usize) -> Result<Vec<Account>> {
     let mut configs: Vec<(Place, SdkConfig)> = Vec::new();
     if options.role_arns.is_empty() {
-        let label = Place { partition: "aws".into(), account: "(caller)".into(), region: home_region.clone() };
-        configs.push((label, base.clone()));
+        configs.push((home_label(base, "(caller)", "aws"), base.clone()));
     } else {
         for role in &options.role_arns {
             let arn = crate::model::Arn::parse(role).expect("validated above");
-            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
-                .session_name("onwatch-scan")
-                .configure(&base)
-                .build()
-                .await;
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone()).session_name("onwatch-scan").configure(base).build().await;
             let config = base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
-            let label = Place { partition: arn.partition.into(), account: arn.account.into(), region: home_region.clone() };
-            configs.push((label, config));
+            configs.push((home_label(base, arn.account, arn.partition), config));
         }
     }
-    let calls_ref = &calls;
-    let mut accounts: Vec<(String, String, SdkConfig)> = futures_util::stream::iter(configs)
+    let (allow_partial, calls) = (options.allow_partial, calls);
+    let mut accounts: Vec<Account> = futures_util::stream::iter(configs)
         .map(|(label, config)| async move {
-            let (account, partition) = aws::caller_identity(&config, calls_ref, &label).await?;
-            Ok::<_, Error>((account, partition, config))
+            match aws::caller_identity(&config, calls, &label).await {
+                Ok((id, partition)) => Ok(Account::Reached { id, partition, config }),
+                Err(error) if allow_partial && label.account != "(caller)" => Ok(Account::Failed { id: label.account, error }),
+                Err(error) => Err(error),
+            }
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency)
         .try_collect()
         .await?;
-    accounts.sort_by(|a, b| a.0.cmp(&b.0));
-    accounts.dedup_by(|a, b| a.0 == b.0);
+    accounts.sort_by(|a, b| a.id().cmp(b.id()));
+    accounts.dedup_by(|a, b| a.id() == b.id());
+    Ok(accounts)
+}
 
-    let mut targets = Vec::new();
-    for (account, partition, config) in &accounts {
-        for (index, region) in regions.iter().enumerate() {
-            let regional = config.to_builder().region(Region::new(region.clone())).build();
-            targets.push(Target {
-                place: Place { partition: partition.clone(), account: account.clone(), region: region.clone() },
-                clients: AwsClients::new(&regional, &calls),
-                account_wide: index == 0,
-            });
+/// The organisation's active accounts that `organization` selects, each reached through its
+/// role; and the accounts skipped because they are not active.
+async fn organization_accounts(
+    base: &SdkConfig,
+    calls: &CallLog,
+    organization: &Organization,
+    concurrency: usize,
+) -> Result<(Vec<Account>, Vec<String>)> {
+    let label = home_label(base, "(organization)", "aws");
+    let listed = aws::organization_accounts(base, calls, &label, &organization.ous).await?;
+    let (active, skipped) = select_accounts(listed, organization)?;
+    if active.is_empty() {
+        return Err(Error::Usage(format!(
+            "the organisation lists no active account to scan ({} skipped); is the caller its management or a delegated-administrator account?",
+            skipped.len()
+        )));
+    }
+    let mut accounts: Vec<Account> = futures_util::stream::iter(active)
+        .map(|account| async move {
+            let role = format!("arn:{}:iam::{}:role/{}", account.partition, account.id, organization.role_name);
+            let at = home_label(base, &account.id, &account.partition);
+            match aws::assume_role(base, calls, &at, &role).await {
+                Ok(credentials) => {
+                    let config = base.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build();
+                    Account::Reached { id: account.id, partition: account.partition, config }
+                }
+                Err(error) => Account::Failed { id: account.id, error },
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    accounts.sort_by(|a, b| a.id().cmp(b.id()));
+    Ok((accounts, skipped))
+}
+
+/// Applies `--account` and `--exclude-account` to the listing, and sets the accounts that are
+/// not active aside (`ID (NAME): STATUS`). An `--account` the organisation does not list is an error.
+fn select_accounts(listed: Vec<aws::OrganizationAccount>, organization: &Organization) -> Result<(Vec<aws::OrganizationAccount>, Vec<String>)> {
+    for wanted in &organization.accounts {
+        if !listed.iter().any(|a| &a.id == wanted) {
+            return Err(Error::Usage(format!(
+                "--account {wanted}: the organisation lists no such account{}",
+                if organization.ous.is_empty() { "" } else { " under the --ou given" }
+            )));
         }
     }
-    let inventory = scan_targets(targets, catalog, CONCURRENCY, options.progress).await?;
-    Ok(Scan { inventory, calls })
+    let chosen = listed.into_iter().filter(|a| organization.accounts.is_empty() || organization.accounts.contains(&a.id));
+    let chosen = chosen.filter(|a| !organization.exclude_accounts.contains(&a.id));
+    let (active, inactive): (Vec<_>, Vec<_>) = chosen.partition(|a| a.status == "ACTIVE");
+    let skipped = inactive.iter().map(|a| format!("{} ({}): {}", a.id, a.name, a.status)).collect();
+    Ok((active, skipped))
+}
+
+/// The (account, region) targets, in one list (a shard filter applies here), and the scopes of
+/// the accounts that could not be reached. Without `allow_partial`, an unreached account fails.
+fn targets(accounts: Vec<Account>, regions: &[String], calls: &CallLog, allow_partial: bool) -> Result<(Vec<Target>, Vec<Scope>)> {
+    let (mut targets, mut failed) = (Vec::new(), Vec::new());
+    for account in accounts {
+        match account {
+            Account::Reached { id, partition, config } => {
+                for (index, region) in regions.iter().enumerate() {
+                    let regional = config.to_builder().region(Region::new(region.clone())).build();
+                    targets.push(Target {
+                        place: Place { partition: partition.clone(), account: id.clone(), region: region.clone() },
+                        clients: AwsClients::new(&regional, calls),
+                        account_wide: index == 0,
+                    });
+                }
+            }
+            Account::Failed { error, .. } if !allow_partial => return Err(error),
+            Account::Failed { id, error } => {
+                let why = error.to_string();
+                failed.extend(regions.iter().map(|region| Scope { account: id.clone(), region: region.clone(), failed: Some(why.clone()) }));
+            }
+        }
+    }
+    Ok((targets, failed))
+}
+
+/// Scans the targets; with `allow_partial`, a target that fails becomes a failed scope.
+async fn scan_targets_partial(targets: Vec<Target>, failed: Vec<Scope>, catalog: &Catalog, concurrency: usize, options: &ScanOptions) -> Result<Inventory> {
+    if !options.allow_partial {
+        return scan_targets(targets, catalog, concurrency, options.progress).await;
+    }
+    let bar = Progress::new(options.progress, targets.len());
+    let bar = &bar;
+    let parts: Vec<Part> = futures_util::stream::iter(targets)
+        .map(|target| async move {
+            let part = scan_target(&target, catalog).await.unwrap_or_else(|error| Part::failed(target.place.clone(), error.to_string()));
+            bar.done(&target.place);
+            part
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let mut inventory = assemble(parts, generated_at());
+    inventory.scopes.extend(failed);
+    inventory.scopes.sort();
+    Ok(inventory)
 }
 
 /// What one target holds.
@@ -270,6 +453,25 @@ struct Part {
     topics: Vec<SnsTopic>,
     trails: Vec<Trail>,
     metric_filters: Vec<LogMetricFilter>,
+    /// Why the target could not be read; then everything else is empty.
+    failed: Option<String>,
+}
+
+impl Part {
+    fn failed(place: Place, why: String) -> Self {
+        Part {
+            place,
+            resources: Vec::new(),
+            alarms: Vec::new(),
+            composite_alarms: Vec::new(),
+            metrics: Vec::new(),
+            dashboards: Vec::new(),
+            topics: Vec::new(),
+            trails: Vec::new(),
+            metric_filters: Vec::new(),
+            failed: Some(why),
+        }
+    }
 }
 
 /// Scans `targets`, `concurrency` at a time, into one sorted inventory of the resources of
@@ -305,7 +507,7 @@ async fn scan_target(target: &Target, catalog: &Catalog) -> Result<Part> {
     )
     .await?;
     discovery::complete(&mut resources, &metrics, at, catalog);
-    Ok(Part { place: target.place.clone(), resources, alarms, composite_alarms, metrics, dashboards, topics, trails, metric_filters })
+    Ok(Part { place: target.place.clone(), resources, alarms, composite_alarms, metrics, dashboards, topics, trails, metric_filters, failed: None })
 }
 
 fn place_key(place: &Place) -> (&str, &str) {
@@ -317,7 +519,7 @@ fn assemble(mut parts: Vec<Part>, generated_at: String) -> Inventory {
     parts.sort_by(|a, b| place_key(&a.place).cmp(&place_key(&b.place)));
     let mut inventory = Inventory { version: SNAPSHOT_VERSION, generated_at: Some(generated_at), ..Inventory::default() };
     for part in parts {
-        inventory.scopes.push(Scope { account: part.place.account, region: part.place.region });
+        inventory.scopes.push(Scope { account: part.place.account, region: part.place.region, failed: part.failed });
         inventory.resources.extend(part.resources);
         inventory.alarms.extend(part.alarms);
         inventory.composite_alarms.extend(part.composite_alarms);

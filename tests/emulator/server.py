@@ -14,6 +14,9 @@ depend on. Run exactly like moto_server: `python server.py -H 127.0.0.1 -p PORT`
    JSONata in a JVM). Execution is switched on here, and JSONata is evaluated by jsonata-python, a
    port of the reference JSONata implementation. Executions are named when the caller names none
    (moto's interpreter would call every one "None").
+5. AssumeRole into a role that does not exist: moto grants it (any ARN, any account). AWS refuses
+   with AccessDenied, which is how `scan --organization` meets an account without its role; here it
+   is refused unless the role exists in the target account (moto keeps IAM per account).
 """
 
 import json
@@ -90,6 +93,28 @@ def start_execution(self, state_machine_arn, name=None, *args, **kwargs):
 
 
 StepFunctionsParserBackend.start_execution = start_execution
+
+from moto.iam.models import iam_backends
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import STSBackend
+
+_assume_role = STSBackend.assume_role
+
+
+def assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs):
+    parts = role_arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
+        account, name = parts[4], parts[5].rsplit("/", 1)[-1]
+        roles = iam_backends[account][parts[1]].roles.values()
+        if not any(role.name == name for role in roles):
+            raise STSClientError(
+                "AccessDenied",
+                f"User: arn:{parts[1]}:iam::{self.account_id}:user/moto is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+            )
+    return _assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+
+STSBackend.assume_role = assume_role
 
 if __name__ == "__main__":
     main(sys.argv[1:])

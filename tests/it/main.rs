@@ -37,6 +37,7 @@ mod reports;
 mod sarif_multitool;
 mod scan_calls;
 mod scan_cli;
+mod organization_emulator;
 mod scan_emulator;
 mod schemas;
 mod security;

@@ -5,7 +5,7 @@ use super::{Mismatch, Threshold};
 use crate::{
     config::{AlarmRule, CheckedExemption, Policy},
     findings::{Code, Finding, Origin},
-    model::{delivery::DeliveryProblem, ComparisonOperator, MetricAlarm, Resource},
+    model::{delivery::DeliveryProblem, ComparisonOperator, MetricAlarm, Resource, Scope},
     support::format_number,
 };
 
@@ -162,5 +162,15 @@ pub(super) fn threshold_message(actual: Option<f64>, required: &Threshold, tag: 
         actual.map_or("absent".to_string(), format_number),
         format_number(required.value),
         required.describe(tag)
+    )
+}
+
+/// An (account, region) that a partial scan could not read: unknown, never clean.
+pub(crate) fn scope_unknown(scope: &Scope, failure: &str) -> Finding {
+    Finding::new(
+        Code::ScopeUnknown,
+        format!("{}/{}", scope.account, scope.region),
+        format!("account {} region {} was not scanned, so its coverage and security are unknown: {failure}", scope.account, scope.region),
+        Code::ScopeUnknown.fix(),
     )
 }

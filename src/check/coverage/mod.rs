@@ -2,7 +2,7 @@
 //! results and findings. Matching is hashed: alarms are indexed once by (account, region,
 //! namespace, metric, identifying dimensions), so the cost grows linearly with resources + alarms.
 
-mod findings;
+pub(crate) mod findings;
 
 use std::collections::BTreeMap;
 
