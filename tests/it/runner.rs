@@ -2,7 +2,8 @@
 //! passes the checks the generated modules pass (hcl-rs parses it, hclfmt's canonical layout,
 //! Checkov with a documented reason per skip), its state machine definition is valid Amazon
 //! States Language (asl-validator, from npm) and reads every deployment-specific value from the
-//! execution input the schedule passes, its roles grant no wildcard action, and the StackSet's
+//! execution input the schedule passes, its JSONata expressions compute the accounts, the manifest
+//! and a scan command that parses (evaluated by jsonata-python, as the emulator does), its roles grant no wildcard action, and the StackSet's
 //! member role carries exactly the policy `onwatch iam-policy` prints.
 
 use std::{
@@ -312,4 +313,63 @@ fn the_runner_runs_the_repository_image_as_its_non_root_user() {
     let image = labelled(&bodies, "variable", &["onwatch_image"]);
     let validation = hcl::to_string(image.body().blocks().find(|b| b.identifier() == "validation").unwrap().body()).unwrap();
     assert!(validation.contains("@sha256:"), "{validation}");
+}
+
+/// Evaluates JSONata expressions with `tests/emulator/jsonata_eval.py` (jsonata-python, installed
+/// with the emulator by scripts/test.sh), each with its variables.
+fn jsonata(cases: &[(&Value, Value)]) -> Vec<Value> {
+    use std::io::Write;
+    let python = std::env::var("ONWATCH_PYTHON").expect("ONWATCH_PYTHON is not set: run the suite with scripts/test.sh, which installs the emulator's Python");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/jsonata_eval.py");
+    let input: Vec<Value> = cases.iter().map(|(expression, bindings)| serde_json::json!({ "expression": expression, "bindings": bindings })).collect();
+    let mut child = Command::new(python).arg(script).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(serde_json::to_string(&input).unwrap().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+#[ignore = "conformance: needs the emulator's Python with jsonata-python; scripts/test.sh runs it"]
+fn the_definitions_expressions_list_the_active_accounts_and_build_each_scan() {
+    use serde_json::json;
+    let definition = state_machine();
+    let config = json!({ "exclude_accounts": ["222222222222"], "regions": ["us-east-1", "eu-west-1"], "bucket": "runs-bucket", "partition": "aws-us-gov", "role_name": "onwatch-read" });
+    let page = json!({ "Accounts": [
+        { "Id": "111111111111", "Status": "ACTIVE" }, { "Id": "222222222222", "Status": "ACTIVE" },
+        { "Id": "333333333333", "Status": "SUSPENDED" }, { "Id": "444444444444", "Status": "ACTIVE" } ], "NextToken": "page-2" });
+    let states = json!({ "input": config, "result": page, "context": { "Execution": { "Name": "run-1" } } });
+    let list = &definition["States"]["ListAccounts"];
+    let scan = &definition["States"]["ScanAccounts"]["ItemProcessor"]["States"]["ScanAccount"];
+    let overrides = &scan["Arguments"]["Overrides"]["ContainerOverrides"];
+    let item = json!({ "input": { "account": "444444444444", "regions": config["regions"], "config": config, "run": "run-1" } });
+    let succeeded = &definition["States"]["ScanAccounts"]["ItemProcessor"]["States"]["ScanSucceeded"]["Choices"][0]["Condition"];
+    let results = jsonata(&[
+        (&list["Assign"]["accounts"], json!({ "states": states })),
+        (&list["Assign"]["accounts"], json!({ "states": states, "accounts": ["999999999999"], "config": config })),
+        (&list["Assign"]["nextToken"], json!({ "states": states })),
+        (&list["Assign"]["nextToken"], json!({ "states": { "result": { "Accounts": [] } } })),
+        (&list["Arguments"], json!({ "states": states, "nextToken": "page-2" })),
+        (&definition["States"]["WriteManifest"]["Arguments"]["Body"], json!({ "states": states, "accounts": ["444444444444"], "config": config })),
+        (&overrides[0]["Command"], json!({ "states": item })),
+        (&overrides[1]["Command"], json!({ "states": item })),
+        (&scan["Output"], json!({ "states": { "result": { "Containers": [{ "Name": "onwatch", "ExitCode": 0 }, { "Name": "upload" }] } } })),
+        (succeeded, json!({ "states": { "input": [0, 0] } })),
+        (succeeded, json!({ "states": { "input": [0, -1] } })),
+    ]);
+    // Active accounts only, the excluded one left out, pages accumulated.
+    assert_eq!(results[0], json!(["111111111111", "444444444444"]));
+    assert_eq!(results[1], json!(["999999999999", "111111111111", "444444444444"]));
+    assert_eq!((&results[2], &results[3], &results[4]), (&json!("page-2"), &json!(""), &json!({ "NextToken": "page-2" })));
+    // The manifest is a JSON array of items, even of one account.
+    let manifest: Value = serde_json::from_str(results[5].as_str().expect("the body is a string")).unwrap();
+    assert_eq!(manifest, json!([{ "account": "444444444444" }]));
+    // The scan command parses with the real command line and names the account's role and every region.
+    let command: Vec<String> = serde_json::from_value(results[6].clone()).unwrap();
+    assert_eq!(command, ["scan", "--quiet", "--role-arn", "arn:aws-us-gov:iam::444444444444:role/onwatch-read", "--output", "/data/scan.json", "--region", "us-east-1", "--region", "eu-west-1"]);
+    onwatch::cli::Cli::try_parse_from(std::iter::once("onwatch".to_string()).chain(command)).expect("the scan command parses");
+    assert_eq!(results[7], json!(["test -s /data/scan.json && aws s3 cp --only-show-errors /data/scan.json s3://runs-bucket/runs/run-1/scans/444444444444.json"]));
+    // A container that never ran counts as failed.
+    assert_eq!(results[8], json!([0, -1]));
+    assert_eq!((&results[9], &results[10]), (&json!(true), &json!(false)));
 }
