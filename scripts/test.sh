@@ -103,6 +103,27 @@ sarif_version="$(sarif_multitool_version)"
 log "SARIF Multitool: $ONWATCH_SARIF_MULTITOOL (${sarif_version%%$'\n'*})"
 
 # ---------------------------------------------------------------------------------------------
+# asl-validator (npm), an Amazon States Language validator, for tests/it/runner.rs: the runner
+# module's state machine definition (infrastructure/runner/state_machine.asl.json) must validate.
+# Its own prefix, so that installing it never prunes the SARIF Multitool's packages.
+# ---------------------------------------------------------------------------------------------
+ASL_VALIDATOR_VERSION=4.0.0
+asl_prefix="$tools/asl"
+asl_validator="$asl_prefix/node_modules/.bin/asl-validator"
+install_asl_validator() {
+    if [ -x "$asl_validator" ] && [ "$(node -p "require('$asl_prefix/node_modules/asl-validator/package.json').version" 2>/dev/null)" = "$ASL_VALIDATOR_VERSION" ]; then
+        return 0
+    fi
+    command -v npm >/dev/null || apt_install nodejs npm
+    log "installing asl-validator@$ASL_VALIDATOR_VERSION into $asl_prefix"
+    npm install --prefix "$asl_prefix" --save-exact --no-audit --no-fund --ignore-scripts --loglevel=error "asl-validator@$ASL_VALIDATOR_VERSION"
+    "$asl_validator" --version >/dev/null || die "asl-validator does not run"
+}
+install_asl_validator
+export ONWATCH_ASL_VALIDATOR="$asl_validator"
+log "asl-validator: $ONWATCH_ASL_VALIDATOR ($ASL_VALIDATOR_VERSION)"
+
+# ---------------------------------------------------------------------------------------------
 # HashiCorp's reference HCL formatter (hclfmt), for the canonical-layout tests of the generated
 # Terraform. Built offline from Debian's Go toolchain and the HCL v2 library it packages.
 # ---------------------------------------------------------------------------------------------

@@ -78,13 +78,51 @@ fn words(line: &str) -> Vec<String> {
     words
 }
 
+/// The first value of every job-matrix variable of a workflow, as the text a script writes for
+/// it: GitHub's `${{ matrix.NAME }}` (under `strategy.matrix`) and GitLab's `$NAME` and `${NAME}`
+/// (under `parallel.matrix`). A command line is parsed as the first job of its matrix runs it.
+fn matrix_values(value: &Value, out: &mut Vec<(String, String)>) {
+    let first = |v: &Value| match v {
+        Value::Sequence(items) => items.first().map(|i| match i {
+            Value::Number(n) => n.to_string(),
+            other => other.as_str().unwrap_or_default().to_string(),
+        }),
+        _ => None,
+    };
+    match value {
+        Value::Mapping(map) => {
+            if let Some(Value::Mapping(matrix)) = map.get("strategy").and_then(|s| s.get("matrix")) {
+                for (k, v) in matrix {
+                    if let (Some(name), Some(v)) = (k.as_str(), first(v)) {
+                        out.push((format!("${{{{ matrix.{name} }}}}"), v));
+                    }
+                }
+            }
+            if let Some(Value::Sequence(matrix)) = map.get("parallel").and_then(|p| p.get("matrix")) {
+                for (k, v) in matrix.iter().filter_map(Value::as_mapping).flatten() {
+                    if let (Some(name), Some(v)) = (k.as_str(), first(v)) {
+                        out.push((format!("${{{name}}}"), v.clone()));
+                        out.push((format!("${name}"), v));
+                    }
+                }
+            }
+            map.values().for_each(|v| matrix_values(v, out));
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| matrix_values(v, out)),
+        _ => {}
+    }
+}
+
 /// Every `onwatch ...` command line in a workflow's scripts, as words, each checked to parse with
 /// the real command-line definition (a panic names the file and the line that does not).
 pub(crate) fn parsed_onwatch_commands(path: &Path, value: &Value) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     scripts(value, None, &mut found);
+    let mut matrix = Vec::new();
+    matrix_values(value, &mut matrix);
     let mut commands = Vec::new();
     for script in found {
+        let script = matrix.iter().fold(script, |text, (name, first)| text.replace(name, first));
         for line in script.replace("\\\n", " ").lines() {
             let line = line.trim();
             if !line.starts_with("onwatch ") {
@@ -112,7 +150,7 @@ fn every_onwatch_command_in_the_examples_exists() {
     }
     // Fewer since one check run writes every report with --report (there were 20 with a run per format).
     assert!(count >= 14, "only {count} onwatch commands found");
-    assert_eq!(subcommands.into_iter().collect::<Vec<_>>(), ["check", "drift", "generate", "scan"]);
+    assert_eq!(subcommands.into_iter().collect::<Vec<_>>(), ["check", "drift", "generate", "merge", "scan"]);
     // The linter itself rejects what does not exist.
     assert!(onwatch::cli::Cli::try_parse_from(words("onwatch drift --terraform x --inventory y --no-such-flag")).is_err());
     assert!(onwatch::cli::Cli::try_parse_from(words("onwatch drfit --terraform x")).is_err());
@@ -129,6 +167,8 @@ fn each_workflow_writes_its_reports_in_one_run() {
         (".gitlab-ci.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
         ("onwatch-drift.yml", "drift", &["drift.md", "drift.json"]),
         (".gitlab-ci.yml", "drift", &["drift.md", "drift.json"]),
+        ("onwatch-organization.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        ("onwatch-organization.gitlab-ci.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
     ];
     let files = examples();
     for (name, subcommand, reports) in expected {
@@ -150,7 +190,7 @@ fn each_workflow_writes_its_reports_in_one_run() {
 #[test]
 fn the_examples_use_oidc_and_no_stored_keys() {
     let files = examples();
-    assert_eq!(files.len(), 4, "three GitHub workflows and one GitLab pipeline");
+    assert_eq!(files.len(), 6, "four GitHub workflows and two GitLab pipelines");
     for (path, _, text) in &files {
         for forbidden in ["aws-access-key-id", "aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"] {
             assert!(!text.contains(forbidden), "{} mentions {forbidden}", path.display());
@@ -164,6 +204,53 @@ fn the_examples_use_oidc_and_no_stored_keys() {
     let pull_request = &files.iter().find(|f| f.0.ends_with("onwatch-pull-request.yml")).unwrap().2;
     for needed in ["upload-sarif", "sticky-pull-request-comment", "junit", "--baseline"] {
         assert!(pull_request.contains(needed), "the pull-request workflow lacks {needed}");
+    }
+}
+
+/// The organisation workflows fan out over a job matrix: the matrix lists shards 1..=N, each job
+/// scans `--shard I/N` of the organisation into its own artifact, and one job that waits for all
+/// of them merges every shard and checks the result.
+#[test]
+fn organization_workflows_scan_every_shard_then_merge() {
+    let files = examples();
+    for (name, shard_word) in [("onwatch-organization.yml", "${{ matrix.shard }}/"), ("onwatch-organization.gitlab-ci.yml", "$SHARD/")] {
+        let (path, value, text) = files.iter().find(|f| f.0.ends_with(name)).unwrap_or_else(|| panic!("no {name}"));
+        let mut matrix = Vec::new();
+        matrix_values(value, &mut matrix);
+        assert!(!matrix.is_empty(), "{}: no job matrix", path.display());
+        let shards: Vec<String> = if name.ends_with(".gitlab-ci.yml") {
+            value["onwatch-organization-scan"]["parallel"]["matrix"][0]["SHARD"].as_sequence().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+        } else {
+            value["jobs"]["scan"]["strategy"]["matrix"]["shard"].as_sequence().unwrap().iter().map(|v| v.as_u64().unwrap().to_string()).collect()
+        };
+        let n = shards.len();
+        assert!(n >= 2, "{}: {shards:?}", path.display());
+        assert_eq!(shards, (1..=n).map(|i| i.to_string()).collect::<Vec<_>>(), "{}: the shards are 1..=N", path.display());
+        // Every scan line takes its shard from the matrix and the N from the matrix's length.
+        let scan_lines: Vec<&str> = text.lines().filter(|l| l.contains("onwatch scan")).collect();
+        assert_eq!(scan_lines.len(), 1, "{}: {scan_lines:?}", path.display());
+        assert!(scan_lines[0].contains(&format!("--shard \"{shard_word}{n}\"")), "{}: {}", path.display(), scan_lines[0]);
+        let commands = parsed_onwatch_commands(path, value);
+        let scan = commands.iter().find(|c| c[1] == "scan").unwrap();
+        assert!(scan.contains(&"--organization".to_string()), "{scan:?}");
+        let output = &scan[scan.iter().position(|w| w == "--output").unwrap() + 1];
+        let merge = commands.iter().find(|c| c[1] == "merge").expect("a merge job");
+        let inventory = &merge[merge.iter().position(|w| w == "--output").unwrap() + 1];
+        assert!(commands.iter().any(|c| c[1] == "check" && c.windows(2).any(|w| w[0] == "--inventory" && &w[1] == inventory)), "the merged inventory is checked");
+        // The merge reads every shard's artifact: its inputs are a glob that matches each output.
+        let inputs: Vec<&String> = merge[2..].iter().take_while(|w| !w.starts_with("--")).collect();
+        assert_eq!(inputs.len(), 1, "{merge:?}");
+        let (prefix, suffix) = inputs[0].split_once('*').expect("a glob over the shards");
+        let artifact = Path::new(output.as_str()).file_name().unwrap().to_string_lossy().to_string();
+        let name_prefix = prefix.rsplit('/').next().unwrap_or_default();
+        assert!(artifact.starts_with(name_prefix) && artifact.ends_with(suffix), "{artifact} is not matched by {}", inputs[0]);
+        if name.ends_with(".gitlab-ci.yml") {
+            assert_eq!(value["onwatch-organization-merge"]["needs"][0].as_str(), Some("onwatch-organization-scan"));
+            assert!(value["onwatch-organization-scan"]["artifacts"]["paths"][0].as_str().unwrap().contains("$SHARD"));
+        } else {
+            assert_eq!(value["jobs"]["merge"]["needs"].as_str(), Some("scan"));
+            assert!(text.contains("actions/upload-artifact") && text.contains("actions/download-artifact") && text.contains("merge-multiple: true"));
+        }
     }
 }
 

@@ -19,7 +19,7 @@ fn module_dir() -> tempfile::TempDir {
 }
 
 /// Runs Checkov on `dir` offline and returns its results.
-fn scan(dir: &Path) -> Value {
+pub(crate) fn scan(dir: &Path) -> Value {
     let output = Command::new(checkov())
         .args(["--directory"])
         .arg(dir)
@@ -36,7 +36,7 @@ fn scan(dir: &Path) -> Value {
     report
 }
 
-fn checks(report: &Value, kind: &str) -> Vec<(String, String)> {
+pub(crate) fn checks(report: &Value, kind: &str) -> Vec<(String, String)> {
     report["results"][kind]
         .as_array()
         .map(|list| list.iter().map(|c| (c["check_id"].as_str().unwrap().to_string(), c["resource"].as_str().unwrap().to_string())).collect())

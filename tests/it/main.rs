@@ -34,6 +34,7 @@ mod partition;
 mod report_flag;
 mod progress;
 mod reports;
+mod runner;
 mod sarif_multitool;
 mod scan_calls;
 mod scan_cli;
