@@ -164,3 +164,7 @@ pub(super) fn threshold_message(actual: Option<f64>, required: &Threshold, tag: 
         required.describe(tag)
     )
 }
+
+pub(super) fn band_message(actual: f64, required: f64) -> String {
+    format!("anomaly band is {} standard deviations wide, required {} (policy default)", format_number(actual), format_number(required))
+}
