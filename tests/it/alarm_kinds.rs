@@ -53,7 +53,8 @@ fn math_requirement_is_covered_by_the_same_math_under_other_query_ids() {
     assert_eq!(requirement(&evaluation, "image-resizer", "error-rate").status, Status::Missing);
     assert!(!evaluation.requirements.iter().any(|r| r.resource.ends_with("report-generator") && r.alarm_rule == "error-rate"));
     let missing = evaluation.findings.iter().find(|f| f.code == Code::MissingAlarm && f.resource.ends_with("image-resizer") && f.message.contains("error-rate"));
-    assert!(missing.is_some(), "a missing-alarm finding for image-resizer's error rate");
+    let missing = missing.expect("a missing-alarm finding for image-resizer's error rate");
+    assert!(missing.message.contains("AWS/Lambda ErrorRate = 100 * errors / invocations (FunctionName=image-resizer) > 5"), "{}", missing.message);
 }
 
 #[test]
