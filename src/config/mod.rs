@@ -432,6 +432,77 @@ fn check_audit_fields(file: &str, parsed: &AuditLogSchemaFile) -> Vec<Problem> {
     problems
 }
 
+/// An expression rule: its result's name is no catalogued metric, every id it names is defined,
+/// every defined metric is catalogued.
+fn check_math_metrics(file: &str, index: usize, rule: &AlarmRule, spec: &ResourceType, resource_type: &str, problems: &mut Vec<Problem>) {
+    let at = |field: &str| format!("$.alarms[{index}]{field}");
+    if spec.knows(&rule.namespace, &rule.metric) {
+        problems.push(problem(file, at(".metric"), format!("{:?} is a metric of {}: an expression's result needs a name of its own (ErrorRate)", rule.metric, rule.namespace)));
+    }
+    let expression = rule.expression.as_deref().unwrap_or_default();
+    for name in crate::model::math::expression_names(expression) {
+        if !rule.metrics.contains_key(name) {
+            problems.push(problem(file, at(".expression"), format!("the expression names {name:?}, which metrics does not define")));
+        }
+    }
+    for (id, metric) in &rule.metrics {
+        if !spec.knows(&rule.namespace, &metric.metric) {
+            problems.push(problem(file, at(&format!(".metrics.{id}.metric")), format!("unknown metric {:?} in {} for {resource_type}", metric.metric, rule.namespace)));
+        }
+    }
+}
+
+/// Exactly one of a static threshold and an anomaly band, each with its comparisons; statistics
+/// on the rule for one metric, on the metrics for an expression.
+fn check_alarm_kind(file: &str, index: usize, rule: &AlarmRule, problems: &mut Vec<Problem>) {
+    let at = |field: &str| format!("$.alarms[{index}]{field}");
+    let one_metric_statistic = rule.statistic.is_some() || rule.extended_statistic.is_some();
+    match &rule.expression {
+        Some(expression) => {
+            if expression.trim().is_empty() || expression.len() > 1024 {
+                problems.push(problem(file, at(".expression"), "an expression needs 1 to 1024 characters".into()));
+            }
+            if rule.metrics.is_empty() {
+                problems.push(problem(file, at(".metrics"), "an expression needs the metrics it names".into()));
+            }
+            if one_metric_statistic {
+                problems.push(problem(file, at(""), "an expression rule gives each metric's statistic under metrics, not statistic or extended_statistic".into()));
+            }
+            if rule.anomaly_band.is_some() {
+                problems.push(problem(file, at(".anomaly_band"), "an anomaly band is drawn on one metric, not on an expression".into()));
+            }
+        }
+        None => {
+            if !rule.metrics.is_empty() {
+                problems.push(problem(file, at(".metrics"), "metrics are the inputs of an expression: give expression too".into()));
+            }
+            if rule.statistic.is_some() == rule.extended_statistic.is_some() {
+                problems.push(problem(file, at(""), "give exactly one of statistic and extended_statistic".into()));
+            }
+        }
+    }
+    match (rule.threshold, rule.anomaly_band) {
+        (Some(_), Some(_)) => problems.push(problem(file, at(".anomaly_band"), "give either threshold or anomaly_band, not both".into())),
+        (None, None) => problems.push(problem(file, at(".threshold"), "give threshold (or anomaly_band for an anomaly-detection alarm)".into())),
+        (Some(threshold), None) => {
+            if !threshold.is_finite() {
+                problems.push(problem(file, at(".threshold"), "threshold must be a finite number".into()));
+            }
+            if rule.comparison.is_band() {
+                problems.push(problem(file, at(".comparison"), format!("{} compares with an anomaly band: give anomaly_band instead of threshold", rule.comparison.as_str())));
+            }
+        }
+        (None, Some(band)) => {
+            if !(band.is_finite() && band > 0.0) {
+                problems.push(problem(file, at(".anomaly_band"), "anomaly_band must be a positive number of standard deviations".into()));
+            }
+            if !rule.comparison.is_band() {
+                problems.push(problem(file, at(".comparison"), format!("{} is a static comparison; an anomaly band needs LessThanLowerOrGreaterThanUpperThreshold, GreaterThanUpperThreshold or LessThanLowerThreshold", rule.comparison.as_str())));
+            }
+        }
+    }
+}
+
 /// Returns `None` for a disabled policy (still validated, so it can be switched on safely).
 fn check_policy(
     source: &Source,
@@ -455,21 +526,18 @@ fn check_policy(
         if let Some(spec) = spec {
             if !spec.namespaces.contains_key(&rule.namespace) {
                 problems.push(problem(file, at(".namespace"), format!("namespace {:?} carries no metrics for {}", rule.namespace, parsed.resource_type)));
+            } else if rule.expression.is_some() {
+                check_math_metrics(file, index, rule, spec, &parsed.resource_type, &mut problems);
             } else if !spec.knows(&rule.namespace, &rule.metric) {
                 problems.push(problem(file, at(".metric"), format!("unknown metric {:?} in {} for {}", rule.metric, rule.namespace, parsed.resource_type)));
             }
         }
-        if rule.statistic.is_some() == rule.extended_statistic.is_some() {
-            problems.push(problem(file, at(""), "give exactly one of statistic and extended_statistic".into()));
-        }
+        check_alarm_kind(file, index, rule, &mut problems);
         if !(rule.period == 10 || rule.period == 30 || (rule.period >= 60 && rule.period % 60 == 0)) {
             problems.push(problem(file, at(".period"), format!("period {} is not 10, 30 or a multiple of 60", rule.period)));
         }
         if rule.evaluation_periods == 0 || rule.datapoints_to_alarm == 0 || rule.datapoints_to_alarm > rule.evaluation_periods {
             problems.push(problem(file, at(".datapoints_to_alarm"), "need 1 <= datapoints_to_alarm <= evaluation_periods".into()));
-        }
-        if !rule.threshold.is_finite() {
-            problems.push(problem(file, at(".threshold"), "threshold must be a finite number".into()));
         }
         if let Some(severities) = severities {
             if !severities.contains_key(&rule.severity) {

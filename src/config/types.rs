@@ -148,7 +148,18 @@ pub struct AlarmRule {
     #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
     pub id: String,
     pub namespace: String,
+    /// The metric; for an `expression`, the name of the expression's result (`ErrorRate`), which
+    /// threshold tags use (`onwatch:ErrorRate`) and which must not be a catalogued metric.
     pub metric: String,
+    /// Metric math instead of one metric: an expression over the `metrics` ids
+    /// (`100 * errors / invocations`), evaluated for the resource's dimensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// The metrics an `expression` names, keyed by the id it uses them by (a lowercase letter,
+    /// then letters, digits and `_`, as CloudWatch query ids must be).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z][A-Za-z0-9_]{0,254}$"}))]
+    pub metrics: BTreeMap<String, MathMetric>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statistic: Option<Statistic>,
     /// A percentile such as `p99`, instead of `statistic`.
@@ -161,12 +172,42 @@ pub struct AlarmRule {
     pub datapoints_to_alarm: u32,
     pub comparison: ComparisonOperator,
     /// The default threshold; `config/alert_thresholds.json` and resource tags may override it.
-    pub threshold: f64,
+    /// Absent exactly when `anomaly_band` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// An anomaly-detection band this many standard deviations wide instead of a static
+    /// threshold (`ANOMALY_DETECTION_BAND(m1, N)`); needs a band comparison
+    /// (`LessThanLowerOrGreaterThanUpperThreshold`, `GreaterThanUpperThreshold`, `LessThanLowerThreshold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly_band: Option<f64>,
     pub treat_missing_data: TreatMissingData,
     /// Alert severity, a key of `severities` in `config/alert_thresholds.json`; decides routing.
     pub severity: String,
     /// Why this alarm matters and why this threshold.
     pub description: String,
+}
+
+impl AlarmRule {
+    /// The metrics the alarm reads: those of its expression, else its one metric.
+    pub fn source_metrics(&self) -> Vec<&str> {
+        match self.expression {
+            Some(_) => self.metrics.values().map(|m| m.metric.as_str()).collect(),
+            None => vec![self.metric.as_str()],
+        }
+    }
+
+    /// The static threshold, or the band width of an anomaly rule: what `threshold` reports.
+    pub fn default_threshold(&self) -> f64 {
+        self.threshold.or(self.anomaly_band).unwrap_or_default()
+    }
+}
+
+/// One metric of a metric-math alarm rule: in the rule's namespace, for the resource's dimensions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MathMetric {
+    pub metric: String,
+    pub statistic: Statistic,
 }
 
 /// A reasoned, dated exception to a policy.

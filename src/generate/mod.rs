@@ -24,7 +24,7 @@ use crate::{
     model::{
         arn::{account_root_arn, alarm_arn, partition_of_region},
         names::{AlarmName, DashboardName, NameError, ProviderRef, Region, SeverityName, TerraformIdentifier},
-        Arn, Inventory, Resource,
+        Arn, Dimensions, Inventory, Resource,
     },
 };
 
@@ -79,6 +79,29 @@ struct AlarmContext {
     topic: TerraformIdentifier,
     dimensions: Vec<KeyValue>,
     tags: Vec<KeyValue>,
+    /// The `metric_query` blocks of a math or anomaly alarm (empty for one metric).
+    queries: Vec<QueryContext>,
+    /// The band query of an anomaly alarm.
+    threshold_metric_id: Option<String>,
+}
+
+/// One `metric_query` block: an expression or a metric.
+#[derive(Debug, Serialize)]
+struct QueryContext {
+    query_id: String,
+    expression: Option<String>,
+    label: Option<String>,
+    return_data: bool,
+    metric: Option<QueryMetricContext>,
+}
+
+#[derive(Debug, Serialize)]
+struct QueryMetricContext {
+    namespace: String,
+    metric: String,
+    stat: String,
+    period: u32,
+    dimensions: Vec<KeyValue>,
 }
 
 #[derive(Debug, Serialize)]
@@ -380,12 +403,60 @@ fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource:
         comparison: rule.comparison.as_str().to_string(),
         threshold: requirement.threshold,
         treat_missing_data: rule.treat_missing_data.as_str().to_string(),
+        queries: queries(rule, &dimensions),
+        threshold_metric_id: rule.anomaly_band.map(|_| BAND_QUERY.to_string()),
         dimensions: dimensions.into_iter().map(|(key, value)| KeyValue { key, value }).collect(),
         tags: vec![
             KeyValue { key: "onwatch:policy".into(), value: format!("{}/{}", requirement.policy, rule.id) },
             KeyValue { key: "onwatch:resource".into(), value: resource.arn.clone() },
         ],
     })
+}
+
+/// The query ids of a generated anomaly alarm: the metric, and its band (the threshold).
+const METRIC_QUERY: &str = "m1";
+const BAND_QUERY: &str = "ad1";
+/// The query id of a generated math alarm's expression; its metrics keep the policy's ids.
+const EXPRESSION_QUERY: &str = "e1";
+
+/// The `metric_query` blocks a math or anomaly rule needs, none for a one-metric rule.
+fn queries(rule: &AlarmRule, dimensions: &Dimensions) -> Vec<QueryContext> {
+    let metric = |metric: &str, stat: String| QueryMetricContext {
+        namespace: rule.namespace.clone(),
+        metric: metric.to_string(),
+        stat,
+        period: rule.period,
+        dimensions: dimensions.iter().map(|(key, value)| KeyValue { key: key.to_string(), value: value.to_string() }).collect(),
+    };
+    if let Some(expression) = &rule.expression {
+        let mut queries = vec![QueryContext {
+            query_id: EXPRESSION_QUERY.into(),
+            expression: Some(expression.clone()),
+            label: Some(rule.metric.clone()),
+            return_data: true,
+            metric: None,
+        }];
+        queries.extend(rule.metrics.iter().map(|(id, m)| QueryContext {
+            query_id: id.clone(),
+            expression: None,
+            label: None,
+            return_data: false,
+            metric: Some(metric(&m.metric, m.statistic.as_str().to_string())),
+        }));
+        return queries;
+    }
+    let Some(width) = rule.anomaly_band else { return Vec::new() };
+    let stat = rule.statistic.map(|s| s.as_str().to_string()).or_else(|| rule.extended_statistic.clone()).unwrap_or_default();
+    vec![
+        QueryContext {
+            query_id: BAND_QUERY.into(),
+            expression: Some(format!("ANOMALY_DETECTION_BAND({METRIC_QUERY}, {})", crate::support::format_number(width))),
+            label: Some(format!("{} (expected)", rule.metric)),
+            return_data: true,
+            metric: None,
+        },
+        QueryContext { query_id: METRIC_QUERY.into(), expression: None, label: None, return_data: true, metric: Some(metric(&rule.metric, stat)) },
+    ]
 }
 
 /// Per region: its provider alias and one SNS topic (with its subscriptions) per severity.

@@ -166,6 +166,11 @@ pub enum ComparisonOperator {
 }
 
 impl ComparisonOperator {
+    /// Whether the operator compares with an anomaly-detection band rather than a static threshold.
+    pub fn is_band(self) -> bool {
+        matches!(self, Self::LessThanLowerOrGreaterThanUpperThreshold | Self::LessThanLowerThreshold | Self::GreaterThanUpperThreshold)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::GreaterThanOrEqualToThreshold => "GreaterThanOrEqualToThreshold",
@@ -266,6 +271,42 @@ pub struct MetricAlarm {
     pub insufficient_data_actions: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<AlarmState>,
+    /// The metric data queries of a metric-math or anomaly-detection alarm (DescribeAlarms `Metrics`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricQuery>,
+    /// The query whose band is the threshold of an anomaly-detection alarm (`ThresholdMetricId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_metric_id: Option<String>,
+}
+
+/// One metric data query of an alarm: a metric (`MetricStat`) or an expression over other queries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricQuery {
+    /// The query id other queries' expressions name (`m1`, `errors`).
+    pub id: String,
+    /// A metric math expression (`100 * errors / invocations`, `ANOMALY_DETECTION_BAND(m1, 2)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// The metric this query reads, when it is not an expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<MetricStat>,
+    /// Whether the alarm evaluates this query's result (AWS's default: true).
+    #[serde(default = "yes")]
+    pub return_data: bool,
+}
+
+/// A metric, its statistic and period, as a query reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricStat {
+    pub namespace: String,
+    pub metric_name: String,
+    #[serde(default)]
+    pub dimensions: Dimensions,
+    pub period: u32,
+    /// A statistic (`Sum`) or a percentile (`p99`).
+    pub stat: String,
 }
 
 impl MetricAlarm {

@@ -9,6 +9,7 @@ pub mod arn;
 pub mod delivery;
 mod dimensions;
 pub mod filter_pattern;
+pub mod math;
 mod inventory;
 pub mod names;
 

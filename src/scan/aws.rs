@@ -19,7 +19,7 @@ use crate::{
     config::Catalog,
     error::{Error, Result},
     model::{
-        AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, LogMetricFilter, Metric, MetricAlarm, MetricTransformation,
+        AlarmState, ComparisonOperator, CompositeAlarm, Dashboard, Dimensions, LogMetricFilter, Metric, MetricAlarm, MetricQuery, MetricStat, MetricTransformation,
         Resource, SnsTopic, Statistic, Subscription, Trail, TreatMissingData,
     },
 };
@@ -520,6 +520,8 @@ fn metric_alarm(alarm: &cloudwatch::types::MetricAlarm, at: &Place) -> Result<Me
         ok_actions: alarm.ok_actions().to_vec(),
         insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
         state: alarm.state_value().and_then(state),
+        metrics: alarm.metrics().iter().map(metric_query).collect(),
+        threshold_metric_id: alarm.threshold_metric_id().map(str::to_string),
         name,
     })
 }
@@ -619,4 +621,24 @@ pub async fn assume_role(
         expiry,
         "onwatch-organization",
     ))
+}
+
+/// One of a metric-math or anomaly alarm's queries, as DescribeAlarms returns it.
+fn metric_query(query: &cloudwatch::types::MetricDataQuery) -> MetricQuery {
+    let metric = query.metric_stat().and_then(|stat| {
+        let metric = stat.metric()?;
+        Some(MetricStat {
+            namespace: metric.namespace()?.to_string(),
+            metric_name: metric.metric_name()?.to_string(),
+            dimensions: dimensions(metric.dimensions()),
+            period: stat.period().and_then(|p| u32::try_from(p).ok()).unwrap_or_default(),
+            stat: stat.stat()?.to_string(),
+        })
+    });
+    MetricQuery {
+        id: query.id().unwrap_or_default().to_string(),
+        expression: query.expression().map(str::to_string),
+        metric,
+        return_data: query.return_data().unwrap_or(true),
+    }
 }

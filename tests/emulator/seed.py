@@ -153,9 +153,35 @@ def showcase(client, endpoint, region):
         archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
     client("lambda").create_function(
         FunctionName="checkout", Runtime="python3.12", Role=role, Handler="handler.handler",
-        Code={"ZipFile": code.getvalue()}, Tags={"team": "shop"},
+        Code={"ZipFile": code.getvalue()}, Tags={"team": "shop", "onwatch:rates": "on", "onwatch:anomaly": "on"},
     )
     alarm(cw, "checkout-errors", "AWS/Lambda", "Errors", {"FunctionName": "checkout"}, "Sum", 60, 3, "GreaterThanThreshold", 1, "notBreaching", [alerts])
+
+    # Metric math and anomaly detection on checkout, without actions of their own: a composite
+    # roll-up carries their notification. The rate uses other query ids than the pack's policy;
+    # the band is 3 standard deviations wide where the pack requires 2.
+    def stat(metric, statistic, period):
+        return {"Metric": {"Namespace": "AWS/Lambda", "MetricName": metric, "Dimensions": [{"Name": "FunctionName", "Value": "checkout"}]},
+                "Period": period, "Stat": statistic}
+    cw.put_metric_alarm(
+        AlarmName="checkout-error-rate", EvaluationPeriods=5, DatapointsToAlarm=5, ComparisonOperator="GreaterThanThreshold",
+        Threshold=5, TreatMissingData="notBreaching", ActionsEnabled=False,
+        Metrics=[
+            {"Id": "rate", "Expression": "100*failed/calls", "Label": "ErrorRate", "ReturnData": True},
+            {"Id": "failed", "MetricStat": stat("Errors", "Sum", 60), "ReturnData": False},
+            {"Id": "calls", "MetricStat": stat("Invocations", "Sum", 60), "ReturnData": False},
+        ],
+    )
+    cw.put_metric_alarm(
+        AlarmName="checkout-invocations-band", EvaluationPeriods=3, DatapointsToAlarm=3,
+        ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold", TreatMissingData="ignore", ThresholdMetricId="ad1", ActionsEnabled=False,
+        Metrics=[
+            {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, 3)", "ReturnData": True},
+            {"Id": "m1", "MetricStat": stat("Invocations", "Sum", 300), "ReturnData": True},
+        ],
+    )
+    cw.put_composite_alarm(AlarmName="checkout-rollup", AlarmRule='ALARM("checkout-error-rate") OR ALARM("checkout-invocations-band")',
+                           AlarmActions=[alerts], OKActions=[alerts])
 
     # --- An Application Load Balancer and its target group.
     elb = client("elbv2")

@@ -9,6 +9,7 @@
 mod common;
 mod harness;
 
+mod alarm_kinds;
 mod architecture;
 mod audit;
 mod audit_emulator;

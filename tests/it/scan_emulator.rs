@@ -89,7 +89,7 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     let names: Vec<&str> = inventory.alarms.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(
         names,
-        ["batch-cpu", "batch-status", "checkout-errors", "cis-iam-policy-changes", "cis-root-usage", "gone-cpu", "orders-db-cpu", "web-cpu", "web-disk", "web-memory", "web-status", "web-tg-healthy"]
+        ["batch-cpu", "batch-status", "checkout-error-rate", "checkout-errors", "checkout-invocations-band", "cis-iam-policy-changes", "cis-root-usage", "gone-cpu", "orders-db-cpu", "web-cpu", "web-disk", "web-memory", "web-status", "web-tg-healthy"]
     );
     let web_cpu = inventory.alarms.iter().find(|a| a.name == "web-cpu").unwrap();
     assert_eq!(web_cpu.namespace.as_deref(), Some("AWS/EC2"));
@@ -98,8 +98,23 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert_eq!(web_cpu.statistic, Some(onwatch::model::Statistic::Average));
     assert_eq!(web_cpu.alarm_actions, [made["topics"]["alerts"].as_str().unwrap()]);
     assert_eq!(web_cpu.arn.as_deref(), Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-cpu"));
-    assert_eq!(inventory.composite_alarms.len(), 1);
-    assert_eq!(inventory.composite_alarms[0].alarm_rule, r#"ALARM("web-cpu") AND ALARM("web-status")"#);
+    let composite = |name: &str| inventory.composite_alarms.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no composite {name}"));
+    assert_eq!(inventory.composite_alarms.len(), 2);
+    assert_eq!(composite("web-down").alarm_rule, r#"ALARM("web-cpu") AND ALARM("web-status")"#);
+    assert_eq!(composite("checkout-rollup").alarm_actions, [made["topics"]["alerts"].as_str().unwrap()]);
+    // Metric math and anomaly alarms: their queries and threshold query, as DescribeAlarms gives them.
+    let alarm = |name: &str| inventory.alarms.iter().find(|a| a.name == name).unwrap();
+    let rate = alarm("checkout-error-rate");
+    assert_eq!((rate.namespace.as_deref(), rate.metric_name.as_deref(), rate.threshold_metric_id.as_deref()), (None, None, None));
+    let queries: Vec<(&str, Option<&str>, Option<&str>, bool)> =
+        rate.metrics.iter().map(|q| (q.id.as_str(), q.expression.as_deref(), q.metric.as_ref().map(|m| m.metric_name.as_str()), q.return_data)).collect();
+    assert_eq!(queries, [("rate", Some("100*failed/calls"), None, true), ("failed", None, Some("Errors"), false), ("calls", None, Some("Invocations"), false)]);
+    let calls = rate.metrics[2].metric.as_ref().unwrap();
+    assert_eq!((calls.namespace.as_str(), calls.stat.as_str(), calls.period, calls.dimensions.get("FunctionName")), ("AWS/Lambda", "Sum", 60, Some("checkout")));
+    let band = alarm("checkout-invocations-band");
+    assert_eq!(band.threshold_metric_id.as_deref(), Some("ad1"));
+    assert_eq!(band.metrics[0].expression.as_deref(), Some("ANOMALY_DETECTION_BAND(m1, 3)"));
+    assert_eq!(band.comparison_operator, onwatch::model::ComparisonOperator::LessThanLowerOrGreaterThanUpperThreshold);
 
     // Metrics, including the CloudWatch agent's.
     assert!(inventory.metrics.iter().any(|m| m.namespace == "CWAgent" && m.metric_name == "mem_used_percent" && m.dimensions.get("InstanceId") == Some(web.as_str())));
@@ -131,6 +146,14 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert!(has(&found, "missing-alarm", ":legacy-jobs", ""), "{found:#?}");
     assert!(has(&found, "alarm-no-actions", ":alarm:orders-db-cpu", "orders-db-cpu"), "{found:#?}");
     assert!(has(&found, "orphaned-alarm", ":alarm:gone-cpu", "gone-cpu"), "{found:#?}");
+    // The rate under other query ids covers the pack's error-rate requirement; the band is too wide;
+    // neither lacks actions, since the composite roll-up notifies for them.
+    assert!(has(&found, "threshold-mismatch", ":function:checkout", "checkout-invocations-band"), "{found:#?}");
+    let messages: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["message"].as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("lambda-function/throttles")), "checkout still lacks its throttles alarm: {messages:#?}");
+    assert!(!messages.iter().any(|m| m.contains("ErrorRate")), "{messages:#?}");
+    assert!(!found.iter().any(|(_, _, alarm)| alarm == "checkout-error-rate"), "{found:#?}");
+    assert!(!found.iter().any(|(code, r, _)| code == "alarm-no-actions" && r.contains(":alarm:checkout-")), "{found:#?}");
     assert!(!found.iter().any(|(_, r, _)| r.ends_with(&web)), "web is fully covered: {found:#?}");
     assert_eq!(report["summary"]["discovered_by_metrics"], 2);
     assert_eq!(report["summary"]["orphaned"], 1);

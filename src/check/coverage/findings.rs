@@ -33,19 +33,25 @@ pub(super) struct Required<'a> {
     pub origin: Origin,
 }
 
+/// What the required alarm watches (`AWS/EC2 CPUUtilization`, with a math alarm's expression)
+/// and when it fires (`> 80`, `outside band of 2 standard deviations`).
+fn condition(rule: &AlarmRule, threshold: f64) -> (String, String) {
+    let watched = match &rule.expression {
+        Some(expression) => format!("{} {} = {expression}", rule.namespace, rule.metric),
+        None => format!("{} {}", rule.namespace, rule.metric),
+    };
+    let firing = match rule.anomaly_band {
+        Some(_) => format!("{} of {} standard deviations", comparison_symbol(rule.comparison), format_number(threshold)),
+        None => format!("{} {}", comparison_symbol(rule.comparison), format_number(threshold)),
+    };
+    (watched, firing)
+}
+
 /// The message of a missing alarm; also the requirement record's detail.
 pub(super) fn missing_alarm_message(required: &Required, dimensions: &str, threshold: f64) -> String {
     let rule = required.rule;
-    format!(
-        "no alarm on {} {} ({dimensions}) {} {} for {} periods of {}s; required by {}",
-        rule.namespace,
-        rule.metric,
-        comparison_symbol(rule.comparison),
-        format_number(threshold),
-        rule.evaluation_periods,
-        rule.period,
-        required.requirement
-    )
+    let (watched, firing) = condition(rule, threshold);
+    format!("no alarm on {watched} ({dimensions}) {firing} for {} periods of {}s; required by {}", rule.evaluation_periods, rule.period, required.requirement)
 }
 
 pub(super) fn missing_alarm(required: &Required, message: String, threshold: f64) -> Finding {
@@ -54,15 +60,10 @@ pub(super) fn missing_alarm(required: &Required, message: String, threshold: f64
         Code::MissingAlarm,
         &required.resource.arn,
         message,
-        format!(
-            "Create a {} alarm on {} {} {} {} (run `onwatch generate`), or add an exemption to policy {}.",
-            rule.severity,
-            rule.namespace,
-            rule.metric,
-            comparison_symbol(rule.comparison),
-            format_number(threshold),
-            required.policy
-        ),
+        {
+            let (watched, firing) = condition(rule, threshold);
+            format!("Create a {} alarm on {watched} {firing} (run `onwatch generate`), or add an exemption to policy {}.", rule.severity, required.policy)
+        },
     )
     .with_type(&required.resource.resource_type)
     .with_requirement(required.requirement.to_string(), Some(required.origin.clone()))
@@ -173,4 +174,8 @@ pub(crate) fn scope_unknown(scope: &Scope, failure: &str) -> Finding {
         format!("account {} region {} was not scanned, so its coverage and security are unknown: {failure}", scope.account, scope.region),
         Code::ScopeUnknown.fix(),
     )
+}
+
+pub(super) fn band_message(actual: f64, required: f64) -> String {
+    format!("anomaly band is {} standard deviations wide, required {} (policy default)", format_number(actual), format_number(required))
 }

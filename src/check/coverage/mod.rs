@@ -21,7 +21,8 @@ use crate::{
     findings::{Code, Finding, Origin, Severity},
     model::{
         delivery::{Delivery, DeliveryProblem},
-        Inventory, MetricAlarm, Resource, Statistic, TreatMissingData,
+        math::{canonical_expression, AlarmKind},
+        Dimensions, Inventory, MetricAlarm, MetricStat, Resource, Statistic, TreatMissingData,
     },
     support::{par_chunks, par_chunks_on},
 };
@@ -244,15 +245,22 @@ impl<'a> Checker<'a> {
         let mut alarms_by_metric: FxHashMap<(u32, &str), Vec<u32>> = FxHashMap::default();
         alarms_by_metric.reserve(inventory.alarms.len());
         for (index, alarm) in inventory.alarms.iter().enumerate() {
-            let id = match (&alarm.namespace, &alarm.metric_name) {
-                (Some(namespace), Some(metric)) => catalog.identity(namespace, &alarm.dimensions).map(|identity| {
-                    let id = intern(resource_key(&alarm.account, &alarm.region, namespace, identity));
-                    alarms_by_metric.entry((id, metric.as_str())).or_default().push(index as u32);
-                    id
-                }),
-                _ => None,
+            // A metric alarm is indexed by its metric; a math or anomaly alarm by each metric it queries.
+            let metrics: Vec<(&str, &str, &Dimensions)> = match (&alarm.namespace, &alarm.metric_name) {
+                (Some(namespace), Some(metric)) => vec![(namespace.as_str(), metric.as_str(), &alarm.dimensions)],
+                _ => alarm.metrics.iter().filter_map(|q| q.metric.as_ref()).map(|m| (m.namespace.as_str(), m.metric_name.as_str(), &m.dimensions)).collect(),
             };
-            alarm_resources.push(id);
+            let mut first = None;
+            for (namespace, metric, dimensions) in metrics {
+                let Some(identity) = catalog.identity(namespace, dimensions) else { continue };
+                let id = intern(resource_key(&alarm.account, &alarm.region, namespace, identity));
+                let entry = alarms_by_metric.entry((id, metric)).or_default();
+                if entry.last() != Some(&(index as u32)) {
+                    entry.push(index as u32);
+                }
+                first.get_or_insert(id);
+            }
+            alarm_resources.push(first);
         }
         let metrics_present = inventory
             .metrics
@@ -275,9 +283,9 @@ impl<'a> Checker<'a> {
                     .iter()
                     .map(|rule| RuleInfo {
                         tag: format!("{}{}", thresholds.tag_prefix, rule.metric),
-                        base: match configured.and_then(|m| m.get(&rule.metric)) {
+                        base: match configured.and_then(|m| m.get(&rule.metric)).filter(|_| rule.anomaly_band.is_none()) {
                             Some(&value) => Threshold { value, source: ThresholdSource::Config },
-                            None => Threshold { value: rule.threshold, source: ThresholdSource::Policy },
+                            None => Threshold { value: rule.default_threshold(), source: ThresholdSource::Policy },
                         },
                         requirement: format!("{}/{}", policy.id, rule.id),
                     })
@@ -493,10 +501,12 @@ impl<'a> Checker<'a> {
             }
         };
         if let Some(publisher) = &resource_type.namespaces[&rule.namespace].published_by {
-            let present = id.is_some_and(|id| self.metrics_present.contains(&(id, rule.metric.as_str())));
-            let absent = reported.absent_metrics.entry(publisher.as_str()).or_default();
-            if !present && !absent.contains(&rule.metric.as_str()) {
-                absent.push(&rule.metric);
+            for metric in rule.source_metrics() {
+                let present = id.is_some_and(|id| self.metrics_present.contains(&(id, metric)));
+                let absent = reported.absent_metrics.entry(publisher.as_str()).or_default();
+                if !present && !absent.contains(&metric) {
+                    absent.push(metric);
+                }
             }
         }
         match self.best_alarm(id, at, &threshold) {
@@ -526,15 +536,21 @@ impl<'a> Checker<'a> {
     /// problems (then fewest problems, then first by name).
     fn best_alarm(&self, id: Option<u32>, (policy, rule_index): (usize, usize), threshold: &Threshold) -> Option<Best> {
         let rule = &self.settings.policies[policy].alarms[rule_index];
-        let candidates = id.and_then(|id| self.alarms_by_metric.get(&(id, rule.metric.as_str()))).map(Vec::as_slice).unwrap_or_default();
+        let id = id?;
+        let first_metric = rule.source_metrics()[0];
+        let candidates = self.alarms_by_metric.get(&(id, first_metric)).map(Vec::as_slice).unwrap_or_default();
         candidates
             .iter()
-            .map(|&index| {
+            .filter_map(|&index| {
                 let index = index as usize;
                 let alarm = &self.inventory.alarms[index];
-                let mismatches = settings_mismatches(alarm, rule, threshold, &self.rules[policy][rule_index].tag);
+                let on_resource = |stat: &MetricStat| self.stat_resource(alarm, stat) == Some(id);
+                let kind = kind_mismatches(alarm, rule, threshold, &self.rules[policy][rule_index].tag, &on_resource)?;
+                let mut mismatches = comparison_mismatch(alarm, rule);
+                mismatches.extend(kind);
+                mismatches.extend(evaluation_mismatches(alarm, rule));
                 let serious = mismatches.iter().filter(|m| m.code.severity() > Severity::Info).count() + self.undelivered[index].len();
-                Best { serious, index, mismatches }
+                Some(Best { serious, index, mismatches })
             })
             .min_by(|a, b| {
                 let name = |best: &Best| &self.inventory.alarms[best.index].name;
@@ -542,10 +558,20 @@ impl<'a> Checker<'a> {
             })
     }
 
+    /// The interned resource key a query's metric is about, if any alarm or metric shares it.
+    fn stat_resource(&self, alarm: &MetricAlarm, stat: &MetricStat) -> Option<u32> {
+        let identity = self.settings.catalog.identity(&stat.namespace, &stat.dimensions)?;
+        self.keys.get(&resource_key(&alarm.account, &alarm.region, &stat.namespace, identity)).copied()
+    }
+
     /// The required threshold: a resource tag beats the config's tag overrides, which beat the
     /// config's per-type thresholds, which beat the policy default.
     fn threshold(&self, out: &mut Output, resource: &Resource, (policy, rule): (usize, usize), reported: &mut Reported) -> Threshold {
         let info = &self.rules[policy][rule];
+        if self.settings.policies[policy].alarms[rule].anomaly_band.is_some() {
+            // A band's width is the policy's: the metric's threshold tags and overrides set static thresholds.
+            return info.base;
+        }
         if let Some(text) = resource.tags.get(&info.tag) {
             match text.trim().parse::<f64>() {
                 Ok(value) if value.is_finite() => return Threshold { value, source: ThresholdSource::Tag },
@@ -601,18 +627,67 @@ struct Best {
     mismatches: Vec<Mismatch>,
 }
 
-fn settings_mismatches(alarm: &MetricAlarm, rule: &AlarmRule, threshold: &Threshold, tag: &str) -> Vec<Mismatch> {
+/// The settings that depend on the alarm's kind (threshold or band, statistic, period), or `None`
+/// when the alarm is of another kind or other math than the rule and so does not answer it at all.
+fn kind_mismatches(alarm: &MetricAlarm, rule: &AlarmRule, threshold: &Threshold, tag: &str, on_resource: &dyn Fn(&MetricStat) -> bool) -> Option<Vec<Mismatch>> {
+    let rule_stat = rule.statistic.map(|s| s.as_str().to_string()).or_else(|| rule.extended_statistic.clone()).unwrap_or_default();
     let mut found = Vec::new();
-    if alarm.comparison_operator != rule.comparison {
-        found.push(Mismatch {
-            code: Code::ComparisonMismatch,
-            message: format!("comparison is {}, required {}", alarm.comparison_operator.as_str(), rule.comparison.as_str()),
-        });
+    match (alarm.kind(), &rule.expression, rule.anomaly_band) {
+        (AlarmKind::Static, None, None) => return Some(static_mismatches(alarm, rule, threshold, tag)),
+        (AlarmKind::Anomaly { metric, width }, None, Some(_)) => {
+            if metric.namespace != rule.namespace || metric.metric_name != rule.metric || !on_resource(metric) {
+                return None;
+            }
+            if !same_threshold(width, threshold.value) {
+                found.push(Mismatch { code: Code::ThresholdMismatch, message: findings::band_message(width, threshold.value) });
+            }
+            stat_mismatches(&mut found, &[(&metric.stat, &rule_stat, metric.period)], rule.period);
+        }
+        (AlarmKind::Math { expression, metrics }, Some(required), None) => {
+            let named = |id: &str| metrics.iter().find(|(query, _)| *query == id).map(|(_, stat)| *stat);
+            let ours = canonical_expression(required, |id| rule.metrics.get(id).map(|m| format!("{}/{}", rule.namespace, m.metric)));
+            let theirs = canonical_expression(expression, |id| {
+                named(id).map(|stat| if on_resource(stat) { format!("{}/{}", stat.namespace, stat.metric_name) } else { format!("{id}@elsewhere") })
+            });
+            if ours != theirs {
+                return None;
+            }
+            let pairs: Vec<(&str, &str, u32)> = rule
+                .metrics
+                .values()
+                .filter_map(|m| {
+                    let stat = metrics.iter().map(|(_, stat)| *stat).find(|stat| stat.metric_name == m.metric)?;
+                    Some((stat.stat.as_str(), m.statistic.as_str(), stat.period))
+                })
+                .collect();
+            stat_mismatches(&mut found, &pairs, rule.period);
+            threshold_mismatch(&mut found, alarm, threshold, tag);
+        }
+        _ => return None,
     }
+    Some(found)
+}
+
+/// Statistic and period of each metric a query reads against the rule's, each reported once.
+fn stat_mismatches(found: &mut Vec<Mismatch>, pairs: &[(&str, &str, u32)], period: u32) {
+    if let Some((actual, required, _)) = pairs.iter().find(|(actual, required, _)| actual != required) {
+        found.push(Mismatch { code: Code::StatisticMismatch, message: format!("statistic is {actual}, required {required}") });
+    }
+    if let Some((_, _, actual)) = pairs.iter().find(|(_, _, actual)| *actual != period) {
+        found.push(Mismatch { code: Code::PeriodMismatch, message: format!("period is {actual}s, required {period}s") });
+    }
+}
+
+fn threshold_mismatch(found: &mut Vec<Mismatch>, alarm: &MetricAlarm, threshold: &Threshold, tag: &str) {
     match alarm.threshold {
         Some(actual) if same_threshold(actual, threshold.value) => {}
         actual => found.push(Mismatch { code: Code::ThresholdMismatch, message: findings::threshold_message(actual, threshold, tag) }),
     }
+}
+
+fn static_mismatches(alarm: &MetricAlarm, rule: &AlarmRule, threshold: &Threshold, tag: &str) -> Vec<Mismatch> {
+    let mut found = Vec::new();
+    threshold_mismatch(&mut found, alarm, threshold, tag);
     if alarm.statistic != rule.statistic || alarm.extended_statistic != rule.extended_statistic {
         let show = |s: Option<Statistic>, e: &Option<String>| s.map(|s| s.as_str().to_string()).or_else(|| e.clone()).unwrap_or_else(|| "absent".into());
         found.push(Mismatch {
@@ -626,6 +701,23 @@ fn settings_mismatches(alarm: &MetricAlarm, rule: &AlarmRule, threshold: &Thresh
             message: format!("period is {}, required {}s", alarm.period.map_or("absent".into(), |p| format!("{p}s")), rule.period),
         });
     }
+    found
+}
+
+fn comparison_mismatch(alarm: &MetricAlarm, rule: &AlarmRule) -> Vec<Mismatch> {
+    let mut found = Vec::new();
+    if alarm.comparison_operator != rule.comparison {
+        found.push(Mismatch {
+            code: Code::ComparisonMismatch,
+            message: format!("comparison is {}, required {}", alarm.comparison_operator.as_str(), rule.comparison.as_str()),
+        });
+    }
+    found
+}
+
+/// The settings every kind of alarm has besides its comparison: evaluation, missing data.
+fn evaluation_mismatches(alarm: &MetricAlarm, rule: &AlarmRule) -> Vec<Mismatch> {
+    let mut found = Vec::new();
     let datapoints = alarm.datapoints_to_alarm.unwrap_or(alarm.evaluation_periods);
     if alarm.evaluation_periods != rule.evaluation_periods || datapoints != rule.datapoints_to_alarm {
         found.push(Mismatch {
