@@ -425,7 +425,16 @@ async fn scan_targets_partial(targets: Vec<Target>, failed: Vec<Scope>, catalog:
     if !options.allow_partial {
         return scan_targets(targets, catalog, concurrency, options.progress).await;
     }
-    let bar = Progress::new(options.progress, targets.len());
+    let mut inventory = scan_targets_allowing_failures(targets, catalog, concurrency, options.progress).await;
+    inventory.scopes.extend(failed);
+    inventory.scopes.sort();
+    Ok(inventory)
+}
+
+/// Scans `targets` as [`scan_targets`] does, except that a target whose reads fail (after the
+/// SDK's retries) becomes a failed scope holding the error, and the others are kept.
+pub async fn scan_targets_allowing_failures(targets: Vec<Target>, catalog: &Catalog, concurrency: usize, progress: bool) -> Inventory {
+    let bar = Progress::new(progress, targets.len());
     let bar = &bar;
     let parts: Vec<Part> = futures_util::stream::iter(targets)
         .map(|target| async move {
@@ -433,13 +442,10 @@ async fn scan_targets_partial(targets: Vec<Target>, failed: Vec<Scope>, catalog:
             bar.done(&target.place);
             part
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    let mut inventory = assemble(parts, generated_at());
-    inventory.scopes.extend(failed);
-    inventory.scopes.sort();
-    Ok(inventory)
+    assemble(parts, generated_at())
 }
 
 /// What one target holds.

@@ -12,7 +12,7 @@ use aws_sdk_sns as sns;
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
 use onwatch::{
     model::Inventory,
-    scan::{scan_targets, AwsClients, CallLog, Place, Target},
+    scan::{scan_targets, scan_targets_allowing_failures, AwsClients, CallLog, Place, Target},
     Error,
 };
 
@@ -144,6 +144,36 @@ fn a_persistent_server_error_fails_the_scan_naming_the_call() {
     let counts = calls.counts();
     let attempts = counts[&("CloudWatch".to_string(), "DescribeAlarms".to_string())].attempts;
     assert_eq!(attempts, 6, "retried up to the configured maximum, then given up");
+}
+
+#[test]
+fn throttled_past_retries_is_a_failed_scope_when_partial_is_allowed() {
+    let throttled = mock!(tagging::Client::get_resources)
+        .sequence()
+        .http_status(400, Some(json_error("ThrottlingException", "Rate exceeded")))
+        .repeatedly()
+        .build();
+    let calm_arns: Vec<String> = (0..2).map(|n| format!("arn:aws:sqs:us-east-1:{ACCOUNT}:calm-{n}")).collect();
+    let calm = mock!(tagging::Client::get_resources).then_output(move || resources_page(&calm_arns, None));
+    let calls = CallLog::new();
+    let place = |region: &str| Place { partition: "aws".into(), account: ACCOUNT.into(), region: region.into() };
+    let targets = vec![
+        Target { place: place(REGION), clients: clients(&[&throttled], &calls), account_wide: true },
+        Target { place: place("us-east-1"), clients: clients(&[&calm], &calls), account_wide: false },
+    ];
+    let catalog = onwatch::config::load_catalog(None).unwrap();
+    let inventory = block_on(scan_targets_allowing_failures(targets, &catalog, 4, false));
+    assert_eq!(inventory.scopes.len(), 2);
+    let failed = inventory.scopes.iter().find(|s| s.region == REGION).unwrap();
+    let why = failed.failed.as_deref().expect("the throttled region is a failed scope");
+    assert!(why.contains("tag:GetResources") && why.contains("ThrottlingException"), "{why}");
+    let read = inventory.scopes.iter().find(|s| s.region == "us-east-1").unwrap();
+    assert_eq!(read.failed, None);
+    // The failed scope holds nothing; the other one holds what it read.
+    assert!(inventory.resources.iter().all(|r| r.region != REGION));
+    assert_eq!(inventory.resources.len(), 2, "{:?}", inventory.resources);
+    let attempts = calls.counts()[&("Resource Groups Tagging API".to_string(), "GetResources".to_string())].attempts;
+    assert_eq!(attempts, 6 + 1, "the throttled region retried up to the maximum, the other read once: {why}");
 }
 
 #[test]
