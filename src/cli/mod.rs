@@ -65,9 +65,16 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Drift(args) => run_drift(args),
         Command::Scan(args) => {
             let catalog = config::load_catalog(Sources::from_flags(args.config, None)?.config_dir.as_deref())?;
-            let scan = scan::run(&args.aws.options(), &catalog)?;
+            let scan = scan::run(&scan::ScanOptions { shard: args.shard, ..args.aws.options() }, &catalog)?;
             write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
             note(format_args!("{}: {}", args.output.display(), scan.summary()));
+            Ok(EXIT_CLEAN)
+        }
+        Command::Merge(args) => {
+            let paths: Vec<&Path> = args.snapshots.iter().map(PathBuf::as_path).collect();
+            let inventory = snapshot::merge::merge_files(&paths)?;
+            write_atomic(&args.output, snapshot::to_json(&inventory).as_bytes())?;
+            note(format_args!("{}: merged {} snapshots: {} scopes, {} resources, {} alarms", args.output.display(), paths.len(), inventory.scopes.len(), inventory.resources.len(), inventory.alarms.len()));
             Ok(EXIT_CLEAN)
         }
         Command::Audit(AuditCommand::List(args)) => run_audit_list(args),

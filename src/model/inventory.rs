@@ -64,6 +64,8 @@ pub struct Inventory {
 pub struct Scope {
     pub account: String,
     pub region: String,
+    /// Why this scope could not be read (`scan --allow-partial`); a failed scope holds no resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")] pub failed: Option<String>,
 }
 
 /// How a resource came into the inventory.

@@ -6,6 +6,7 @@
 //! tested by building an inventory by hand.
 
 pub mod arn;
+mod assemble;
 pub mod delivery;
 mod dimensions;
 pub mod filter_pattern;
@@ -13,5 +14,6 @@ mod inventory;
 pub mod names;
 
 pub use arn::Arn;
+pub use assemble::{assemble, ScopePart};
 pub use dimensions::Dimensions;
 pub use inventory::*;

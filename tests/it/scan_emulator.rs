@@ -52,7 +52,7 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     let instance = |name: &str| made["instances"][name].as_str().unwrap().to_string();
     let (web, batch, untagged) = (instance("web"), instance("batch"), instance("untagged"));
 
-    assert_eq!(inventory.scopes, [Scope { account: ACCOUNT.into(), region: REGION.into() }]);
+    assert_eq!(inventory.scopes, [Scope { account: ACCOUNT.into(), region: REGION.into(), failed: None }]);
     assert_eq!(inventory.generated_at.as_deref(), Some("2025-11-25T00:00:00Z"));
 
     // Resources: tagged ones through the Tagging API, untagged ones through their metrics.

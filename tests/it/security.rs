@@ -91,7 +91,7 @@ fn alarm(name: &str, metric: &str, threshold: f64, actions: &[&str]) -> MetricAl
 fn account(settings: &Settings, leave_out: &[&str]) -> Inventory {
     let mut inventory = Inventory {
         version: SNAPSHOT_VERSION,
-        scopes: vec![Scope { account: ACCOUNT.into(), region: REGION.into() }],
+        scopes: vec![Scope { account: ACCOUNT.into(), region: REGION.into(), failed: None }],
         trails: vec![trail(true, true, Some("aws-cloudtrail-logs"))],
         sns_topics: vec![SnsTopic {
             arn: TOPIC.into(),
@@ -294,7 +294,7 @@ fn an_unscanned_log_group_region_is_unknown_not_missing() {
     let settings = settings("cis-5.0.0");
     let mut inventory = account(&settings, &[]);
     // The trail delivers to us-east-1, but only eu-west-1 was scanned: no filters could be seen.
-    inventory.scopes = vec![Scope { account: ACCOUNT.into(), region: "eu-west-1".into() }];
+    inventory.scopes = vec![Scope { account: ACCOUNT.into(), region: "eu-west-1".into(), failed: None }];
     inventory.log_metric_filters.clear();
     let found = security_findings(&inventory, &settings);
     assert_eq!(found, [(Code::SecurityRegionNotScanned, String::new())]);

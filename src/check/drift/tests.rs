@@ -106,7 +106,7 @@ fn in_sync() -> Inventory {
     gone.evaluation_periods = 2;
     Inventory {
         version: 1,
-        scopes: vec![Scope { account: ACCOUNT.into(), region: REGION.into() }],
+        scopes: vec![Scope { account: ACCOUNT.into(), region: REGION.into(), failed: None }],
         alarms: vec![cpu, gone, alarm("web-vague", "NetworkIn", 5.0)],
         dashboards: vec![Dashboard {
             name: "main".into(),
