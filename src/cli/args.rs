@@ -351,6 +351,9 @@ pub(crate) struct GenerateArgs {
     /// Output directory of the generated module.
     #[arg(long, value_name = "DIR", default_value = "infrastructure/generated")]
     pub(crate) out: PathBuf,
+    /// Write one root module per account of the inventory, each in DIR/<account-id>/ with its own deletion guard (instead of --out).
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub(crate) per_account: Option<PathBuf>,
     /// Write nothing; exit 1 and print a diff when the files on disk differ from what would be generated.
     #[arg(long)]
     pub(crate) check: bool,

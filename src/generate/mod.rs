@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 
 pub use templates::Templates;
-pub use write::{check_files, existing_alarm_addresses, write_files, Drift, WriteOptions, DEFAULT_LOCK_WAIT};
+pub use write::{check_files, existing_alarm_addresses, preflight, write_files, Drift, WriteOptions, DEFAULT_LOCK_WAIT};
 
 use crate::{
     check::{Evaluation, RequirementResult, Status},

@@ -71,3 +71,33 @@ pub fn assemble(mut parts: Vec<ScopePart>, generated_at: Option<String>) -> Inve
     inventory.scopes.sort();
     inventory
 }
+
+/// The accounts an inventory holds anything of (a scope or a resource), sorted.
+pub fn accounts(inventory: &Inventory) -> Vec<String> {
+    let mut accounts: Vec<String> =
+        inventory.scopes.iter().map(|s| s.account.clone()).chain(inventory.resources.iter().map(|r| r.account.clone())).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    accounts
+}
+
+/// What `inventory` holds of one account: the inventory a scan of that account alone writes.
+pub fn of_account(inventory: &Inventory, account: &str) -> Inventory {
+    fn mine<T: Clone>(items: &[T], account: &str, of: impl Fn(&T) -> &str) -> Vec<T> {
+        items.iter().filter(|item| of(item) == account).cloned().collect()
+    }
+    Inventory {
+        schema: None,
+        version: inventory.version,
+        generated_at: inventory.generated_at.clone(),
+        scopes: mine(&inventory.scopes, account, |s| &s.account),
+        resources: mine(&inventory.resources, account, |r| &r.account),
+        alarms: mine(&inventory.alarms, account, |a| &a.account),
+        composite_alarms: mine(&inventory.composite_alarms, account, |a| &a.account),
+        metrics: mine(&inventory.metrics, account, |m| &m.account),
+        dashboards: mine(&inventory.dashboards, account, |d| &d.account),
+        sns_topics: mine(&inventory.sns_topics, account, |t| &t.account),
+        trails: mine(&inventory.trails, account, |t| &t.account),
+        log_metric_filters: mine(&inventory.log_metric_filters, account, |f| &f.account),
+    }
+}

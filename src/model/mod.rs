@@ -14,6 +14,6 @@ mod inventory;
 pub mod names;
 
 pub use arn::Arn;
-pub use assemble::{assemble, ScopePart};
+pub use assemble::{accounts, assemble, of_account, ScopePart};
 pub use dimensions::Dimensions;
 pub use inventory::*;

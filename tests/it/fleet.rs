@@ -157,3 +157,108 @@ fn merge_refuses_disagreeing_scopes_and_versions_naming_both_files() {
     assert_eq!(scopes, [(a, "eu-west-1"), (b, "us-east-1")]);
     assert_eq!(merged.resources.len(), 1);
 }
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The example account copied into `count` accounts, merged into one inventory.
+fn accounts_inventory(count: usize) -> (Vec<String>, onwatch::model::Inventory) {
+    let example = fs::read_to_string(root().join("examples/inventory.json")).unwrap();
+    let accounts: Vec<String> = (0..count).map(|i| format!("{:012}", 400_000_000_000u64 + i as u64 * 1_013)).collect();
+    let inputs = accounts
+        .iter()
+        .map(|account| (account.clone(), onwatch::snapshot::parse(account, example.replace("123456789012", account).as_bytes()).unwrap()))
+        .collect();
+    (accounts, onwatch::snapshot::merge::merge(inputs).unwrap())
+}
+
+fn generate_args<'a>(inventory: &'a str, out: &'a str, config: &'a str, policies: &'a str) -> Vec<&'a str> {
+    vec!["generate", "--inventory", inventory, "--per-account", out, "--config", config, "--policies", policies, "--as-of", "2026-11-25"]
+}
+
+#[test]
+#[ignore = "conformance: needs hclfmt; scripts/test.sh runs it"]
+fn per_account_generation_writes_one_canonical_module_per_account_equal_to_that_account_alone() {
+    let (accounts, inventory) = accounts_inventory(30);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("org.json"), onwatch::snapshot::to_json(&inventory)).unwrap();
+    let (config, policies) = (root().join("config").display().to_string(), root().join("policies").display().to_string());
+    let args = generate_args("org.json", "modules", &config, &policies);
+    let result = onwatch(&args, dir.path());
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    assert!(text(&result.stderr).contains("30 account modules, 30 changed"), "{}", text(&result.stderr));
+
+    let modules: Vec<String> = fs::read_dir(dir.path().join("modules")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(modules.len(), 30);
+    let settings = onwatch::config::load(&onwatch::config::Sources { config_dir: Some(root().join("config")), policies_dir: Some(root().join("policies")) }).unwrap();
+    let templates = onwatch::generate::Templates::load(None).unwrap();
+    let hclfmt = tool("ONWATCH_HCLFMT");
+    for account in &accounts {
+        let alone = onwatch::model::of_account(&inventory, account);
+        assert!(alone.resources.len() >= 30, "{account}: {} resources", alone.resources.len());
+        let evaluation = onwatch::check::evaluate(&alone, &settings, time::macros::date!(2026 - 11 - 25));
+        let files = onwatch::generate::generate(&alone, &settings, &evaluation, &templates, &onwatch::generate::GenerateOptions { all: false }).unwrap();
+        let module = dir.path().join("modules").join(account);
+        for file in &files {
+            let written = fs::read_to_string(module.join(&file.path)).unwrap_or_else(|_| panic!("{account}: no {}", file.path));
+            assert!(written == file.contents, "{account}/{} differs from generating the account alone", file.path);
+            if file.path.ends_with(".tf") {
+                let output = std::process::Command::new(&hclfmt).args(["-check", "-require-no-change"]).arg(module.join(&file.path)).output().unwrap();
+                assert!(output.status.success(), "{account}/{} is not canonical: {}", file.path, text(&output.stderr));
+            }
+        }
+        let on_disk = walk(&module);
+        assert_eq!(on_disk.len(), files.len(), "{account}: files beyond what one generation writes: {on_disk:?}");
+    }
+
+    // --check: clean, then exit 1 naming the stale module.
+    let mut check = args.clone();
+    check.push("--check");
+    assert_eq!(onwatch(&check, dir.path()).status.code(), Some(0));
+    let stale = dir.path().join("modules").join(&accounts[7]).join("alarms.tf");
+    let edited = fs::read_to_string(&stale).unwrap().replacen("threshold", "threshold ", 1);
+    fs::write(&stale, edited).unwrap();
+    let result = onwatch(&check, dir.path());
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("1 of 30 modules are stale") && stderr.contains(&format!("modules/{}", accounts[7])), "{stderr}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else if !path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn per_account_deletion_guard_refuses_before_any_module_is_written() {
+    let (accounts, inventory) = accounts_inventory(3);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("org.json"), onwatch::snapshot::to_json(&inventory)).unwrap();
+    let (config, policies) = (root().join("config").display().to_string(), root().join("policies").display().to_string());
+    let result = onwatch(&generate_args("org.json", "modules", &config, &policies), dir.path());
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let before: Vec<(std::path::PathBuf, String)> = walk(&dir.path().join("modules")).into_iter().map(|p| (p.clone(), fs::read_to_string(p).unwrap())).collect();
+
+    // The first account's resources vanish (a broken scan): its module would lose every alarm,
+    // and the other two, which changed, are not written either.
+    let mut broken = inventory.clone();
+    broken.resources.retain(|r| r.account != accounts[0]);
+    broken.alarms.retain(|a| a.account != accounts[1]);
+    fs::write(dir.path().join("broken.json"), onwatch::snapshot::to_json(&broken)).unwrap();
+    let result = onwatch(&generate_args("broken.json", "modules", &config, &policies), dir.path());
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("refusing to write") && stderr.contains(&accounts[0]), "{stderr}");
+    for (path, contents) in before {
+        assert_eq!(fs::read_to_string(&path).unwrap(), contents, "{} changed", path.display());
+    }
+}
