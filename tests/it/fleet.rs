@@ -258,6 +258,14 @@ fn per_account_deletion_guard_refuses_before_any_module_is_written() {
     let stderr = text(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("refusing to write") && stderr.contains(&accounts[0]), "{stderr}");
+    // Its module is still for its own account, not a placeholder one.
+    let mut alone = onwatch::model::of_account(&broken, &accounts[0]);
+    alone.alarms.clear();
+    let settings = onwatch::config::load(&onwatch::config::Sources { config_dir: Some(root().join("config")), policies_dir: Some(root().join("policies")) }).unwrap();
+    let evaluation = onwatch::check::evaluate(&alone, &settings, time::macros::date!(2026 - 11 - 25));
+    let files = onwatch::generate::generate(&alone, &settings, &evaluation, &onwatch::generate::Templates::load(None).unwrap(), &Default::default()).unwrap();
+    assert!(files.iter().any(|f| f.contents.contains(&format!("arn:aws:iam::{}:root", accounts[0]))), "the module names another account");
+    assert!(!files.iter().any(|f| f.contents.contains("000000000000")));
     for (path, contents) in before {
         assert_eq!(fs::read_to_string(&path).unwrap(), contents, "{} changed", path.display());
     }
