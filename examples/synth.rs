@@ -828,7 +828,7 @@ fn generate(args: &Args) -> Inventory {
         schema: None,
         version: SNAPSHOT_VERSION,
         generated_at: Some(GENERATED_AT.into()),
-        scopes: scopes.iter().map(|(a, r)| Scope { account: a.to_string(), region: r.to_string() }).collect(),
+        scopes: scopes.iter().map(|(a, r)| Scope { account: a.to_string(), region: r.to_string(), failed: None }).collect(),
         ..Inventory::default()
     };
     inventory.resources.reserve(n as usize);

@@ -2,7 +2,8 @@
 # Benchmark `onwatch check --format json` and `onwatch generate` on synthetic accounts of 1k,
 # 10k and 100k resources, and gate on the performance requirements (release build):
 #   check     100k resources in under 2 s wall and under 1 GiB peak RSS;
-#   generate  10k resources in under 1 s, 100k in under 10 s, under 2 GiB peak RSS.
+#   generate  10k resources in under 1 s, 100k in under 10 s, under 2 GiB peak RSS;
+#   merge     10 snapshots of 10k resources each (disjoint accounts, as shards are) in under 2 s.
 # Exits non-zero when a gate fails. `generate` writes one module per account, so its
 # inventories hold one account (`synth --accounts 1`).
 #
@@ -178,6 +179,36 @@ FAIL: generate $size resources in ${wall}s (limit ${limit}s), peak RSS ${rss_mib
     fi
 done
 
+# --- merge -------------------------------------------------------------------------------------
+# Ten 10k-resource snapshots of ten different accounts (one synth account renamed per snapshot:
+# shards hold disjoint scopes), merged into one.
+MERGE_INPUTS="${MERGE_INPUTS:-10}"
+MERGE_SIZE="${MERGE_SIZE:-10000}"
+merge_inputs=()
+for i in $(seq 0 $((MERGE_INPUTS - 1))); do
+    part="$bench_dir/merge-$MERGE_SIZE-s$SEED-$i.json"
+    if ! [ -f "$part" ] || ! grep -q "^synth-hash $synth_hash\$" "$part.stats" 2>/dev/null; then
+        "$synth" --resources "$MERGE_SIZE" --seed "$((SEED + i))" --accounts 1 --output - 2>/dev/null |
+            sed "s/111122223333/$(printf '5000000000%02d' "$i")/g" >"$part.tmp"
+        mv "$part.tmp" "$part"
+        echo "synth-hash $synth_hash" >"$part.stats"
+    fi
+    merge_inputs+=("$part")
+done
+merged="$bench_dir/merged.json"
+read -r mwall mrss_kib < <(measure "$onwatch" merge "${merge_inputs[@]}" --output "$merged")
+mrss_mib="$(awk -v k="$mrss_kib" 'BEGIN { printf "%.0f", k / 1024 }')"
+mresources="$(jq '.resources | length' "$merged")"
+log "merge $MERGE_INPUTS x $MERGE_SIZE: ${mwall}s, ${mrss_mib} MiB"
+if awk -v w="$mwall" 'BEGIN { exit !(w <= 2) }'; then
+    gate_message="$gate_message
+PASS: merge of $MERGE_INPUTS snapshots of $MERGE_SIZE resources in ${mwall}s (limit 2s), peak RSS ${mrss_mib} MiB"
+else
+    gate_status=1
+    gate_message="$gate_message
+FAIL: merge of $MERGE_INPUTS snapshots of $MERGE_SIZE resources in ${mwall}s (limit 2s), peak RSS ${mrss_mib} MiB"
+fi
+
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo
 echo "onwatch check --format json, release build, median of $RUNS runs; $machine; seed $SEED"
@@ -191,6 +222,12 @@ echo
 echo "| resources | alarms generated | module (MB) | generate wall (s) | peak RSS (MiB) | --check wall (s) | --check peak RSS (MiB) |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${generate_rows[@]}"
+echo
+echo "onwatch merge, release build, median of $RUNS runs"
+echo
+echo "| snapshots | resources each | resources merged | wall (s) | peak RSS (MiB) |"
+echo "|---:|---:|---:|---:|---:|"
+echo "| $MERGE_INPUTS | $MERGE_SIZE | $mresources | $mwall | $mrss_mib |"
 echo
 if [ -n "$gate_message" ]; then
     echo "${gate_message#$'\n'}"

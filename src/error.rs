@@ -65,6 +65,9 @@ pub enum Error {
         action: String,
         message: String,
     },
+    /// Two snapshots given to `onwatch merge` cannot be combined; nothing was written.
+    #[error("merge: {first} and {second}: {message}; nothing was written")]
+    Merge { first: String, second: String, message: String },
     /// Reading the audit table failed after the SDK's retries.
     #[error("reading the audit trail failed: {action} in {region}: {message}")]
     Audit {

@@ -1,4 +1,6 @@
-//! Reading and writing inventory snapshots.
+//! Reading, writing and merging inventory snapshots.
+
+pub mod merge;
 
 use std::{fs, path::Path};
 

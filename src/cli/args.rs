@@ -43,6 +43,8 @@ pub(crate) enum Command {
     Generate(GenerateArgs),
     /// Read AWS accounts and regions into an inventory snapshot.
     Scan(ScanArgs),
+    /// Combine inventory snapshots (the shards of a scan) into one, as one scan of all their scopes would have written it.
+    Merge(MergeArgs),
     /// Compare the repository's Terraform with the account: missing, changed and unmanaged alarms and dashboards.
     Drift(DriftArgs),
     /// Print the least-privilege, read-only IAM policy that `scan` and `--live` need (or, with --audit, `audit list`).
@@ -262,6 +264,9 @@ pub(crate) struct ScanArgs {
     /// Configuration directory holding resource_types.json, the types to scan [default: ./config if present, else built-in].
     #[arg(long, value_name = "DIR")]
     pub(crate) config: Option<PathBuf>,
+    /// Scan only shard I of N of the (account, region) pairs (a stable hash of each pair picks its shard); join the shards with onwatch merge.
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<scan::Shard>,
     #[command(flatten)]
     pub(crate) organization: OrganizationArgs,
 }
@@ -306,6 +311,17 @@ impl OrganizationArgs {
             });
         }
     }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 merged, 2 error (different snapshot versions, a scope two snapshots hold differently: nothing is written).")]
+pub(crate) struct MergeArgs {
+    /// Inventory snapshots to combine, such as the outputs of scan --shard 1/N .. N/N.
+    #[arg(value_name = "SNAPSHOT", required = true)]
+    pub(crate) snapshots: Vec<PathBuf>,
+    /// Write the merged snapshot (JSON) to FILE, atomically; nothing is written on error.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -385,6 +401,9 @@ pub(crate) struct GenerateArgs {
     /// Output directory of the generated module.
     #[arg(long, value_name = "DIR", default_value = "infrastructure/generated")]
     pub(crate) out: PathBuf,
+    /// Write one root module per account of the inventory, each in DIR/<account-id>/ with its own deletion guard (instead of --out).
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub(crate) per_account: Option<PathBuf>,
     /// Write nothing; exit 1 and print a diff when the files on disk differ from what would be generated.
     #[arg(long)]
     pub(crate) check: bool,

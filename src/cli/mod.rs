@@ -67,6 +67,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let catalog = config::load_catalog(Sources::from_flags(args.config, None)?.config_dir.as_deref())?;
             let mut options = args.aws.options();
             args.organization.apply(&mut options);
+            options.shard = args.shard;
             let scan = scan::run(&options, &catalog)?;
             for skipped in &scan.skipped {
                 note(format_args!("skipped {skipped} (not active)"));
@@ -83,6 +84,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 note(format_args!("{} scopes failed (--allow-partial): the snapshot records them as failed", failures.len()));
                 Ok(EXIT_FINDINGS)
             }
+        }
+        Command::Merge(args) => {
+            let paths: Vec<&Path> = args.snapshots.iter().map(PathBuf::as_path).collect();
+            let inventory = snapshot::merge::merge_files(&paths)?;
+            write_atomic(&args.output, snapshot::to_json(&inventory).as_bytes())?;
+            note(format_args!("{}: merged {} snapshots: {} scopes, {} resources, {} alarms", args.output.display(), paths.len(), inventory.scopes.len(), inventory.resources.len(), inventory.alarms.len()));
+            Ok(EXIT_CLEAN)
         }
         Command::Audit(AuditCommand::List(args)) => run_audit_list(args),
         Command::Init(args) => {
@@ -187,10 +195,14 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     if !(0.0..=100.0).contains(&args.max_deletions) {
         return Err(Error::Usage(format!("--max-deletions {} is not a percentage", args.max_deletions)));
     }
-    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let settings = config::load(&Sources::from_flags(args.config.config.clone(), args.config.policies.clone())?)?;
     let templates = generate::Templates::load(args.templates.as_deref())?;
     let bar = progress::Bar::new();
     let (inventory, _) = load_inventory_observed(&args.source, &args.aws, &settings.catalog, &bar)?;
+    if let Some(dir) = &args.per_account {
+        drop(bar);
+        return run_generate_per_account(&args, dir, &inventory, &settings, &templates, as_of);
+    }
     bar.stage("checking coverage", 0);
     let evaluation = check::evaluate(&inventory, &settings, as_of);
     let files = generate::generate_observed(&inventory, &settings, &evaluation, &templates, &generate::GenerateOptions { all: args.all }, &bar)?;
@@ -218,6 +230,53 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     note(format_args!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len()));
     // As in check: the OS reclaims a large account's memory faster than dropping it piece by piece.
     std::mem::forget((inventory, evaluation, files));
+    Ok(EXIT_CLEAN)
+}
+
+/// `generate --per-account DIR`: one module per account in `DIR/<account-id>/`, each what a
+/// generation from that account's inventory alone writes. Every module is generated, and with
+/// `--check` compared, before any is written; the deletion guard is checked for every module
+/// before the first is written.
+fn run_generate_per_account(
+    args: &GenerateArgs,
+    dir: &Path,
+    inventory: &Inventory,
+    settings: &config::Settings,
+    templates: &generate::Templates,
+    as_of: time::Date,
+) -> Result<u8, Error> {
+    let mut modules = Vec::new();
+    for account in crate::model::accounts(inventory) {
+        let mine = crate::model::of_account(inventory, &account);
+        let evaluation = check::evaluate(&mine, settings, as_of);
+        let files = generate::generate(&mine, settings, &evaluation, templates, &generate::GenerateOptions { all: args.all })
+            .map_err(|e| Error::Generate(format!("account {account}: {e}")))?;
+        modules.push((dir.join(&account), files));
+    }
+    let lock_wait = std::time::Duration::from_secs(args.lock_wait);
+    if args.check {
+        let mut stale = Vec::new();
+        for (out, files) in &modules {
+            if let generate::Drift::Stale(diff) = generate::check_files(out, files, lock_wait)? {
+                print_stdout(&diff)?;
+                stale.push(out.display().to_string());
+            }
+        }
+        if stale.is_empty() {
+            return Ok(EXIT_CLEAN);
+        }
+        note(format_args!("{} of {} modules are stale: {}; run onwatch generate --per-account to update them", stale.len(), modules.len(), stale.join(", ")));
+        return Ok(EXIT_FINDINGS);
+    }
+    let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions, lock_wait };
+    for (out, files) in &modules {
+        generate::preflight(out, files, &options)?;
+    }
+    let mut changed = 0;
+    for (out, files) in &modules {
+        changed += usize::from(!generate::write_files(out, files, &options)?.is_empty());
+    }
+    note(format_args!("{}: {} account modules, {} changed", dir.display(), modules.len(), changed));
     Ok(EXIT_CLEAN)
 }
 

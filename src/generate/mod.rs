@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 
 pub use templates::Templates;
-pub use write::{check_files, existing_alarm_addresses, write_files, Drift, WriteOptions, DEFAULT_LOCK_WAIT};
+pub use write::{check_files, existing_alarm_addresses, preflight, write_files, Drift, WriteOptions, DEFAULT_LOCK_WAIT};
 
 use crate::{
     check::{Evaluation, RequirementResult, Status},
@@ -253,7 +253,9 @@ fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
             accounts.iter().copied().collect::<Vec<_>>().join(", ")
         )));
     }
-    let account = accounts.first().copied().unwrap_or("000000000000").to_string();
+    // Without resources, the account scanned (one with nothing watched yet, or every resource gone).
+    let scanned = inventory.scopes.first().map(|s| s.account.as_str());
+    let account = accounts.first().copied().or(scanned).unwrap_or("000000000000").to_string();
     let mut regions: BTreeSet<&str> = inventory
         .resources
         .iter()

@@ -229,6 +229,16 @@ fn alarm_providers(text: &str) -> Vec<(String, String)> {
     found
 }
 
+/// What [`write_files`] refuses before it changes anything (a hand-written file in the way, too
+/// many deletions), checked alone: for several modules written in one run, all are checked first.
+pub fn preflight(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    refuse_hand_written(dir, files)?;
+    guard(dir, files, options)
+}
+
 /// Writes `files` into `dir` as one change: the directory is locked (another run waits), every
 /// target is checked first (no hand-written file, no directory in the way), the whole module is
 /// staged in a temporary directory inside `dir`, then each file is renamed into place, the file

@@ -6,6 +6,7 @@
 //! tested by building an inventory by hand.
 
 pub mod arn;
+mod assemble;
 pub mod delivery;
 mod dimensions;
 pub mod filter_pattern;
@@ -14,5 +15,6 @@ mod inventory;
 pub mod names;
 
 pub use arn::Arn;
+pub use assemble::{accounts, assemble, of_account, ScopePart};
 pub use dimensions::Dimensions;
 pub use inventory::*;

@@ -16,6 +16,7 @@ pub mod aws;
 pub mod calls;
 pub mod discovery;
 pub mod net;
+pub mod shard;
 
 use std::time::Duration;
 
@@ -26,14 +27,12 @@ use futures_util::{StreamExt, TryStreamExt};
 pub use aws::AwsClients;
 pub use calls::{audit_reader_policy, iam_policy, organization_caller_policy, CallLog, AUDIT_OPERATIONS, OPERATIONS, ORGANIZATION_OPERATIONS};
 pub use discovery::Place;
+pub use shard::Shard;
 
 use crate::{
     config::Catalog,
     error::{Error, Result},
-    model::{
-        CompositeAlarm, Dashboard, DiscoveredBy, Inventory, LogMetricFilter, Metric, MetricAlarm, Resource, Scope, SnsTopic, Trail,
-        SNAPSHOT_VERSION,
-    },
+    model::{assemble, DiscoveredBy, Inventory, Scope, ScopePart},
 };
 
 /// Regions enabled by default in every commercial AWS account (all regions launched before
@@ -87,6 +86,8 @@ pub struct ScanOptions {
     pub allow_partial: bool,
     /// (account, region) targets scanned at once [default: [`CONCURRENCY`]].
     pub concurrency: Option<usize>,
+    /// Scan only this share of the (account, region) pairs ([`shard`]).
+    pub shard: Option<Shard>,
 }
 
 /// Which accounts of an organisation to scan, and the role to assume in each.
@@ -266,6 +267,8 @@ async fn run_async(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
         None => (role_accounts(options, &base, &calls, concurrency).await?, Vec::new()),
     };
     let (targets, failed) = targets(accounts, &regions, &calls, options.allow_partial)?;
+    let targets = shard::select(targets, options.shard, |t| (t.place.account.as_str(), t.place.region.as_str()));
+    let failed = shard::select(failed, options.shard, |s| (s.account.as_str(), s.region.as_str()));
     let inventory = scan_targets_partial(targets, failed, catalog, concurrency, options).await?;
     Ok(Scan { inventory, calls, skipped })
 }
@@ -436,48 +439,16 @@ async fn scan_targets_partial(targets: Vec<Target>, failed: Vec<Scope>, catalog:
 pub async fn scan_targets_allowing_failures(targets: Vec<Target>, catalog: &Catalog, concurrency: usize, progress: bool) -> Inventory {
     let bar = Progress::new(progress, targets.len());
     let bar = &bar;
-    let parts: Vec<Part> = futures_util::stream::iter(targets)
+    let parts: Vec<ScopePart> = futures_util::stream::iter(targets)
         .map(|target| async move {
-            let part = scan_target(&target, catalog).await.unwrap_or_else(|error| Part::failed(target.place.clone(), error.to_string()));
+            let part = scan_target(&target, catalog).await.unwrap_or_else(|error| ScopePart::new(Scope { account: target.place.account.clone(), region: target.place.region.clone(), failed: Some(error.to_string()) }));
             bar.done(&target.place);
             part
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    assemble(parts, generated_at())
-}
-
-/// What one target holds.
-struct Part {
-    place: Place,
-    resources: Vec<Resource>,
-    alarms: Vec<MetricAlarm>,
-    composite_alarms: Vec<CompositeAlarm>,
-    metrics: Vec<Metric>,
-    dashboards: Vec<Dashboard>,
-    topics: Vec<SnsTopic>,
-    trails: Vec<Trail>,
-    metric_filters: Vec<LogMetricFilter>,
-    /// Why the target could not be read; then everything else is empty.
-    failed: Option<String>,
-}
-
-impl Part {
-    fn failed(place: Place, why: String) -> Self {
-        Part {
-            place,
-            resources: Vec::new(),
-            alarms: Vec::new(),
-            composite_alarms: Vec::new(),
-            metrics: Vec::new(),
-            dashboards: Vec::new(),
-            topics: Vec::new(),
-            trails: Vec::new(),
-            metric_filters: Vec::new(),
-            failed: Some(why),
-        }
-    }
+    assemble(parts, Some(generated_at()))
 }
 
 /// Scans `targets`, `concurrency` at a time, into one sorted inventory of the resources of
@@ -485,7 +456,7 @@ impl Part {
 pub async fn scan_targets(targets: Vec<Target>, catalog: &Catalog, concurrency: usize, progress: bool) -> Result<Inventory> {
     let bar = Progress::new(progress, targets.len());
     let bar = &bar;
-    let parts: Vec<Part> = futures_util::stream::iter(targets)
+    let parts: Vec<ScopePart> = futures_util::stream::iter(targets)
         .map(|target| async move {
             let part = scan_target(&target, catalog).await;
             bar.done(&target.place);
@@ -494,10 +465,10 @@ pub async fn scan_targets(targets: Vec<Target>, catalog: &Catalog, concurrency: 
         .buffer_unordered(concurrency.max(1))
         .try_collect()
         .await?;
-    Ok(assemble(parts, generated_at()))
+    Ok(assemble(parts, Some(generated_at())))
 }
 
-async fn scan_target(target: &Target, catalog: &Catalog) -> Result<Part> {
+async fn scan_target(target: &Target, catalog: &Catalog) -> Result<ScopePart> {
     let (clients, at) = (&target.clients, &target.place);
     let account_wide = async {
         if target.account_wide {
@@ -513,44 +484,10 @@ async fn scan_target(target: &Target, catalog: &Catalog) -> Result<Part> {
     )
     .await?;
     discovery::complete(&mut resources, &metrics, at, catalog);
-    Ok(Part { place: target.place.clone(), resources, alarms, composite_alarms, metrics, dashboards, topics, trails, metric_filters, failed: None })
+    let scope = Scope { account: target.place.account.clone(), region: target.place.region.clone(), failed: None };
+    Ok(ScopePart { scope, resources, alarms, composite_alarms, metrics, dashboards, topics, trails, metric_filters })
 }
 
-fn place_key(place: &Place) -> (&str, &str) {
-    (&place.account, &place.region)
-}
-
-/// Merges the parts in a fixed order, whatever order they finished in.
-fn assemble(mut parts: Vec<Part>, generated_at: String) -> Inventory {
-    parts.sort_by(|a, b| place_key(&a.place).cmp(&place_key(&b.place)));
-    let mut inventory = Inventory { version: SNAPSHOT_VERSION, generated_at: Some(generated_at), ..Inventory::default() };
-    for part in parts {
-        inventory.scopes.push(Scope { account: part.place.account, region: part.place.region, failed: part.failed });
-        inventory.resources.extend(part.resources);
-        inventory.alarms.extend(part.alarms);
-        inventory.composite_alarms.extend(part.composite_alarms);
-        inventory.metrics.extend(part.metrics);
-        inventory.dashboards.extend(part.dashboards);
-        inventory.sns_topics.extend(part.topics);
-        inventory.trails.extend(part.trails);
-        inventory.log_metric_filters.extend(part.metric_filters);
-    }
-    // Global resources (CloudFront) can be listed from more than one region: keep the first.
-    inventory.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
-    inventory.resources.dedup_by(|a, b| a.arn == b.arn);
-    inventory.alarms.sort_by(|a, b| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)));
-    inventory.composite_alarms.sort_by(|a, b| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)));
-    inventory.metrics.sort_by(|a, b| {
-        (&a.account, &a.region, &a.namespace, &a.metric_name, &a.dimensions).cmp(&(&b.account, &b.region, &b.namespace, &b.metric_name, &b.dimensions))
-    });
-    inventory.metrics.dedup();
-    inventory.dashboards.sort_by(|a, b| (&a.account, &a.name).cmp(&(&b.account, &b.name)));
-    inventory.sns_topics.sort_by(|a, b| a.arn.cmp(&b.arn));
-    inventory.trails.sort_by(|a, b| (&a.account, &a.arn).cmp(&(&b.account, &b.arn)));
-    inventory.log_metric_filters.sort_by(|a, b| (&a.account, &a.region, &a.log_group, &a.name).cmp(&(&b.account, &b.region, &b.log_group, &b.name)));
-    inventory.scopes.sort();
-    inventory
-}
 
 /// Now, in RFC 3339 UTC to the second; `SOURCE_DATE_EPOCH` (seconds) pins it for reproducible output.
 fn generated_at() -> String {
