@@ -251,12 +251,13 @@ fn run_generate_per_account(
         let evaluation = check::evaluate(&mine, settings, as_of);
         let files = generate::generate(&mine, settings, &evaluation, templates, &generate::GenerateOptions { all: args.all })
             .map_err(|e| Error::Generate(format!("account {account}: {e}")))?;
-        modules.push((dir.join(&account), files));
+        let failed_regions = mine.scopes.iter().filter(|s| s.failed.is_some()).map(|s| s.region.clone()).collect();
+        modules.push((dir.join(&account), files, failed_regions));
     }
     let lock_wait = std::time::Duration::from_secs(args.lock_wait);
     if args.check {
         let mut stale = Vec::new();
-        for (out, files) in &modules {
+        for (out, files, _) in &modules {
             if let generate::Drift::Stale(diff) = generate::check_files(out, files, lock_wait)? {
                 print_stdout(&diff)?;
                 stale.push(out.display().to_string());
@@ -268,13 +269,19 @@ fn run_generate_per_account(
         note(format_args!("{} of {} modules are stale: {}; run onwatch generate --per-account to update them", stale.len(), modules.len(), stale.join(", ")));
         return Ok(EXIT_FINDINGS);
     }
-    let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions, lock_wait };
-    for (out, files) in &modules {
-        generate::preflight(out, files, &options)?;
+    // Each module's deletion guard knows the regions its own account could not be read in.
+    let options = |failed_regions: &Vec<String>| generate::WriteOptions {
+        allow_deletions: args.allow_deletions,
+        max_deletion_percent: args.max_deletions,
+        lock_wait,
+        failed_regions: failed_regions.clone(),
+    };
+    for (out, files, failed_regions) in &modules {
+        generate::preflight(out, files, &options(failed_regions))?;
     }
     let mut changed = 0;
-    for (out, files) in &modules {
-        changed += usize::from(!generate::write_files(out, files, &options)?.is_empty());
+    for (out, files, failed_regions) in &modules {
+        changed += usize::from(!generate::write_files(out, files, &options(failed_regions))?.is_empty());
     }
     note(format_args!("{}: {} account modules, {} changed", dir.display(), modules.len(), changed));
     Ok(EXIT_CLEAN)
