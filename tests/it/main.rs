@@ -38,6 +38,7 @@ mod sarif_multitool;
 mod scan_calls;
 mod scan_cli;
 mod scan_emulator;
+mod scan_faults;
 mod schemas;
 mod security;
 mod security_assessors;
