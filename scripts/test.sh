@@ -46,10 +46,7 @@ command -v cargo >/dev/null || die "cargo is not on PATH (the Rust toolchain is 
 build_log="$(mktemp)"
 build_targets=(--all-targets)
 [ $# -eq 0 ] || build_targets=(--test it)
-(
-    cargo test --locked --no-run "${build_targets[@]}"
-    if [ $# -eq 0 ]; then cargo test --locked --no-run -p onwatch-scan-faults; fi
-) >"$build_log" 2>&1 &
+cargo test --locked --no-run "${build_targets[@]}" >"$build_log" 2>&1 &
 build_pid=$!
 trap 'kill "$build_pid" 2>/dev/null || true; rm -f "$build_log"' EXIT
 log "building the tests in the background (pid $build_pid) while the tools install"
@@ -265,14 +262,6 @@ if [ $# -eq 0 ]; then
 else
     log "cargo test --locked --no-fail-fast --test it -- --include-ignored $*"
     cargo test --locked --no-fail-fast --test it -- --include-ignored "$@" 2>&1 | tee -a "$results" || status=$?
-fi
-
-# The scanner's fault tests (mocked AWS SDK) are a package of their own, built separately: the
-# SDK's test utilities would change onwatch's JSON output in the build above (see
-# tests/scan-faults/src/lib.rs). Run with the whole suite, or alone with `-p onwatch-scan-faults`.
-if [ $# -eq 0 ]; then
-    log "cargo test --locked --no-fail-fast -p onwatch-scan-faults"
-    cargo test --locked --no-fail-fast -p onwatch-scan-faults 2>&1 | tee -a "$results" || status=$?
 fi
 
 # One closing line for the whole suite. Nothing may stay ignored here: an ignored test is a test

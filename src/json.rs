@@ -9,7 +9,15 @@ use crate::error::{pointer_to_path, Error, Problem, Result};
 
 /// The JSON Schema of a type, as shipped under `schemas/`.
 pub fn schema_of<T: JsonSchema>() -> Value {
-    serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialize")
+    sorted(serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialize"))
+}
+
+/// `value` with the keys of every object in sorted order, however serde_json was built: the AWS
+/// SDK's test utilities turn on its `preserve_order` feature in test builds (only there), and
+/// written JSON and Terraform must be the same bytes in the tests as in the shipped binary.
+pub fn sorted(mut value: Value) -> Value {
+    value.sort_all_objects();
+    value
 }
 
 /// Parses `text` (from `file`) as `T`, validating it against `T`'s JSON Schema first so every

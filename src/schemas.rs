@@ -52,5 +52,5 @@ pub fn schema_catalog() -> Value {
             })
         })
         .collect();
-    serde_json::json!({"$schema": "https://json.schemastore.org/schema-catalog.json", "version": 1, "schemas": schemas})
+    crate::json::sorted(serde_json::json!({"$schema": "https://json.schemastore.org/schema-catalog.json", "version": 1, "schemas": schemas}))
 }

@@ -107,7 +107,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             } else {
                 scan::iam_policy()
             };
-            let mut policy = serde_json::to_string_pretty(&policy).expect("policies serialize");
+            let mut policy = serde_json::to_string_pretty(&crate::json::sorted(policy)).expect("policies serialize");
             policy.push('\n');
             print_stdout(&policy)?;
             Ok(EXIT_CLEAN)

@@ -104,7 +104,7 @@ fn paginate(name: &str, widgets: Vec<Value>, max_widgets: usize, range: &str) ->
                 })
                 .collect();
             let title = if count > 1 { format!("{name}-{}", index + 1) } else { name.to_string() };
-            let body = json!({ "start": range, "periodOverride": "inherit", "widgets": placed });
+            let body = crate::json::sorted(json!({ "start": range, "periodOverride": "inherit", "widgets": placed }));
             (title, body.to_string())
         })
         .collect()

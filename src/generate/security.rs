@@ -328,7 +328,7 @@ pub fn state_machine_definition(audit: &AuditLogSchemaFile, partition: &str) -> 
     for (name, field) in audit.record_attributes() {
         item.insert(name, json!({ field.key_type().as_str(): field_expression(field, audit.retention_days) }));
     }
-    json!({
+    crate::json::sorted(json!({
         "Comment": "onwatch audit trail: records every alarm state change and security detection once, and never overwrites a record.",
         "QueryLanguage": "JSONata",
         "StartAt": "Record",
@@ -361,5 +361,5 @@ pub fn state_machine_definition(audit: &AuditLogSchemaFile, partition: &str) -> 
                 "Comment": "A redelivered event: its record exists and stays as it was.",
             },
         },
-    })
+    }))
 }

@@ -27,11 +27,11 @@ impl Printer for Sarif {
             let results = report.items.iter().map(|item| result(&item.finding, &drift::CODES, document.inventory));
             runs.push(run(&drift::CODES, results.collect(), "onwatch/drift/"));
         }
-        let log = json!({
+        let log = crate::json::sorted(json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": runs,
-        });
+        }));
         serde_json::to_writer_pretty(&mut *out, &log)?;
         out.write_all(b"\n")
     }

@@ -23,7 +23,6 @@ import zipfile
 
 import boto3
 
-ACCOUNT = "123456789012"
 
 
 def clients(endpoint, region):
@@ -205,15 +204,19 @@ def showcase(client, endpoint, region):
     # covered, IAM policy changes alarmed to a topic nobody reads, CloudTrail changes without an alarm,
     # every other control missing.
     logs, trail = client("logs"), client("cloudtrail")
+    # The account the endpoint stands for (one per test on a shared emulator: tests/it/harness.rs).
+    account = client("sts").get_caller_identity()["Account"]
     logs.create_log_group(logGroupName="aws-cloudtrail-logs")
-    client("s3").create_bucket(Bucket="onwatch-seed-trail")
+    # Bucket names are global across accounts, in moto as in AWS.
+    bucket = f"onwatch-seed-trail-{account}"
+    client("s3").create_bucket(Bucket=bucket)
     delivery = iam.create_role(RoleName="cloudtrail-to-logs", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }))["Role"]["Arn"]
     trail_arn = trail.create_trail(
-        Name="org-audit", S3BucketName="onwatch-seed-trail", IsMultiRegionTrail=True,
-        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-cloudtrail-logs:*", CloudWatchLogsRoleArn=delivery,
+        Name="org-audit", S3BucketName=bucket, IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{account}:log-group:aws-cloudtrail-logs:*", CloudWatchLogsRoleArn=delivery,
     )["TrailARN"]
     trail.start_logging(Name="org-audit")
     security = sns.create_topic(Name="security-alerts", Attributes={"KmsMasterKeyId": "alias/onwatch-alerts"})["TopicArn"]
@@ -230,7 +233,7 @@ def showcase(client, endpoint, region):
                  "CreatePolicyVersion", "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy"]
     detection("iam-policy-changes", "{" + "||".join(f"($.eventName={c})" for c in iam_calls) + "}", "IAMPolicyChanges", [nobody])
     detection("cloudtrail-changes", "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }", "CloudTrailChanges")
-    made["security"] = {"trail": trail_arn, "topic": security, "log_group": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-cloudtrail-logs"}
+    made["security"] = {"trail": trail_arn, "topic": security, "log_group": f"arn:aws:logs:{region}:{account}:log-group:aws-cloudtrail-logs"}
 
     # --- A dashboard.
     cw.put_dashboard(DashboardName="ops", DashboardBody=json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 2, "properties": {"markdown": "ops"}}]}))

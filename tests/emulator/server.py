@@ -17,10 +17,18 @@ depend on. Run exactly like moto_server: `python server.py -H 127.0.0.1 -p PORT`
 5. AssumeRole into a role that does not exist: moto grants it (any ARN, any account). AWS refuses
    with AccessDenied, which is how `scan --organization` meets an account without its role; here it
    is refused unless the role exists in the target account (moto keeps IAM per account).
+6. One account per endpoint: a request to `/accounts/ACCOUNT_ID/...` is served as `/...` in that
+   account (moto's `x-moto-account-id` header), so the tests of one process share one server and
+   each works in an account of its own (tests/it/harness.rs). Without the prefix, moto's default
+   account as before. With `--exit-on-stdin-eof`, the server exits when its stdin closes: the test
+   process that started it is gone.
 """
 
 import json
+import os
+import re
 import sys
+import threading
 import uuid
 
 import jsonata
@@ -32,6 +40,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import EmptyResult
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 from moto.sns.models import SNSBackend
 
@@ -116,5 +125,35 @@ def assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs)
 
 STSBackend.assume_role = assume_role
 
+
+ACCOUNT_PATH = re.compile(r"^/accounts/([0-9]{12})(/.*)?$")
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def per_account(self, environ, start_response):
+    served = ACCOUNT_PATH.match(environ.get("PATH_INFO", ""))
+    if served:
+        prefix = f"/accounts/{served.group(1)}"
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = served.group(1)
+        environ["PATH_INFO"] = served.group(2) or "/"
+        # moto reads the request's URL from these too (werkzeug's server sets both).
+        for key in ("RAW_URI", "REQUEST_URI"):
+            if environ.get(key, "").startswith(prefix):
+                environ[key] = environ[key][len(prefix):] or "/"
+    return _dispatch(self, environ, start_response)
+
+
+DomainDispatcherApplication.__call__ = per_account
+
+
+def exit_on_stdin_eof():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    arguments = sys.argv[1:]
+    if "--exit-on-stdin-eof" in arguments:
+        arguments.remove("--exit-on-stdin-eof")
+        threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
+    main(arguments)

@@ -238,8 +238,9 @@ endpoint, region = sys.argv[1], sys.argv[2]
 session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
 firehose = session.client("firehose", endpoint_url=endpoint)
 cloudwatch = session.client("cloudwatch", endpoint_url=endpoint)
-alerts = "arn:aws:sns:%s:123456789012:alerts" % region  # seed.py's confirmed, encrypted topic
-s3 = {"RoleARN": "arn:aws:iam::123456789012:role/firehose", "BucketARN": "arn:aws:s3:::onwatch-seed-trail"}
+account = session.client("sts", endpoint_url=endpoint).get_caller_identity()["Account"]
+alerts = "arn:aws:sns:%s:%s:alerts" % (region, account)  # seed.py's confirmed, encrypted topic
+s3 = {"RoleARN": "arn:aws:iam::%s:role/firehose" % account, "BucketARN": "arn:aws:s3:::onwatch-seed-trail-%s" % account}
 firehose.create_delivery_stream(DeliveryStreamName="clicks", ExtendedS3DestinationConfiguration=s3, Tags=[{"Key": "team", "Value": "data"}])
 firehose.create_delivery_stream(DeliveryStreamName="legacy", ExtendedS3DestinationConfiguration=s3)
 cloudwatch.put_metric_data(Namespace="AWS/Firehose", MetricData=[
@@ -274,7 +275,7 @@ fn a_new_resource_type_in_a_config_directory_is_scanned_checked_and_generated() 
     assert_eq!(scanned.status.code(), Some(0), "{}\nemulator:\n{}", text(&scanned.stderr), emulator.stderr());
     let inventory = onwatch::snapshot::read(&dir.path().join("inventory.json")).unwrap();
     let stream = |name: &str| {
-        let arn = format!("arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{name}");
+        let arn = format!("arn:aws:firehose:{REGION}:{}:deliverystream/{name}", emulator.account);
         inventory.resources.iter().find(|r| r.arn == arn).unwrap_or_else(|| panic!("no {arn} in {:#?}", inventory.resources)).clone()
     };
     let (clicks, legacy) = (stream("clicks"), stream("legacy"));

@@ -1,7 +1,8 @@
 #![allow(dead_code)]
 //! Starts the AWS API emulator (moto's server, through tests/emulator/server.py), seeds it, and runs
-//! the onwatch binary against it. The emulator is killed when the [`Emulator`] drops, so a failing
-//! test does not leave it running.
+//! the onwatch binary against it. One server per test process, started on first use, gives every
+//! [`Emulator::start`] an account of its own (a few seconds saved per test); a test that must stop
+//! or patch the server takes [`Emulator::private`], killed when it drops.
 
 use std::{
     fs,
@@ -29,49 +30,89 @@ fn emulator_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/emulator")
 }
 
-pub struct Emulator {
-    child: Child,
-    pub endpoint: String,
+/// One emulator for every test of this process that does not need its own ([`Emulator::private`]):
+/// started on first use, and gone with the process (it exits when its stdin, held here, closes).
+struct SharedServer {
+    port: u16,
     log: PathBuf,
-    _dir: tempfile::TempDir,
+    _stdin: std::process::ChildStdin,
+}
+
+static SHARED: std::sync::OnceLock<SharedServer> = std::sync::OnceLock::new();
+/// Accounts handed out by [`Emulator::start`]: 100000000001, 100000000002, ... (never moto's
+/// default account, 123456789012, which a private server serves).
+static ACCOUNTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub struct Emulator {
+    /// Set for a private server only: killed when the emulator drops.
+    child: Option<Child>,
+    /// What `--endpoint-url` and boto3's `endpoint_url` take: on the shared server, a path that
+    /// stands for this emulator's account (tests/emulator/server.py).
+    pub endpoint: String,
+    /// The AWS account this emulator's endpoint serves: every call through it is in this account.
+    pub account: String,
+    log: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Starts tests/emulator/server.py on a free port of 127.0.0.1 and waits until it answers.
+fn spawn_server(extra: &[&str], stdin: Stdio, log: &Path) -> (Child, u16) {
+    tool("ONWATCH_MOTO_SERVER");
+    let python = tool("ONWATCH_PYTHON");
+    // moto needs an explicit port: take a free one from the OS, then hand it over.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(python)
+        .arg(emulator_dir().join("server.py"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .args(extra)
+        .stdin(stdin)
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start the emulator");
+    let stderr = || fs::read_to_string(log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (child, port);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the emulator exited ({status}):\n{}", stderr());
+        }
+        assert!(Instant::now() < deadline, "the emulator did not answer within 60 s:\n{}", stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 impl Emulator {
-    /// Starts the emulator on a free port of 127.0.0.1 and waits until it answers.
+    /// A fresh AWS account on this process's shared emulator (started on first use): what one
+    /// test creates there, another test's account does not see (`emulator_isolation::`).
     pub fn start() -> Self {
-        tool("ONWATCH_MOTO_SERVER");
-        let python = tool("ONWATCH_PYTHON");
-        // moto needs an explicit port: take a free one from the OS, then hand it over.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("emulator.log");
-        let child = Command::new(python)
-            .arg(emulator_dir().join("server.py"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&log).unwrap())
-            .stderr(fs::File::create(dir.path().join("emulator.err")).unwrap())
-            .spawn()
-            .expect("start the emulator");
-        let mut emulator = Emulator { child, endpoint: format!("http://127.0.0.1:{port}"), log: dir.path().join("emulator.err"), _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return emulator;
-            }
-            if let Some(status) = emulator.child.try_wait().unwrap() {
-                panic!("the emulator exited ({status}):\n{}", emulator.stderr());
-            }
-            assert!(Instant::now() < deadline, "the emulator did not answer within 60 s:\n{}", emulator.stderr());
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let shared = SHARED.get_or_init(|| {
+            let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("emulator-{}.err", std::process::id()));
+            let (mut child, port) = spawn_server(&["--exit-on-stdin-eof"], Stdio::piped(), &log);
+            SharedServer { port, log, _stdin: child.stdin.take().unwrap() }
+        });
+        let account = format!("{:012}", 100_000_000_000 + ACCOUNTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let endpoint = format!("http://127.0.0.1:{}/accounts/{account}", shared.port);
+        Emulator { child: None, endpoint, account, log: shared.log.clone(), _dir: None }
     }
 
+    /// An emulator of this test's own, in moto's default account ([`ACCOUNT`]), killed when it
+    /// drops: for a test that stops, restarts or patches the server.
+    pub fn private() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("emulator.err");
+        let (child, port) = spawn_server(&[], Stdio::null(), &log);
+        Emulator { child: Some(child), endpoint: format!("http://127.0.0.1:{port}"), account: ACCOUNT.into(), log, _dir: Some(dir) }
+    }
+
+    /// The emulator's log (on the shared server, every test's requests).
     pub fn stderr(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Runs tests/emulator/seed.py against the emulator and returns what it reports it made.
+    /// Runs tests/emulator/seed.py against this emulator's account and returns what it made.
     pub fn seed(&self, extra: &[&str]) -> serde_json::Value {
         let output = Command::new(tool("ONWATCH_PYTHON"))
             .arg(emulator_dir().join("seed.py"))
@@ -86,8 +127,10 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

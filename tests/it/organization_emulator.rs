@@ -30,7 +30,7 @@ fn ids(value: &Value) -> Vec<String> {
 #[test]
 #[ignore = "conformance: needs the moto emulator; scripts/test.sh runs it"]
 fn scan_organization_finds_every_active_account_in_every_region() {
-    let emulator = Emulator::start();
+    let emulator = Emulator::private(); // cross-account: assumed roles must reach other accounts, which a per-account endpoint would pin
     let made = seed(&emulator, &["--accounts", "30", "--suspended", "1"]);
     let (active, suspended) = (ids(&made["active"]), ids(&made["suspended"]));
     assert_eq!(active.len(), 30);
@@ -62,7 +62,7 @@ fn scan_organization_finds_every_active_account_in_every_region() {
 #[test]
 #[ignore = "conformance: needs the moto emulator; scripts/test.sh runs it"]
 fn account_without_its_role_fails_the_scan_unless_partial_then_it_is_unknown() {
-    let emulator = Emulator::start();
+    let emulator = Emulator::private(); // cross-account: assumed roles must reach other accounts, which a per-account endpoint would pin
     let made = seed(&emulator, &["--accounts", "30", "--missing-role", "1"]);
     let missing = ids(&made["missing_role"])[0].clone();
     let dir = tempfile::tempdir().unwrap();
@@ -100,7 +100,7 @@ fn account_without_its_role_fails_the_scan_unless_partial_then_it_is_unknown() {
 #[test]
 #[ignore = "conformance: needs the moto emulator; scripts/test.sh runs it"]
 fn generate_refuses_to_delete_alarms_in_a_failed_scope() {
-    let emulator = Emulator::start();
+    let emulator = Emulator::private(); // cross-account: assumed roles must reach other accounts, which a per-account endpoint would pin
     let made = seed(&emulator, &["--accounts", "3"]);
     let account = made["queues"].as_object().unwrap().keys().next().unwrap().clone();
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
 //! The scan command's contract: a failed scan exits 2 and writes nothing, and an inventory comes
-//! from exactly one source. (Faults inside the scanner are tested in tests/scan-faults.)
+//! from exactly one source. (Faults inside the scanner are tested in scan_faults.rs.)
 
 use std::{
     io::{Read, Write},

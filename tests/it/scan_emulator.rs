@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeSet, fs};
 
-use crate::harness::{onwatch, text, Emulator, ACCOUNT, REGION};
+use crate::harness::{onwatch, text, Emulator, REGION};
 use onwatch::model::{DiscoveredBy, Inventory, Scope};
 use serde_json::Value;
 
@@ -52,7 +52,7 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     let instance = |name: &str| made["instances"][name].as_str().unwrap().to_string();
     let (web, batch, untagged) = (instance("web"), instance("batch"), instance("untagged"));
 
-    assert_eq!(inventory.scopes, [Scope { account: ACCOUNT.into(), region: REGION.into(), failed: None }]);
+    assert_eq!(inventory.scopes, [Scope { account: emulator.account.clone(), region: REGION.into(), failed: None }]);
     assert_eq!(inventory.generated_at.as_deref(), Some("2025-11-25T00:00:00Z"));
 
     // Resources: tagged ones through the Tagging API, untagged ones through their metrics.
@@ -64,10 +64,11 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert_eq!(web_resource.tags.get("Name").map(String::as_str), Some("web"));
     assert_eq!(web_resource.discovered_by, DiscoveredBy::Tagging);
     assert_eq!(resource(&format!(":instance/{untagged}")).discovered_by, DiscoveredBy::Metrics);
-    assert_eq!(resource(":sqs:us-east-1:123456789012:legacy-jobs").discovered_by, DiscoveredBy::Metrics);
+    let account = &emulator.account;
+    assert_eq!(resource(&format!(":sqs:us-east-1:{account}:legacy-jobs")).discovered_by, DiscoveredBy::Metrics);
     for (suffix, resource_type) in [
         (":db:orders-db", "rds:db"),
-        (":sqs:us-east-1:123456789012:orders", "sqs:queue"),
+        (&format!(":sqs:us-east-1:{account}:orders"), "sqs:queue"),
         (":table/sessions", "dynamodb:table"),
         (":function:checkout", "lambda:function"),
     ] {
@@ -97,7 +98,7 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert_eq!((web_cpu.threshold, web_cpu.period, web_cpu.evaluation_periods), (Some(80.0), Some(300), 3));
     assert_eq!(web_cpu.statistic, Some(onwatch::model::Statistic::Average));
     assert_eq!(web_cpu.alarm_actions, [made["topics"]["alerts"].as_str().unwrap()]);
-    assert_eq!(web_cpu.arn.as_deref(), Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-cpu"));
+    assert_eq!(web_cpu.arn.as_deref(), Some(format!("arn:aws:cloudwatch:us-east-1:{account}:alarm:web-cpu").as_str()));
     let composite = |name: &str| inventory.composite_alarms.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no composite {name}"));
     assert_eq!(inventory.composite_alarms.len(), 2);
     assert_eq!(composite("web-down").alarm_rule, r#"ALARM("web-cpu") AND ALARM("web-status")"#);

@@ -1,6 +1,11 @@
 //! Faults and page sizes, through the real SDK clients on a mocked HTTP layer (aws-smithy-mocks):
 //! throttling, server errors, pagination that would loop, expired credentials, and the number of
 //! calls a scan makes.
+//!
+//! The SDK's `test-util` features and aws-smithy-mocks are dev-dependencies of onwatch: they reach
+//! test builds only (resolver 2), where they also turn on serde_json's `preserve_order`. onwatch's
+//! written JSON and Terraform do not depend on it (`onwatch::json::sorted`), which the snapshot and
+//! golden-file tests of this same binary check.
 
 use std::{future::Future, time::Duration};
 
