@@ -412,3 +412,50 @@ resource "aws_lb" "edge" {
     assert_eq!(types.get("aws_lb.web"), Some(&"elasticloadbalancing:loadbalancer/app"), "{types:?}");
     assert_eq!(types.get("aws_lb.edge"), Some(&"elasticloadbalancing:loadbalancer/net"), "{types:?}");
 }
+
+#[test]
+fn references_to_one_count_or_for_each_instance_match_that_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!(
+        "provider \"aws\" {{\n  region = \"eu-west-1\"\n}}\n\nresource \"aws_instance\" \"web\" {{\n  count         = 2\n  ami           = \"ami-0abcdef1234567890\"\n  instance_type = \"t3.micro\"\n}}\n\n\
+         resource \"aws_instance\" \"api\" {{\n  for_each      = toset([\"a\", \"b\"])\n  ami           = \"ami-0abcdef1234567890\"\n  instance_type = \"t3.micro\"\n}}\n{}{}{}",
+        alarms().split("\nresource \"aws_cloudwatch_metric_alarm\"").next().unwrap(),
+        alarm("web-0-cpu", "AWS/EC2", "CPUUtilization", "Average", 300, 3, "GreaterThanThreshold", "80", "InstanceId = aws_instance.web[0].id"),
+        alarm("api-a-cpu", "AWS/EC2", "CPUUtilization", "Average", 300, 3, "GreaterThanThreshold", "80", "InstanceId = aws_instance.api[\"a\"].id")
+    );
+    write(dir.path(), "tf/main.tf", &source);
+    let (code, stdout, stderr) = check(dir.path(), &["--terraform", "tf", "--format", "json", "--output", "report.json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let report = json(dir.path(), "report.json");
+    let cpu_missing: Vec<&str> = findings(&report)
+        .iter()
+        .filter(|f| f["code"] == "missing-alarm" && f["requirement"].as_str().unwrap().contains("cpu"))
+        .map(|f| f["terraform_address"].as_str().unwrap())
+        .collect();
+    // Each alarm covers the one instance it names, not its siblings.
+    assert_eq!(cpu_missing.len(), 2, "{report}");
+    assert!(cpu_missing.contains(&"aws_instance.web[1]") && cpu_missing.contains(&"aws_instance.api[\"b\"]"), "{cpu_missing:?}");
+    let orphaned = findings(&report).iter().filter(|f| f["code"] == "orphaned-alarm").count();
+    assert_eq!(orphaned, 0, "{report}");
+}
+
+#[test]
+fn a_reference_to_a_missing_block_exits_2_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!(
+        "{CHANGE}{}",
+        alarm("orders-errors", "AWS/Lambda", "Errors", "Sum", 60, 3, "GreaterThanThreshold", "1", "FunctionName = aws_lambda_function.order.function_name")
+    );
+    write(dir.path(), "tf/main.tf", &source);
+    let (code, stdout, stderr) = check(dir.path(), &["--terraform", "tf", "--output", "report.json"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let line = line_of(&source, "resource \"aws_cloudwatch_metric_alarm\"");
+    assert!(stderr.contains(&format!("tf/main.tf:{line}: ")), "{stderr}");
+    assert!(stderr.contains("aws_lambda_function.order, a resource block this module does not declare"), "{stderr}");
+    assert!(!dir.path().join("report.json").exists());
+    // A type the module declares no block of at all.
+    write(dir.path(), "tf/main.tf", &source.replace("aws_lambda_function.order.", "aws_lambda_alias.orders."));
+    let (code, _, stderr) = check(dir.path(), &["--terraform", "tf", "--output", "report.json"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("aws_lambda_alias.orders, a resource block this module does not declare"), "{stderr}");
+}
