@@ -171,7 +171,10 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     if !(0.0..=100.0).contains(&args.max_deletions) {
         return Err(Error::Usage(format!("--max-deletions {} is not a percentage", args.max_deletions)));
     }
-    let settings = config::load(&Sources::from_flags(args.config.config, args.config.policies)?)?;
+    let settings = config::load(&Sources::from_flags(args.config.config.clone(), args.config.policies.clone())?)?;
+    if let Some(dir) = args.into.clone() {
+        return run_generate_into(&args, &dir, &settings, as_of);
+    }
     let templates = generate::Templates::load(args.templates.as_deref())?;
     let bar = progress::Bar::new();
     let (inventory, _) = load_inventory_observed(&args.source, &args.aws, &settings.catalog, &bar)?;
@@ -201,6 +204,45 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
     note(format_args!("{}: {} files, {} changed", args.out.display(), files.len(), changed.len()));
     // As in check: the OS reclaims a large account's memory faster than dropping it piece by piece.
     std::mem::forget((inventory, evaluation, files));
+    Ok(EXIT_CLEAN)
+}
+
+/// `generate --into DIR`: the alarms of the resources DIR declares, into DIR/onwatch_alarms.tf.
+fn run_generate_into(args: &GenerateArgs, dir: &Path, settings: &config::Settings, as_of: time::Date) -> Result<u8, Error> {
+    let watch = terraform::Watch { arguments: settings.catalog.terraform_arguments() };
+    let declared = terraform::read_dir_watching(dir, &watch)?;
+    let source = dir.display().to_string();
+    let live = args.source.inventory.is_some();
+    let mut inventory = match live {
+        true => load_inventory(&args.source, &args.aws, &settings.catalog)?.0,
+        false => Inventory { version: crate::model::SNAPSHOT_VERSION, ..Inventory::default() },
+    };
+    let input = check::DeclaredInput { declared: &declared, deleted: &[], source: &source, catalog: &settings.catalog, live };
+    let overlay = check::overlay_declared(&mut inventory, &input);
+    for left_out in &overlay.notes {
+        note(left_out);
+    }
+    generate::into::add_topics(&mut inventory, settings);
+    let evaluation = check::evaluate(&inventory, settings, as_of);
+    let generated = generate::into::generate_into(&inventory, settings, &evaluation, &generate::GenerateOptions { all: args.all })?;
+    for left_out in &generated.notes {
+        note(left_out);
+    }
+    let files = generated.files;
+    let lock_wait = std::time::Duration::from_secs(args.lock_wait);
+    if args.check {
+        return match generate::check_files(dir, &files, lock_wait)? {
+            generate::Drift::UpToDate => Ok(EXIT_CLEAN),
+            generate::Drift::Stale(diff) => {
+                print_stdout(&diff)?;
+                note(format_args!("{} is stale: run onwatch generate --into {} to update it", dir.join(generate::into::INTO_FILE).display(), dir.display()));
+                Ok(EXIT_FINDINGS)
+            }
+        };
+    }
+    let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions, lock_wait };
+    let changed = generate::write_files(dir, &files, &options)?;
+    note(format_args!("{}: {} files, {} changed", dir.display(), files.len(), changed.len()));
     Ok(EXIT_CLEAN)
 }
 
