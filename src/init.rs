@@ -155,6 +155,6 @@ mod tests {
         let paths = |ci| files(ci).into_iter().map(|f| f.path).filter(|p| !p.starts_with("config/") && !p.starts_with("policies/")).collect::<Vec<_>>();
         assert_eq!(paths(Ci::None), ["README.md"]);
         assert_eq!(paths(Ci::Gitlab), ["README.md", ".gitlab-ci.yml"]);
-        assert_eq!(paths(Ci::Github).len(), 4);
+        assert_eq!(paths(Ci::Github).len(), 6, "the README and five workflows");
     }
 }
