@@ -558,3 +558,18 @@ fn generate_into_never_replaces_a_hand_written_file_and_stops_at_bad_input() {
     assert!(stderr.contains(&format!("tf/main.tf:{}:", line_of(&source, "  name = aws_db_instance.order"))), "{stderr}");
     assert!(!dir.path().join("tf/onwatch_alarms.tf").exists());
 }
+
+#[test]
+#[ignore = "conformance: needs hclfmt; scripts/test.sh runs it"]
+fn generate_into_writes_canonical_terraform_fmt_layout() {
+    let hclfmt = std::env::var("ONWATCH_HCLFMT").expect("ONWATCH_HCLFMT is not set: run the suite with scripts/test.sh, which builds HashiCorp's hclfmt");
+    let dir = tempfile::tempdir().unwrap();
+    let api = "\nresource \"aws_instance\" \"api\" {\n  for_each      = toset([\"a\", \"b\"])\n  ami           = \"ami-0abcdef1234567890\"\n  instance_type = \"t3.micro\"\n}\n";
+    write(dir.path(), "tf/main.tf", &format!("{CHANGE}{WEB}{api}"));
+    let (code, stdout, stderr) = generate_into(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let path = dir.path().join("tf/onwatch_alarms.tf");
+    assert!(fs::read_to_string(&path).unwrap().contains("InstanceId = aws_instance.api[\"b\"].id"));
+    let output = Command::new(hclfmt).args(["-check", "-require-no-change"]).arg(&path).output().unwrap();
+    assert!(output.status.success(), "onwatch_alarms.tf is not canonical: {}", String::from_utf8_lossy(&output.stderr));
+}
