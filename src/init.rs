@@ -28,6 +28,8 @@ pub enum Ci {
 /// The example workflows, by the path they take in a repository.
 const GITHUB_WORKFLOWS: &[(&str, &str)] = &[
     (".github/workflows/onwatch-pull-request.yml", include_str!("../examples/ci/github/onwatch-pull-request.yml")),
+    (".github/workflows/onwatch-fork-check.yml", include_str!("../examples/ci/github/onwatch-fork-check.yml")),
+    (".github/workflows/onwatch-fork-publish.yml", include_str!("../examples/ci/github/onwatch-fork-publish.yml")),
     (".github/workflows/onwatch-generate.yml", include_str!("../examples/ci/github/onwatch-generate.yml")),
     (".github/workflows/onwatch-drift.yml", include_str!("../examples/ci/github/onwatch-drift.yml")),
 ];
@@ -153,6 +155,6 @@ mod tests {
         let paths = |ci| files(ci).into_iter().map(|f| f.path).filter(|p| !p.starts_with("config/") && !p.starts_with("policies/")).collect::<Vec<_>>();
         assert_eq!(paths(Ci::None), ["README.md"]);
         assert_eq!(paths(Ci::Gitlab), ["README.md", ".gitlab-ci.yml"]);
-        assert_eq!(paths(Ci::Github).len(), 4);
+        assert_eq!(paths(Ci::Github).len(), 6, "the README and five workflows");
     }
 }

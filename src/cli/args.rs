@@ -389,7 +389,7 @@ pub(crate) struct DriftArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("generate_source").required(true).args(["inventory", "live"])))]
+#[command(group(ArgGroup::new("generate_source").required(true).multiple(true).args(["inventory", "live", "into"])))]
 pub(crate) struct GenerateArgs {
     #[command(flatten)]
     pub(crate) source: SourceArgs,
@@ -404,6 +404,10 @@ pub(crate) struct GenerateArgs {
     /// Write one root module per account of the inventory, each in DIR/<account-id>/ with its own deletion guard (instead of --out).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub(crate) per_account: Option<PathBuf>,
+    /// Read the Terraform in DIR and write the alarms its declared resources need into DIR/onwatch_alarms.tf
+    /// (dimensions known only after apply by reference), instead of a module in --out.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "live"])]
+    pub(crate) into: Option<PathBuf>,
     /// Write nothing; exit 1 and print a diff when the files on disk differ from what would be generated.
     #[arg(long)]
     pub(crate) check: bool,

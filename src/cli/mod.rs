@@ -196,6 +196,9 @@ fn run_generate(args: GenerateArgs) -> Result<u8, Error> {
         return Err(Error::Usage(format!("--max-deletions {} is not a percentage", args.max_deletions)));
     }
     let settings = config::load(&Sources::from_flags(args.config.config.clone(), args.config.policies.clone())?)?;
+    if let Some(dir) = args.into.clone() {
+        return run_generate_into(&args, &dir, &settings, as_of);
+    }
     let templates = generate::Templates::load(args.templates.as_deref())?;
     let bar = progress::Bar::new();
     let (inventory, _) = load_inventory_observed(&args.source, &args.aws, &settings.catalog, &bar)?;
@@ -284,6 +287,46 @@ fn run_generate_per_account(
         changed += usize::from(!generate::write_files(out, files, &options(failed_regions))?.is_empty());
     }
     note(format_args!("{}: {} account modules, {} changed", dir.display(), modules.len(), changed));
+    Ok(EXIT_CLEAN)
+}
+
+/// `generate --into DIR`: the alarms of the resources DIR declares, into DIR/onwatch_alarms.tf.
+fn run_generate_into(args: &GenerateArgs, dir: &Path, settings: &config::Settings, as_of: time::Date) -> Result<u8, Error> {
+    let watch = terraform::Watch { arguments: settings.catalog.terraform_arguments() };
+    let declared = terraform::read_dir_watching(dir, &watch)?;
+    let source = dir.display().to_string();
+    let live = args.source.inventory.is_some();
+    let mut inventory = match live {
+        true => load_inventory(&args.source, &args.aws, &settings.catalog)?.0,
+        false => Inventory { version: crate::model::SNAPSHOT_VERSION, ..Inventory::default() },
+    };
+    let input = check::DeclaredInput { declared: &declared, deleted: &[], source: &source, catalog: &settings.catalog, live };
+    let overlay = check::overlay_declared(&mut inventory, &input);
+    for left_out in &overlay.notes {
+        note(left_out);
+    }
+    generate::into::add_topics(&mut inventory, settings);
+    let evaluation = check::evaluate(&inventory, settings, as_of);
+    let generated = generate::into::generate_into(&inventory, settings, &evaluation, &generate::GenerateOptions { all: args.all })?;
+    for left_out in &generated.notes {
+        note(left_out);
+    }
+    let files = generated.files;
+    let lock_wait = std::time::Duration::from_secs(args.lock_wait);
+    if args.check {
+        return match generate::check_files(dir, &files, lock_wait)? {
+            generate::Drift::UpToDate => Ok(EXIT_CLEAN),
+            generate::Drift::Stale(diff) => {
+                print_stdout(&diff)?;
+                note(format_args!("{} is stale: run onwatch generate --into {} to update it", dir.join(generate::into::INTO_FILE).display(), dir.display()));
+                Ok(EXIT_FINDINGS)
+            }
+        };
+    }
+    let failed_regions = inventory.scopes.iter().filter(|s| s.failed.is_some()).map(|s| s.region.clone()).collect();
+    let options = generate::WriteOptions { allow_deletions: args.allow_deletions, max_deletion_percent: args.max_deletions, lock_wait, failed_regions };
+    let changed = generate::write_files(dir, &files, &options)?;
+    note(format_args!("{}: {} files, {} changed", dir.display(), files.len(), changed.len()));
     Ok(EXIT_CLEAN)
 }
 

@@ -5,6 +5,7 @@
 mod dashboards;
 pub mod delivery;
 pub mod hcl;
+pub mod into;
 pub mod security;
 mod templates;
 mod write;

@@ -248,7 +248,7 @@ fn block_marker(name: &str) -> String {
 /// `header`, a blank line, then `body` with `terraform fmt` alignment, no trailing spaces, at
 /// most one blank line in a row, no blank line right after an opening or before a closing
 /// bracket, and one final newline.
-fn tidy(header: &str, body: &str) -> String {
+pub(super) fn tidy(header: &str, body: &str) -> String {
     let mut out = String::with_capacity(header.len() + body.len() + body.len() / 8);
     out.push_str(header);
     out.push_str("\n\n");

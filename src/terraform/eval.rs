@@ -33,7 +33,7 @@ pub const MAX_VALUE_DEPTH: usize = 512;
 const STRING_BYTES_PER_ELEMENT: usize = 16;
 
 /// Why an expression has no value: it cannot be known statically, or computing it passes a bound
-/// (an error of the read, exit 2).
+/// or refers to a resource block the module does not declare (an error of the read, exit 2).
 #[derive(Debug)]
 pub enum Failure {
     Unresolved(String),
@@ -255,6 +255,17 @@ impl Scope<'_> {
         }
     }
 
+    /// A resource block's attributes (`aws_instance.web`); a block the module does not declare is
+    /// an error, as it is to Terraform.
+    fn resource(&self, resource_type: &str, name: &str) -> Evaluated {
+        let missing = || Err(Failure::Bound(format!("a reference to {resource_type}.{name}, a resource block this module does not declare")));
+        match self.roots.get(resource_type) {
+            Some(value) if value.as_object().is_some_and(|blocks| !blocks.contains_key(name)) => missing(),
+            Some(value) => attribute(value, name),
+            None => missing(),
+        }
+    }
+
     fn local(&self, name: &str) -> Evaluated {
         match self.locals.get(name) {
             Some(Ok(value)) => Ok(value.clone()),
@@ -271,20 +282,31 @@ impl Scope<'_> {
                 operators = &operators[1..];
                 self.local(name.as_str())?
             }
+            (name, Some(TraversalOperator::GetAttr(block))) if is_resource_type(name) => {
+                operators = &operators[1..];
+                self.resource(name, block.as_str())?
+            }
             (name, _) => self.root(name)?,
         };
         for operator in operators {
             value = match operator {
                 TraversalOperator::GetAttr(name) => attribute(&value, name.as_str())?,
-                TraversalOperator::LegacyIndex(index) => element(&value, *index)?,
+                TraversalOperator::LegacyIndex(index) => match instance(&value, &Value::from(*index), self.limits)? {
+                    Some(one) => one,
+                    None => element(&value, *index)?,
+                },
                 TraversalOperator::Index(index) => {
                     let index_value = self.evaluate(index)?;
-                    match index_value.as_scalar() {
-                        Some(Value::Number(n)) if value.as_array().is_some() => match n.as_u64() {
-                            Some(index) => element(&value, index)?,
-                            None => return unresolved(format!("index {n} is not a whole number")),
-                        },
-                        _ => attribute(&value, &key_of(&index_value)?)?,
+                    if let Some(one) = index_value.as_scalar().map(|key| instance(&value, key, self.limits)).transpose()?.flatten() {
+                        one
+                    } else {
+                        match index_value.as_scalar() {
+                            Some(Value::Number(n)) if value.as_array().is_some() => match n.as_u64() {
+                                Some(index) => element(&value, index)?,
+                                None => return unresolved(format!("index {n} is not a whole number")),
+                            },
+                            _ => attribute(&value, &key_of(&index_value)?)?,
+                        }
                     }
                 }
                 TraversalOperator::AttrSplat | TraversalOperator::FullSplat => return self.by_hcl(expression),
@@ -441,6 +463,30 @@ fn attribute(value: &Shared, name: &str) -> Evaluated {
         Some(map) => map.get(name).cloned().map_or_else(|| unresolved(format!("no attribute {name:?}")), Ok),
         None => unresolved(format!("cannot read attribute {name:?} of {}", value.kind())),
     }
+}
+
+/// Whether a root name is a resource type (`aws_instance`): a provider prefix and a type, not one
+/// of Terraform's own roots.
+fn is_resource_type(name: &str) -> bool {
+    name.contains('_') && !matches!(name, "var" | "local" | "module" | "data" | "path" | "terraform" | "count" | "each" | "self")
+}
+
+/// One instance of a resource block (`aws_instance.web[0]`, `aws_instance.web["a"]`): the block's
+/// attributes as references to that instance's. `None` when `value` is not a block's attributes.
+fn instance(value: &Shared, key: &Value, limits: &Limits) -> Result<Option<Shared>, Failure> {
+    let Some(attributes) = value.as_object() else { return Ok(None) };
+    let Some(block) = attributes.get("id").and_then(|id| id.as_scalar()).and_then(Value::as_str).and_then(super::as_reference) else { return Ok(None) };
+    let Some(block) = block.strip_suffix(".id").filter(|block| !block.ends_with(']')) else { return Ok(None) };
+    let key = match key {
+        Value::Number(n) if n.as_u64().is_some() => format!("[{n}]"),
+        Value::String(text) => format!("[{}]", serde_json::to_string(text).expect("a string serialises")),
+        _ => return Ok(None),
+    };
+    let one: Map<String, Shared> = attributes
+        .keys()
+        .map(|attribute| (attribute.clone(), Shared::scalar(Value::String(super::reference(&format!("{block}{key}.{attribute}"))))))
+        .collect();
+    Shared::object(one, limits).map(Some)
 }
 
 fn element(value: &Shared, index: u64) -> Evaluated {

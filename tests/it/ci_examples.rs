@@ -144,7 +144,8 @@ fn every_onwatch_command_in_the_examples_exists() {
     let mut count = 0;
     for (path, value, _) in examples() {
         let commands = parsed_onwatch_commands(&path, &value);
-        assert!(!commands.is_empty(), "{} runs no onwatch command", path.display());
+        // The fork publisher runs no code of the fork (see the fork test below).
+        assert!(!commands.is_empty() || path.ends_with("onwatch-fork-publish.yml"), "{} runs no onwatch command", path.display());
         count += commands.len();
         subcommands.extend(commands.into_iter().map(|args| args[1].clone()));
     }
@@ -162,17 +163,24 @@ fn every_onwatch_command_in_the_examples_exists() {
 /// issue) are written by ONE onwatch run with `--report`, and each is read by a later step.
 #[test]
 fn each_workflow_writes_its_reports_in_one_run() {
-    let expected: &[(&str, &str, &[&str])] = &[
-        ("onwatch-pull-request.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
-        (".gitlab-ci.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
-        ("onwatch-drift.yml", "drift", &["drift.md", "drift.json"]),
-        (".gitlab-ci.yml", "drift", &["drift.md", "drift.json"]),
-        ("onwatch-organization.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
-        ("onwatch-organization.gitlab-ci.yml", "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+    // (file, GitLab job or None for the whole workflow, subcommand, reports)
+    let expected: &[(&str, Option<&str>, &str, &[&str])] = &[
+        ("onwatch-pull-request.yml", None, "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        ("onwatch-fork-check.yml", None, "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        (".gitlab-ci.yml", Some("onwatch-merge-request"), "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        (".gitlab-ci.yml", Some("onwatch-merge-request-fork"), "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        ("onwatch-drift.yml", None, "drift", &["drift.md", "drift.json"]),
+        (".gitlab-ci.yml", Some("onwatch-drift"), "drift", &["drift.md", "drift.json"]),
+        ("onwatch-organization.yml", None, "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
+        ("onwatch-organization.gitlab-ci.yml", None, "check", &["onwatch.md", "onwatch.sarif", "onwatch-junit.xml"]),
     ];
     let files = examples();
-    for (name, subcommand, reports) in expected {
+    for (name, job, subcommand, reports) in expected {
         let (path, value, text) = files.iter().find(|f| f.0.ends_with(name)).unwrap_or_else(|| panic!("no {name}"));
+        let value = match job {
+            Some(job) => value.get(*job).unwrap_or_else(|| panic!("{name} has no job {job}")),
+            None => value,
+        };
         let writers: Vec<Vec<String>> = parsed_onwatch_commands(path, value)
             .into_iter()
             .filter(|args| args[1] == *subcommand)
@@ -190,12 +198,14 @@ fn each_workflow_writes_its_reports_in_one_run() {
 #[test]
 fn the_examples_use_oidc_and_no_stored_keys() {
     let files = examples();
-    assert_eq!(files.len(), 6, "four GitHub workflows and two GitLab pipelines");
+    assert_eq!(files.len(), 8, "six GitHub workflows and two GitLab pipelines");
     for (path, _, text) in &files {
         for forbidden in ["aws-access-key-id", "aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"] {
             assert!(!text.contains(forbidden), "{} mentions {forbidden}", path.display());
         }
-        if path.to_string_lossy().contains("github") {
+        if path.to_string_lossy().contains("onwatch-fork-") {
+            // The fork jobs: checked in the_fork_pull_request_jobs_need_no_credentials.
+        } else if path.to_string_lossy().contains("github") {
             assert!(text.contains("id-token: write") && text.contains("role-to-assume:"), "{} does not assume a role with OIDC", path.display());
         } else {
             assert!(text.contains("id_tokens:") && text.contains("AWS_WEB_IDENTITY_TOKEN_FILE") && text.contains("AWS_ROLE_ARN"), "{}", path.display());
@@ -320,4 +330,61 @@ fn dockerfile_passes_hadolint_and_builds_in_stages() {
     assert!(text.contains("COPY --from=build") && text.contains("\nUSER "), "the runtime stage copies the binary and drops root");
     let ignored = fs::read_to_string(root.join(".dockerignore")).unwrap();
     assert!(ignored.lines().any(|l| l.trim_end_matches('/') == "target"), "target/ would be sent to the daemon");
+}
+
+/// Item 7 of issue 10: a pull request from a fork has no AWS credentials and no secrets. Its job
+/// checks what the Terraform declares (`check --terraform` without an inventory, against the base
+/// branch as the baseline) and still gets the SARIF upload and the sticky comment, published by a
+/// second GitHub workflow that runs none of the fork's code.
+#[test]
+fn the_fork_pull_request_jobs_need_no_credentials() {
+    let files = examples();
+    let file = |name: &str| files.iter().find(|f| f.0.ends_with(name)).unwrap_or_else(|| panic!("no {name}"));
+    let no_credentials = |what: &str, text: &str| {
+        for forbidden in ["secrets.", "id-token", "role-to-assume", "id_tokens", "AWS_ROLE_ARN", "configure-aws-credentials", "onwatch scan", "--live", "--inventory"] {
+            assert!(!text.contains(forbidden), "{what} uses {forbidden}");
+        }
+    };
+    let checks_declared = |what: &str, commands: &[Vec<String>]| {
+        let checks: Vec<&Vec<String>> = commands.iter().filter(|args| args[1] == "check").collect();
+        assert!(checks.len() >= 3, "{what}: baseline, reports, gate: {commands:?}");
+        for args in &checks {
+            assert!(args.iter().any(|a| a == "--terraform" || a == "--plan"), "{what}: {args:?} checks neither --terraform nor --plan");
+        }
+        assert!(checks.iter().any(|args| args.iter().any(|a| a == "--baseline")), "{what}: no check against the base branch");
+    };
+
+    let (path, value, text) = file("onwatch-fork-check.yml");
+    no_credentials("onwatch-fork-check.yml", text);
+    assert_eq!(value["permissions"]["contents"].as_str(), Some("read"));
+    assert_eq!(value["permissions"].as_mapping().unwrap().len(), 1, "the fork's code runs with a read-only token");
+    assert!(value["on"].get("pull_request").is_some() && value["on"].get("pull_request_target").is_none(), "pull_request_target would run the fork's code with a writing token");
+    assert!(text.contains("head.repo.full_name != github.repository"), "runs for forks only");
+    checks_declared("onwatch-fork-check.yml", &parsed_onwatch_commands(path, value));
+    assert!(text.contains("upload-artifact") && text.contains("onwatch-fork-reports"));
+
+    let (path, value, text) = file("onwatch-fork-publish.yml");
+    no_credentials("onwatch-fork-publish.yml", text);
+    assert!(parsed_onwatch_commands(path, value).is_empty(), "the publisher runs no code of the fork");
+    assert!(!text.contains("actions/checkout"), "the publisher checks out nothing");
+    let workflows = value["on"]["workflow_run"]["workflows"].as_sequence().unwrap();
+    assert_eq!(workflows[0].as_str(), file("onwatch-fork-check.yml").1["name"].as_str(), "publishes the fork check's run");
+    for needed in ["download-artifact", "onwatch-fork-reports", "upload-sarif", "sticky-pull-request-comment", "*[!0-9]*"] {
+        assert!(text.contains(needed), "the publisher lacks {needed}");
+    }
+    for permission in ["pull-requests", "security-events", "actions"] {
+        assert!(value["permissions"].get(permission).is_some(), "the publisher lacks the {permission} permission");
+    }
+    // The credentialed job leaves forks to these two.
+    assert!(file("onwatch-pull-request.yml").2.contains("head.repo.full_name == github.repository"));
+
+    let (path, value, _) = file(".gitlab-ci.yml");
+    let job = &value["onwatch-merge-request-fork"];
+    let job_text = serde_norway::to_string(job).unwrap();
+    no_credentials("onwatch-merge-request-fork", &job_text);
+    assert!(job.get("extends").is_none(), "the .onwatch template assumes the AWS role");
+    assert!(job_text.contains("CI_MERGE_REQUEST_SOURCE_PROJECT_ID != $CI_MERGE_REQUEST_PROJECT_ID"));
+    assert!(serde_norway::to_string(&value["onwatch-merge-request"]).unwrap().contains("CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_MERGE_REQUEST_PROJECT_ID"));
+    checks_declared("onwatch-merge-request-fork", &parsed_onwatch_commands(path, job));
+    assert!(job_text.contains("<!-- onwatch -->") && job_text.contains("onwatch.sarif"), "the note and the SARIF artifact");
 }

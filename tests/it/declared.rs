@@ -412,3 +412,164 @@ resource "aws_lb" "edge" {
     assert_eq!(types.get("aws_lb.web"), Some(&"elasticloadbalancing:loadbalancer/app"), "{types:?}");
     assert_eq!(types.get("aws_lb.edge"), Some(&"elasticloadbalancing:loadbalancer/net"), "{types:?}");
 }
+
+#[test]
+fn references_to_one_count_or_for_each_instance_match_that_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!(
+        "provider \"aws\" {{\n  region = \"eu-west-1\"\n}}\n\nresource \"aws_instance\" \"web\" {{\n  count         = 2\n  ami           = \"ami-0abcdef1234567890\"\n  instance_type = \"t3.micro\"\n}}\n\n\
+         resource \"aws_instance\" \"api\" {{\n  for_each      = toset([\"a\", \"b\"])\n  ami           = \"ami-0abcdef1234567890\"\n  instance_type = \"t3.micro\"\n}}\n{}{}{}",
+        alarms().split("\nresource \"aws_cloudwatch_metric_alarm\"").next().unwrap(),
+        alarm("web-0-cpu", "AWS/EC2", "CPUUtilization", "Average", 300, 3, "GreaterThanThreshold", "80", "InstanceId = aws_instance.web[0].id"),
+        alarm("api-a-cpu", "AWS/EC2", "CPUUtilization", "Average", 300, 3, "GreaterThanThreshold", "80", "InstanceId = aws_instance.api[\"a\"].id")
+    );
+    write(dir.path(), "tf/main.tf", &source);
+    let (code, stdout, stderr) = check(dir.path(), &["--terraform", "tf", "--format", "json", "--output", "report.json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let report = json(dir.path(), "report.json");
+    let cpu_missing: Vec<&str> = findings(&report)
+        .iter()
+        .filter(|f| f["code"] == "missing-alarm" && f["requirement"].as_str().unwrap().contains("cpu"))
+        .map(|f| f["terraform_address"].as_str().unwrap())
+        .collect();
+    // Each alarm covers the one instance it names, not its siblings.
+    assert_eq!(cpu_missing.len(), 2, "{report}");
+    assert!(cpu_missing.contains(&"aws_instance.web[1]") && cpu_missing.contains(&"aws_instance.api[\"b\"]"), "{cpu_missing:?}");
+    let orphaned = findings(&report).iter().filter(|f| f["code"] == "orphaned-alarm").count();
+    assert_eq!(orphaned, 0, "{report}");
+}
+
+#[test]
+fn a_reference_to_a_missing_block_exits_2_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!(
+        "{CHANGE}{}",
+        alarm("orders-errors", "AWS/Lambda", "Errors", "Sum", 60, 3, "GreaterThanThreshold", "1", "FunctionName = aws_lambda_function.order.function_name")
+    );
+    write(dir.path(), "tf/main.tf", &source);
+    let (code, stdout, stderr) = check(dir.path(), &["--terraform", "tf", "--output", "report.json"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let line = line_of(&source, "resource \"aws_cloudwatch_metric_alarm\"");
+    assert!(stderr.contains(&format!("tf/main.tf:{line}: ")), "{stderr}");
+    assert!(stderr.contains("aws_lambda_function.order, a resource block this module does not declare"), "{stderr}");
+    assert!(!dir.path().join("report.json").exists());
+    // A type the module declares no block of at all.
+    write(dir.path(), "tf/main.tf", &source.replace("aws_lambda_function.order.", "aws_lambda_alias.orders."));
+    let (code, _, stderr) = check(dir.path(), &["--terraform", "tf", "--output", "report.json"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("aws_lambda_alias.orders, a resource block this module does not declare"), "{stderr}");
+}
+
+/// The shipped configuration with every severity routed to an e-mail (the shipped one routes
+/// `info` nowhere, which `check` reports on the alarms that notify it), in `dir/config`.
+fn routed_config(dir: &Path) {
+    for entry in fs::read_dir(root().join("config")).unwrap() {
+        let path = entry.unwrap().path();
+        write(dir, &format!("config/{}", path.file_name().unwrap().to_str().unwrap()), &fs::read_to_string(&path).unwrap());
+    }
+    let mut thresholds: Value = json(dir, "config/alert_thresholds.json");
+    thresholds["severities"]["info"]["email"] = serde_json::json!(["info@example.com"]);
+    write(dir, "config/alert_thresholds.json", &serde_json::to_string_pretty(&thresholds).unwrap());
+}
+
+/// `generate --into tf` with the configuration of [`routed_config`] and the shipped policies.
+fn generate_into(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    routed_config(dir);
+    let policies = root().join("policies");
+    let mut args = vec!["generate", "--as-of", "2026-11-25", "--config", "config", "--policies", policies.to_str().unwrap(), "--into", "tf"];
+    args.extend_from_slice(extra);
+    onwatch(&args, dir)
+}
+
+/// `check` with the configuration of [`routed_config`].
+fn check_routed(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    routed_config(dir);
+    let policies = root().join("policies");
+    let mut args = vec!["check", "--as-of", "2026-11-25", "--config", "config", "--policies", policies.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    onwatch(&args, dir)
+}
+
+const WEB: &str = r#"
+resource "aws_instance" "web" {
+  count         = 2
+  ami           = "ami-0abcdef1234567890"
+  instance_type = "t3.micro"
+}
+"#;
+
+#[test]
+fn generate_into_writes_the_alarms_that_make_the_check_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!("{CHANGE}{WEB}");
+    write(dir.path(), "tf/main.tf", &source);
+    let (code, stdout, stderr) = check_routed(dir.path(), &["--terraform", "tf"]);
+    assert_eq!(code, 1, "the change without alarms fails: {stdout}{stderr}");
+
+    let (code, stdout, stderr) = generate_into(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let written = fs::read_to_string(dir.path().join("tf/onwatch_alarms.tf")).unwrap();
+    assert!(written.starts_with("# Generated by `onwatch generate`."), "{written}");
+    assert_eq!(fs::read_to_string(dir.path().join("tf/main.tf")).unwrap(), source, "hand-written files are never touched");
+    // Known statically: a literal; known only after apply: a reference to that instance.
+    assert!(written.contains("FunctionName = \"orders\""), "{written}");
+    assert!(written.contains("DBInstanceIdentifier = \"orders-db\""), "{written}");
+    assert!(written.contains("InstanceId = aws_instance.web[0].id") && written.contains("InstanceId = aws_instance.web[1].id"), "{written}");
+    assert!(written.contains("resource \"aws_sns_topic\" \"onwatch_critical\""), "{written}");
+    assert!(!written.contains("$${") && !written.contains("${aws_") && !written.contains("${account}"), "no token lands in the file: {written}");
+
+    // The same check passes now: every declared resource, the topics included, has its alarms.
+    let (code, stdout, stderr) = check_routed(dir.path(), &["--terraform", "tf", "--format", "json", "--output", "report.json"]);
+    let report = json(dir.path(), "report.json");
+    assert_eq!(code, 0, "{stdout}{stderr}{report}");
+    let codes: Vec<&str> = findings(&report).iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(!codes.contains(&"missing-alarm"), "{codes:?}");
+    assert!(report["summary"]["covered"].as_u64().unwrap() >= 8 + 2, "{report}");
+
+    // Deterministic, and --check agrees; a change to the source makes it stale.
+    let (code, _, stderr) = generate_into(dir.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 files, 0 changed"), "{stderr}");
+    assert_eq!(fs::read_to_string(dir.path().join("tf/onwatch_alarms.tf")).unwrap(), written);
+    let (code, stdout, stderr) = generate_into(dir.path(), &["--check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    write(dir.path(), "tf/main.tf", &source.replace("count         = 2", "count         = 3"));
+    let (code, stdout, _) = generate_into(dir.path(), &["--check"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("+  InstanceId = aws_instance.web[2].id") || stdout.contains("aws_instance.web[2].id"), "{stdout}");
+    assert_eq!(fs::read_to_string(dir.path().join("tf/onwatch_alarms.tf")).unwrap(), written, "--check writes nothing");
+}
+
+#[test]
+fn generate_into_never_replaces_a_hand_written_file_and_stops_at_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tf/main.tf", CHANGE);
+    write(dir.path(), "tf/onwatch_alarms.tf", "# mine\n");
+    let (code, stdout, stderr) = generate_into(dir.path(), &[]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert_eq!(fs::read_to_string(dir.path().join("tf/onwatch_alarms.tf")).unwrap(), "# mine\n");
+    fs::remove_file(dir.path().join("tf/onwatch_alarms.tf")).unwrap();
+
+    // A reference to a missing block: exit 2 naming the file and line, nothing written.
+    let source = format!("{CHANGE}\nlocals {{\n  name = aws_db_instance.order.identifier\n}}\n");
+    write(dir.path(), "tf/main.tf", &source);
+    let (code, stdout, stderr) = generate_into(dir.path(), &[]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains(&format!("tf/main.tf:{}:", line_of(&source, "  name = aws_db_instance.order"))), "{stderr}");
+    assert!(!dir.path().join("tf/onwatch_alarms.tf").exists());
+}
+
+#[test]
+#[ignore = "conformance: needs hclfmt; scripts/test.sh runs it"]
+fn generate_into_writes_canonical_terraform_fmt_layout() {
+    let hclfmt = std::env::var("ONWATCH_HCLFMT").expect("ONWATCH_HCLFMT is not set: run the suite with scripts/test.sh, which builds HashiCorp's hclfmt");
+    let dir = tempfile::tempdir().unwrap();
+    let api = "\nresource \"aws_instance\" \"api\" {\n  for_each      = toset([\"a\", \"b\"])\n  ami           = \"ami-0abcdef1234567890\"\n  instance_type = \"t3.micro\"\n}\n";
+    write(dir.path(), "tf/main.tf", &format!("{CHANGE}{WEB}{api}"));
+    let (code, stdout, stderr) = generate_into(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let path = dir.path().join("tf/onwatch_alarms.tf");
+    assert!(fs::read_to_string(&path).unwrap().contains("InstanceId = aws_instance.api[\"b\"].id"));
+    let output = Command::new(hclfmt).args(["-check", "-require-no-change"]).arg(&path).output().unwrap();
+    assert!(output.status.success(), "onwatch_alarms.tf is not canonical: {}", String::from_utf8_lossy(&output.stderr));
+}
