@@ -115,6 +115,144 @@ resource "aws_cloudwatch_metric_alarm" "cloudfront-distribution_E2QWRUHAPOMQZL_o
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_eu-west-1_account-read-capacity-high_c3bc9afb" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-dynamodb-account-eu-west-1-account-read-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-read-capacity-high for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: the account's provisioned read capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold), in time to raise the quota before tables cannot scale."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedReadCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-read-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_eu-west-1_account-write-capacity-high_903c5016" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-dynamodb-account-eu-west-1-account-write-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-write-capacity-high for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: the account's provisioned write capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold)."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedWriteCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-write-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_eu-west-1_user-errors_e111f4a8" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-dynamodb-account-eu-west-1-user-errors"
+  alarm_description   = "Required by onwatch policy dynamodb-account/user-errors for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: client errors (HTTP 400: invalid requests, missing permissions) in each of 10 consecutive minutes. AWS leaves the threshold to the workload and suggests zero; 10 consecutive minutes already filter one-off mistakes, so onwatch keeps 0. The metric is account-wide: AWS publishes it without a table dimension."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "UserErrors"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/user-errors"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_us-east-1_account-read-capacity-high_7c571817" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-dynamodb-account-us-east-1-account-read-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-read-capacity-high for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: the account's provisioned read capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold), in time to raise the quota before tables cannot scale."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedReadCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-read-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_us-east-1_account-write-capacity-high_335e6ad2" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-dynamodb-account-us-east-1-account-write-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-write-capacity-high for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: the account's provisioned write capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold)."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedWriteCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-write-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_us-east-1_user-errors_1b2bd4dc" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-dynamodb-account-us-east-1-user-errors"
+  alarm_description   = "Required by onwatch policy dynamodb-account/user-errors for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: client errors (HTTP 400: invalid requests, missing permissions) in each of 10 consecutive minutes. AWS leaves the threshold to the workload and suggests zero; 10 consecutive minutes already filter one-off mistakes, so onwatch keeps 0. The metric is account-wide: AWS publishes it without a table dimension."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "UserErrors"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/user-errors"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "dynamodb-table_sessions_system-errors_d8e87e22" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-critical-dynamodb-table-sessions-system-errors"
@@ -981,6 +1119,52 @@ resource "aws_cloudwatch_metric_alarm" "kinesis-stream_clicks_read-throttled_060
   tags = merge(var.tags, {
     "onwatch:policy"   = "kinesis-stream/read-throttled"
     "onwatch:resource" = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-account_eu-west-1_claimed-concurrency-high_f242c4d2" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-lambda-account-eu-west-1-claimed-concurrency-high"
+  alarm_description   = "Required by onwatch policy lambda-account/claimed-concurrency-high for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: claimed concurrency (on-demand, reserved and provisioned) above 900 for 10 consecutive minutes, i.e. 90% of the default 1,000 concurrent executions quota; with a raised quota set 90% of it. No invocations means no data, hence notBreaching."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ClaimedAccountConcurrency"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-account/claimed-concurrency-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-account_us-east-1_claimed-concurrency-high_6bcf9a56" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-account-us-east-1-claimed-concurrency-high"
+  alarm_description   = "Required by onwatch policy lambda-account/claimed-concurrency-high for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: claimed concurrency (on-demand, reserved and provisioned) above 900 for 10 consecutive minutes, i.e. 90% of the default 1,000 concurrent executions quota; with a raised quota set 90% of it. No invocations means no data, hence notBreaching."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ClaimedAccountConcurrency"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-account/claimed-concurrency-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
   })
 }
 

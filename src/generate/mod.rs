@@ -190,8 +190,9 @@ pub fn generate_observed(
     progress: &dyn Progress,
 ) -> Result<Vec<GeneratedFile>> {
     progress.stage("planning the module", 0);
+    let account_regions = settings.account_resources(inventory);
     let watched = watched_resources(inventory, evaluation);
-    let mut context = plan(inventory, settings, evaluation, &watched, options)?;
+    let mut context = plan(inventory, &account_regions, settings, evaluation, &watched, options)?;
     progress.stage("rendering alarms", context.alarms.len() as u64);
     let alarm_blocks = templates.render_blocks("alarm.hbs", &context.alarms, progress)?;
     context.alarms = Vec::new();
@@ -221,8 +222,8 @@ struct Scope {
     regions: Vec<Region>,
 }
 
-fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
-    let accounts: BTreeSet<&str> = inventory.resources.iter().map(|r| r.account.as_str()).collect();
+fn scope(inventory: &Inventory, account_regions: &[Resource], settings: &Settings) -> Result<Scope> {
+    let accounts: BTreeSet<&str> = inventory.resources.iter().chain(account_regions).map(|r| r.account.as_str()).collect();
     if accounts.len() > 1 {
         return Err(Error::Usage(format!(
             "the inventory holds {} accounts ({}); generate one module per account from a per-account inventory",
@@ -234,6 +235,7 @@ fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
     let mut regions: BTreeSet<&str> = inventory
         .resources
         .iter()
+        .chain(account_regions)
         .filter(|r| settings.catalog.get(&r.resource_type).is_some() && !r.region.is_empty())
         .map(|r| r.region.as_str())
         .collect();
@@ -254,11 +256,18 @@ fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
     Ok(Scope { account, partition, primary_region, regions })
 }
 
-fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, watched: &[&Resource], options: &GenerateOptions) -> Result<ModuleContext> {
-    let Scope { account, partition, primary_region, regions } = scope(inventory, settings)?;
+fn plan(
+    inventory: &Inventory,
+    account_regions: &[Resource],
+    settings: &Settings,
+    evaluation: &Evaluation,
+    watched: &[&Resource],
+    options: &GenerateOptions,
+) -> Result<ModuleContext> {
+    let Scope { account, partition, primary_region, regions } = scope(inventory, account_regions, settings)?;
     let name_prefix = settings.thresholds.alarm_name_prefix.clone();
     let primary = primary_region.label();
-    let resources: HashMap<&str, &Resource> = inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
+    let resources: HashMap<&str, &Resource> = inventory.resources.iter().chain(account_regions).map(|r| (r.arn.as_str(), r)).collect();
     let alarms = alarm_contexts(inventory, settings, evaluation, &resources, options)?;
     let thresholds = &settings.thresholds;
     let (slack, teams) = (thresholds.severities.values().any(|s| s.slack), thresholds.severities.values().any(|s| s.teams));

@@ -9,6 +9,7 @@
 mod common;
 mod harness;
 
+mod account_level;
 mod architecture;
 mod audit;
 mod audit_emulator;

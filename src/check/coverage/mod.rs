@@ -166,7 +166,8 @@ fn same_threshold(a: f64, b: f64) -> bool {
 
 /// Checks coverage of `inventory` under `settings` as of `today` (for exemption expiry).
 pub fn evaluate(inventory: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions, delivery: &Delivery) -> Outcome {
-    Checker::new(inventory, settings, today, options, delivery).run()
+    let account_regions = settings.account_resources(inventory);
+    Checker::new(inventory, &account_regions, settings, today, options, delivery).run()
 }
 
 /// Per alarm rule, what does not depend on the resource.
@@ -181,6 +182,8 @@ struct RuleInfo {
 
 struct Checker<'a> {
     inventory: &'a Inventory,
+    /// The `account:region` pseudo-resources account-level policies require alarms of.
+    account_regions: &'a [Resource],
     settings: &'a Settings,
     today: Date,
     options: EvaluateOptions,
@@ -233,7 +236,7 @@ struct Reported<'a> {
 const PARALLEL_THRESHOLD: usize = 4096;
 
 impl<'a> Checker<'a> {
-    fn new(inventory: &'a Inventory, settings: &'a Settings, today: Date, options: EvaluateOptions, delivery: &Delivery) -> Self {
+    fn new(inventory: &'a Inventory, account_regions: &'a [Resource], settings: &'a Settings, today: Date, options: EvaluateOptions, delivery: &Delivery) -> Self {
         let catalog = &settings.catalog;
         let mut keys: FxHashMap<String, u32> = FxHashMap::default();
         let mut intern = |key: String| -> u32 {
@@ -286,6 +289,7 @@ impl<'a> Checker<'a> {
         }
         Checker {
             inventory,
+            account_regions,
             settings,
             today,
             options,
@@ -303,7 +307,7 @@ impl<'a> Checker<'a> {
     fn run(self) -> Outcome {
         // Resources in ARN order, so findings come out in a canonical order whatever the
         // inventory's, split into one share per core.
-        let mut resources: Vec<&Resource> = self.inventory.resources.iter().collect();
+        let mut resources: Vec<&Resource> = self.inventory.resources.iter().chain(self.account_regions).collect();
         resources.sort_unstable_by(|a, b| (&a.arn, &a.region).cmp(&(&b.arn, &b.region)));
         let check = |resources: &[&'a Resource]| {
             let mut out = Output::default();
@@ -349,7 +353,7 @@ impl<'a> Checker<'a> {
 
     fn finish(self, out: Output<'a>, orphaned: usize) -> Outcome {
         let mut by_type = out.counts;
-        for resource in &self.inventory.resources {
+        for resource in self.inventory.resources.iter().chain(self.account_regions) {
             if self.settings.catalog.get(&resource.resource_type).is_some() {
                 by_type.entry(resource.resource_type.as_str()).or_default().resources += 1;
             }
