@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     error::{Error, Problem, Result},
-    model::{Arn, DiscoveredBy, Dimensions, Resource},
+    model::{Arn, DiscoveredBy, Dimensions, Resource, ACCOUNT_REGION_TYPE},
 };
 
 #[derive(Debug, Clone)]
@@ -382,7 +382,9 @@ impl Catalog {
     /// (a custom metric, or an aggregate alarm across resources).
     pub fn identity<'d>(&self, namespace: &str, dimensions: &'d Dimensions) -> Option<impl Iterator<Item = (&'d str, &'d str)> + use<'_, 'd>> {
         let sets = self.identities.get(namespace)?;
-        let set = sets.iter().find(|set| set.iter().all(|name| dimensions.contains_key(name)))?;
+        // The empty set (account-level metrics) identifies only a metric without dimensions, not an
+        // aggregate over resources that lacks the identifying ones.
+        let set = sets.iter().find(|set| (!set.is_empty() || dimensions.is_empty()) && set.iter().all(|name| dimensions.contains_key(name)))?;
         Some(dimensions.iter().filter(move |(name, _)| set.iter().any(|s| s == name)))
     }
 
@@ -483,7 +485,8 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
     }
     let mut namespaces = BTreeMap::new();
     for (namespace, ns) in spec.namespaces {
-        let compiled = compile_namespace(&ns, &groups, arn.as_ref().map(|(parts, _)| parts.as_slice()), &mut |suffix, message| {
+        let account_level = name == ACCOUNT_REGION_TYPE;
+        let compiled = compile_namespace(&ns, account_level, &groups, arn.as_ref().map(|(parts, _)| parts.as_slice()), &mut |suffix, message| {
             problem(format!(".namespaces[{namespace:?}]{suffix}"), message)
         });
         namespaces.insert(namespace, compiled);
@@ -540,7 +543,7 @@ fn compile_arn(template: &str, groups: &HashSet<String>) -> Result<(Vec<Part>, S
 
 /// One namespace's dimension templates and discovery set, each problem reported at its path
 /// below the namespace.
-fn compile_namespace(ns: &NamespaceSpec, groups: &HashSet<String>, arn: Option<&[Part]>, problem: &mut dyn FnMut(String, String)) -> Namespace {
+fn compile_namespace(ns: &NamespaceSpec, account_level: bool, groups: &HashSet<String>, arn: Option<&[Part]>, problem: &mut dyn FnMut(String, String)) -> Namespace {
     let mut dimensions = Vec::new();
     for (dimension, template) in &ns.dimensions {
         match parse_template(template, groups) {
@@ -548,8 +551,9 @@ fn compile_namespace(ns: &NamespaceSpec, groups: &HashSet<String>, arn: Option<&
             Err(message) => problem(format!(".dimensions.{dimension}"), message),
         }
     }
-    if ns.dimensions.is_empty() {
-        problem(".dimensions".into(), "at least one identifying dimension is required".into());
+    // Only account-level metrics (the account:region pseudo-type) are published without dimensions.
+    if ns.dimensions.is_empty() && !account_level {
+        problem(".dimensions".into(), format!("at least one identifying dimension is required (only {ACCOUNT_REGION_TYPE} metrics have none)"));
     }
     let namespace = Namespace {
         dimensions,

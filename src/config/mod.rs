@@ -29,6 +29,7 @@ use crate::{
     embedded,
     error::{Error, Problem, Result},
     json::parse_validated,
+    model::{Inventory, Resource, ACCOUNT_REGION_TYPE},
 };
 
 /// Where configuration comes from: a directory on disk, with the built-in defaults for any file it lacks.
@@ -96,6 +97,20 @@ pub struct Settings {
     pub dashboards: DashboardConfigFile,
     pub audit: AuditLogSchemaFile,
     pub security: SecuritySettings,
+}
+
+impl Settings {
+    /// The `account:region` pseudo-resources ([`Inventory::account_regions`]) when a policy
+    /// requires account-level alarms and the catalogue knows the type; otherwise none, so that
+    /// inventories checked without such a policy count no extra resources.
+    pub fn account_resources(&self, inventory: &Inventory) -> Vec<Resource> {
+        let wanted = self.catalog.get(ACCOUNT_REGION_TYPE).is_some() && self.policies.iter().any(|p| p.resource_type == ACCOUNT_REGION_TYPE);
+        if wanted {
+            inventory.account_regions()
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 pub const RESOURCE_TYPES_FILE: &str = "resource_types.json";
@@ -530,6 +545,11 @@ fn check_policy(
                 check_math_metrics(file, index, rule, spec, &parsed.resource_type, &mut problems);
             } else if !spec.knows(&rule.namespace, &rule.metric) {
                 problems.push(problem(file, at(".metric"), format!("unknown metric {:?} in {} for {}", rule.metric, rule.namespace, parsed.resource_type)));
+            } else if let Some(extra) = &rule.for_each_dimension {
+                if spec.namespaces[&rule.namespace].dimension_names().any(|name| name == extra) {
+                    let message = format!("for_each_dimension {extra:?} already identifies the {} resource in {}: name a further dimension", parsed.resource_type, rule.namespace);
+                    problems.push(problem(file, at(".for_each_dimension"), message));
+                }
             }
         }
         check_alarm_kind(file, index, rule, &mut problems);

@@ -214,8 +214,9 @@ pub fn generate_observed(
     progress: &dyn Progress,
 ) -> Result<Vec<GeneratedFile>> {
     progress.stage("planning the module", 0);
+    let account_regions = settings.account_resources(inventory);
     let watched = watched_resources(inventory, evaluation);
-    let mut context = plan(inventory, settings, evaluation, &watched, options)?;
+    let mut context = plan(inventory, &account_regions, settings, evaluation, &watched, options)?;
     progress.stage("rendering alarms", context.alarms.len() as u64);
     let alarm_blocks = templates.render_blocks("alarm.hbs", &context.alarms, progress)?;
     context.alarms = Vec::new();
@@ -245,8 +246,8 @@ struct Scope {
     regions: Vec<Region>,
 }
 
-fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
-    let accounts: BTreeSet<&str> = inventory.resources.iter().map(|r| r.account.as_str()).collect();
+fn scope(inventory: &Inventory, account_regions: &[Resource], settings: &Settings) -> Result<Scope> {
+    let accounts: BTreeSet<&str> = inventory.resources.iter().chain(account_regions).map(|r| r.account.as_str()).collect();
     if accounts.len() > 1 {
         return Err(Error::Usage(format!(
             "the inventory holds {} accounts ({}); generate one module per account from a per-account inventory",
@@ -260,6 +261,7 @@ fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
     let mut regions: BTreeSet<&str> = inventory
         .resources
         .iter()
+        .chain(account_regions)
         .filter(|r| settings.catalog.get(&r.resource_type).is_some() && !r.region.is_empty())
         .map(|r| r.region.as_str())
         .collect();
@@ -280,11 +282,18 @@ fn scope(inventory: &Inventory, settings: &Settings) -> Result<Scope> {
     Ok(Scope { account, partition, primary_region, regions })
 }
 
-fn plan(inventory: &Inventory, settings: &Settings, evaluation: &Evaluation, watched: &[&Resource], options: &GenerateOptions) -> Result<ModuleContext> {
-    let Scope { account, partition, primary_region, regions } = scope(inventory, settings)?;
+fn plan(
+    inventory: &Inventory,
+    account_regions: &[Resource],
+    settings: &Settings,
+    evaluation: &Evaluation,
+    watched: &[&Resource],
+    options: &GenerateOptions,
+) -> Result<ModuleContext> {
+    let Scope { account, partition, primary_region, regions } = scope(inventory, account_regions, settings)?;
     let name_prefix = settings.thresholds.alarm_name_prefix.clone();
     let primary = primary_region.label();
-    let resources: HashMap<&str, &Resource> = inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
+    let resources: HashMap<&str, &Resource> = inventory.resources.iter().chain(account_regions).map(|r| (r.arn.as_str(), r)).collect();
     let alarms = alarm_contexts(inventory, settings, evaluation, &resources, options)?;
     let thresholds = &settings.thresholds;
     let (slack, teams) = (thresholds.severities.values().any(|s| s.slack), thresholds.severities.values().any(|s| s.teams));
@@ -364,7 +373,11 @@ fn alarm_contexts(
         else {
             continue;
         };
-        let name = alarm_name(name_prefix, &severity(&rule.severity)?, &requirement.policy, resource, &rule.id)?;
+        let rule_part = match &requirement.sub_dimension {
+            Some(sub) => format!("{}-{}", rule.id, sub.value),
+            None => rule.id.clone(),
+        };
+        let name = alarm_name(name_prefix, &severity(&rule.severity)?, &requirement.policy, resource, &rule_part)?;
         // An alarm onwatch created earlier is covered now; keep declaring it, or the next
         // apply would delete the very alarm that covers the requirement.
         let ours = existing_names.contains(&(resource.region.as_str(), name.as_str()));
@@ -382,17 +395,26 @@ fn alarm_contexts(
 
 fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource: &Resource, rule: &AlarmRule, name: AlarmName) -> Result<AlarmContext> {
     let resource_type = settings.catalog.get(&resource.resource_type).expect("requirements only exist for catalogued types");
-    let dimensions = resource_type.dimensions(resource, &rule.namespace).map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
+    let mut dimensions = resource_type.dimensions(resource, &rule.namespace).map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
     let readable = resource_name(resource);
     let region = region(&resource.region, &resource.arn)?;
-    let identity = [resource.account.as_str(), resource.region.as_str(), resource.arn.as_str(), requirement.policy.as_str(), rule.id.as_str()];
+    let mut identity = vec![resource.account.as_str(), resource.region.as_str(), resource.arn.as_str(), requirement.policy.as_str(), rule.id.as_str()];
+    let mut readable_parts = vec![requirement.policy.as_str(), readable, rule.id.as_str()];
+    if let Some(sub) = &requirement.sub_dimension {
+        dimensions.insert(sub.name.as_str(), sub.value.as_str());
+        identity.extend([sub.name.as_str(), sub.value.as_str()]);
+        readable_parts.push(sub.value.as_str());
+    }
     Ok(AlarmContext {
-        address: TerraformIdentifier::hashed(&[&requirement.policy, readable, &rule.id], &identity),
+        address: TerraformIdentifier::hashed(&readable_parts, &identity),
         provider: region.provider(),
         topic: TerraformIdentifier::topic(&severity(&rule.severity)?, &region),
         region,
         description: truncate(
-            &format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
+            &match &requirement.sub_dimension {
+                Some(sub) => format!("Required by onwatch policy {}/{} for {} ({}={}): {}", requirement.policy, rule.id, resource.arn, sub.name, sub.value, rule.description),
+                None => format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
+            },
             MAX_ALARM_DESCRIPTION,
         ),
         name,

@@ -58,6 +58,41 @@ pub struct Inventory {
     pub log_metric_filters: Vec<LogMetricFilter>,
 }
 
+/// The pseudo-type of account-level requirements: one resource per (account, region) the
+/// inventory covers, for metrics AWS publishes without dimensions (DynamoDB account capacity,
+/// Lambda ClaimedAccountConcurrency, EventBridge Scheduler quotas).
+pub const ACCOUNT_REGION_TYPE: &str = "account:region";
+
+impl Inventory {
+    /// One `account:region` pseudo-resource per (account, region) pair: the snapshot's scopes,
+    /// else (a hand-written snapshot) the pairs its resources live in. Its ARN is
+    /// `arn:PARTITION:cloudwatch:REGION:ACCOUNT:account-region/REGION`, which no AWS resource has
+    /// (the region again in the resource part, so generated alarm names differ per region).
+    pub fn account_regions(&self) -> Vec<Resource> {
+        let mut pairs: std::collections::BTreeSet<(&str, &str)> = self.scopes.iter().map(|s| (s.account.as_str(), s.region.as_str())).collect();
+        if pairs.is_empty() {
+            pairs = self
+                .resources
+                .iter()
+                .filter(|r| !r.account.is_empty() && !r.region.is_empty() && r.discovered_by != DiscoveredBy::Declared)
+                .map(|r| (r.account.as_str(), r.region.as_str()))
+                .collect();
+        }
+        pairs
+            .into_iter()
+            .map(|(account, region)| Resource {
+                arn: format!("arn:{}:cloudwatch:{region}:{account}:account-region/{region}", partition_of_region(region)),
+                resource_type: ACCOUNT_REGION_TYPE.to_string(),
+                region: region.to_string(),
+                account: account.to_string(),
+                tags: BTreeMap::new(),
+                attributes: BTreeMap::new(),
+                discovered_by: DiscoveredBy::Tagging,
+            })
+            .collect()
+    }
+}
+
 /// One account and region that was scanned.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

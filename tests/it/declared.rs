@@ -117,6 +117,7 @@ resource "aws_sns_topic_subscription" "oncall" {
         ("orders-errors", "Errors", "Sum", 3, "GreaterThanThreshold", "1"),
         ("orders-throttles", "Throttles", "Sum", 5, "GreaterThanOrEqualToThreshold", "1"),
         ("orders-duration", "Duration", "p90", 15, "GreaterThanThreshold", "5000"),
+        ("orders-concurrency", "ConcurrentExecutions", "Maximum", 10, "GreaterThanThreshold", "900"),
     ] {
         text.push_str(&alarm(name, "AWS/Lambda", metric, statistic, 60, periods, comparison, threshold, function));
     }
@@ -126,6 +127,12 @@ resource "aws_sns_topic_subscription" "oncall" {
         ("orders-db-memory", "FreeableMemory", "Average", 15, "LessThanThreshold", "536870912"),
         ("orders-db-read-latency", "ReadLatency", "p90", 5, "GreaterThanThreshold", "0.02"),
         ("orders-db-write-latency", "WriteLatency", "p90", 5, "GreaterThanThreshold", "0.02"),
+        ("orders-db-ebs-bytes", "EBSByteBalance%", "Average", 3, "LessThanThreshold", "10"),
+        ("orders-db-ebs-io", "EBSIOBalance%", "Average", 3, "LessThanThreshold", "10"),
+        ("orders-db-xids", "MaximumUsedTransactionIDs", "Average", 1, "GreaterThanThreshold", "1000000000"),
+        ("orders-db-replica-lag", "ReplicaLag", "Maximum", 10, "GreaterThanThreshold", "60"),
+        ("orders-db-buffer-cache", "BufferCacheHitRatio", "Average", 10, "LessThanThreshold", "80"),
+        ("orders-db-history-list", "RollbackSegmentHistoryListLength", "Average", 5, "GreaterThanThreshold", "1000000"),
     ] {
         text.push_str(&alarm(name, "AWS/RDS", metric, statistic, 60, periods, comparison, threshold, database));
     }
@@ -133,6 +140,8 @@ resource "aws_sns_topic_subscription" "oncall" {
         ("oncall-failed", "NumberOfNotificationsFailed"),
         ("oncall-redrive-failed", "NumberOfNotificationsFailedToRedriveToDlq"),
         ("oncall-invalid-attributes", "NumberOfNotificationsFilteredOut-InvalidAttributes"),
+        ("oncall-invalid-body", "NumberOfNotificationsFilteredOut-InvalidMessageBody"),
+        ("oncall-redriven", "NumberOfNotificationsRedrivenToDlq"),
     ] {
         text.push_str(&alarm(name, "AWS/SNS", metric, "Sum", 60, 5, "GreaterThanThreshold", "0", "TopicName = aws_sns_topic.oncall.name"));
     }
@@ -161,7 +170,7 @@ fn a_function_and_a_database_without_alarms_fail_at_their_lines_without_an_inven
     let errors = at("lambda-function/errors");
     assert_eq!(errors["location"], function_line.as_str());
     assert_eq!(errors["terraform_address"], "aws_lambda_function.orders");
-    assert_eq!(missing.len(), 8, "3 function and 5 database alarms: {report}");
+    assert_eq!(missing.len(), 15, "4 function and 11 database alarms: {report}");
 
     // Text and Markdown show the line; SARIF points there.
     let (_, text, _) = check(dir.path(), &["--terraform", "tf"]);
@@ -188,8 +197,8 @@ fn alarms_referencing_the_new_resources_make_the_check_pass() {
     let report = json(dir.path(), "report.json");
     assert_eq!(code, 0, "{stdout}{stderr}{report}");
     assert_eq!(report["summary"]["declared_resources"], 3, "the function, the database and the topic: {report}");
-    assert_eq!(report["summary"]["covered"], 11, "{report}");
-    assert_eq!(report["summary"]["declared_not_live"], 11, "{report}");
+    assert_eq!(report["summary"]["covered"], 20, "{report}");
+    assert_eq!(report["summary"]["declared_not_live"], 20, "{report}");
     assert_eq!(report["summary"]["declared_without_alarms"].as_u64().unwrap_or(0), 0, "left out when zero: {report}");
     let codes: Vec<&str> = findings(&report).iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(!codes.contains(&"missing-alarm") && !codes.contains(&"orphaned-alarm"), "{codes:?}");
