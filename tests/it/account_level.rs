@@ -37,7 +37,7 @@ fn claimed_concurrency_alarm(region: &str, threshold: f64) -> MetricAlarm {
 
 fn scoped(regions: &[&str]) -> Inventory {
     let mut inv = inventory();
-    inv.scopes = regions.iter().map(|region| Scope { account: ACCOUNT.into(), region: region.to_string() }).collect();
+    inv.scopes = regions.iter().map(|region| Scope { account: ACCOUNT.into(), region: region.to_string(), failed: None }).collect();
     inv
 }
 
