@@ -1519,6 +1519,106 @@ resource "aws_cloudwatch_metric_alarm" "lambda-account_us-east-1_claimed-concurr
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "lambda-function-error-rate_image-resizer_error-rate_285a20e0" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-lambda-function-error-rate-image-resizer-error-rate"
+  alarm_description   = "Required by onwatch policy lambda-function-error-rate/error-rate for arn:aws:lambda:us-east-1:123456789012:function:image-resizer: Metric math: more than 5% of invocations failed in each of 5 consecutive minutes. A minute without invocations divides by zero and yields no data point, hence notBreaching."
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 5
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  metric_query {
+    id          = "e1"
+    expression  = "100 * errors / invocations"
+    label       = "ErrorRate"
+    return_data = true
+  }
+
+  metric_query {
+    id          = "errors"
+    return_data = false
+
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        FunctionName = "image-resizer"
+      }
+    }
+  }
+
+  metric_query {
+    id          = "invocations"
+    return_data = false
+
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        FunctionName = "image-resizer"
+      }
+    }
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function-error-rate/error-rate"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:image-resizer"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function-invocations-anomaly_checkout-handler_invocations-anomaly_75027da5" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-invocations-anomaly-checkout-handler-invocations-anomaly"
+  alarm_description   = "Required by onwatch policy lambda-function-invocations-anomaly/invocations-anomaly for arn:aws:lambda:us-east-1:123456789012:function:checkout-handler: Anomaly detection: invocations outside the expected band for 15 minutes. Missing data is ignored: a function that is not called at all has no data points, and the band alarms on the drop before that."
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "LessThanLowerOrGreaterThanUpperThreshold"
+  threshold_metric_id = "ad1"
+  treat_missing_data  = "ignore"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  metric_query {
+    id          = "ad1"
+    expression  = "ANOMALY_DETECTION_BAND(m1, 2)"
+    label       = "Invocations (expected)"
+    return_data = true
+  }
+
+  metric_query {
+    id          = "m1"
+    return_data = true
+
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      stat        = "Sum"
+      period      = 300
+
+      dimensions = {
+        FunctionName = "checkout-handler"
+      }
+    }
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function-invocations-anomaly/invocations-anomaly"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:checkout-handler"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "lambda-function_checkout-handler_concurrent-executions-high_b36d4ea6" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-lambda-function-checkout-handler-concurrent-executions-high"
