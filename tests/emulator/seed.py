@@ -105,6 +105,7 @@ def showcase(client, endpoint, region):
 
     alarm(cw, "web-cpu", "AWS/EC2", "CPUUtilization", {"InstanceId": web}, "Average", 300, 3, "GreaterThanThreshold", 80, "missing", [alerts])
     alarm(cw, "web-status", "AWS/EC2", "StatusCheckFailed", {"InstanceId": web}, "Maximum", 300, 2, "GreaterThanOrEqualToThreshold", 1, "missing", [alerts])
+    alarm(cw, "web-attached-ebs", "AWS/EC2", "StatusCheckFailed_AttachedEBS", {"InstanceId": web}, "Maximum", 60, 10, "GreaterThanOrEqualToThreshold", 1, "notBreaching", [alerts])
     alarm(cw, "web-memory", "CWAgent", "mem_used_percent", {"InstanceId": web}, "Average", 300, 3, "GreaterThanThreshold", 90, "missing", [alerts])
     disk = {"InstanceId": web, "path": "/", "device": "nvme0n1p1", "fstype": "xfs"}
     alarm(cw, "web-disk", "CWAgent", "disk_used_percent", disk, "Maximum", 300, 2, "GreaterThanThreshold", 90, "missing", [alerts])

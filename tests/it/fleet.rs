@@ -9,20 +9,23 @@ use crate::harness::{onwatch, text, tool, Emulator, ACCOUNT};
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 const OTHER_ACCOUNTS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
 
-/// In each account (reached by assuming a role there, as moto keeps accounts apart by the assumed
-/// role's account): the role onwatch assumes, and in each region a tagged queue with an alarm.
+/// In each account (picked by moto's `x-moto-account-id` header: the emulator refuses AssumeRole
+/// into a role that does not exist yet, as AWS does): the role onwatch assumes, and in each region a
+/// tagged queue with an alarm.
 const SEED_ACCOUNTS: &str = r#"
 import sys, boto3
 endpoint, accounts, regions = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
-base = dict(endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+keys = dict(endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing")
+def client(service, account, region):
+    made = boto3.client(service, region_name=region, **keys)
+    made.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account))
+    return made
 for account in accounts:
-    creds = boto3.client("sts", **base).assume_role(RoleArn=f"arn:aws:iam::{account}:role/seed", RoleSessionName="seed")["Credentials"]
-    keys = dict(endpoint_url=endpoint, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
-    boto3.client("iam", region_name="us-east-1", **keys).create_role(RoleName="onwatch-read", AssumeRolePolicyDocument="{}")
+    client("iam", account, "us-east-1").create_role(RoleName="onwatch-read", AssumeRolePolicyDocument="{}")
     for region in regions:
         queue = f"jobs-{account[:3]}-{region}"
-        boto3.client("sqs", region_name=region, **keys).create_queue(QueueName=queue, tags={"team": "payments"})
-        boto3.client("cloudwatch", region_name=region, **keys).put_metric_alarm(
+        client("sqs", account, region).create_queue(QueueName=queue, tags={"team": "payments"})
+        client("cloudwatch", account, region).put_metric_alarm(
             AlarmName=f"{queue}-age", Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
             Dimensions=[{"Name": "QueueName", "Value": queue}], Statistic="Maximum", Period=60, EvaluationPeriods=1,
             Threshold=300.0, ComparisonOperator="GreaterThanThreshold")
