@@ -457,6 +457,11 @@ fn check_policy(
                 problems.push(problem(file, at(".namespace"), format!("namespace {:?} carries no metrics for {}", rule.namespace, parsed.resource_type)));
             } else if !spec.knows(&rule.namespace, &rule.metric) {
                 problems.push(problem(file, at(".metric"), format!("unknown metric {:?} in {} for {}", rule.metric, rule.namespace, parsed.resource_type)));
+            } else if let Some(extra) = &rule.for_each_dimension {
+                if spec.namespaces[&rule.namespace].dimension_names().any(|name| name == extra) {
+                    let message = format!("for_each_dimension {extra:?} already identifies the {} resource in {}: name a further dimension", parsed.resource_type, rule.namespace);
+                    problems.push(problem(file, at(".for_each_dimension"), message));
+                }
             }
         }
         if rule.statistic.is_some() == rule.extended_statistic.is_some() {

@@ -167,6 +167,12 @@ pub struct AlarmRule {
     pub severity: String,
     /// Why this alarm matters and why this threshold.
     pub description: String,
+    /// An extra dimension to fan out on (`UserPoolClient`, `Route`, `TunnelIpAddress`): one
+    /// requirement per distinct value of it among the account's metrics on this namespace, metric
+    /// and the resource's dimensions; the alarm carries the resource's dimensions and this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[^\s].{0,254}$"))]
+    pub for_each_dimension: Option<String>,
 }
 
 /// A reasoned, dated exception to a policy.

@@ -338,7 +338,11 @@ fn alarm_contexts(
         else {
             continue;
         };
-        let name = alarm_name(name_prefix, &severity(&rule.severity)?, &requirement.policy, resource, &rule.id)?;
+        let rule_part = match &requirement.sub_dimension {
+            Some(sub) => format!("{}-{}", rule.id, sub.value),
+            None => rule.id.clone(),
+        };
+        let name = alarm_name(name_prefix, &severity(&rule.severity)?, &requirement.policy, resource, &rule_part)?;
         // An alarm onwatch created earlier is covered now; keep declaring it, or the next
         // apply would delete the very alarm that covers the requirement.
         let ours = existing_names.contains(&(resource.region.as_str(), name.as_str()));
@@ -356,17 +360,26 @@ fn alarm_contexts(
 
 fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource: &Resource, rule: &AlarmRule, name: AlarmName) -> Result<AlarmContext> {
     let resource_type = settings.catalog.get(&resource.resource_type).expect("requirements only exist for catalogued types");
-    let dimensions = resource_type.dimensions(resource, &rule.namespace).map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
+    let mut dimensions = resource_type.dimensions(resource, &rule.namespace).map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
     let readable = resource_name(resource);
     let region = region(&resource.region, &resource.arn)?;
-    let identity = [resource.account.as_str(), resource.region.as_str(), resource.arn.as_str(), requirement.policy.as_str(), rule.id.as_str()];
+    let mut identity = vec![resource.account.as_str(), resource.region.as_str(), resource.arn.as_str(), requirement.policy.as_str(), rule.id.as_str()];
+    let mut readable_parts = vec![requirement.policy.as_str(), readable, rule.id.as_str()];
+    if let Some(sub) = &requirement.sub_dimension {
+        dimensions.insert(sub.name.as_str(), sub.value.as_str());
+        identity.extend([sub.name.as_str(), sub.value.as_str()]);
+        readable_parts.push(sub.value.as_str());
+    }
     Ok(AlarmContext {
-        address: TerraformIdentifier::hashed(&[&requirement.policy, readable, &rule.id], &identity),
+        address: TerraformIdentifier::hashed(&readable_parts, &identity),
         provider: region.provider(),
         topic: TerraformIdentifier::topic(&severity(&rule.severity)?, &region),
         region,
         description: truncate(
-            &format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
+            &match &requirement.sub_dimension {
+                Some(sub) => format!("Required by onwatch policy {}/{} for {} ({}={}): {}", requirement.policy, rule.id, resource.arn, sub.name, sub.value, rule.description),
+                None => format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
+            },
             MAX_ALARM_DESCRIPTION,
         ),
         name,

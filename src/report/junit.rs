@@ -70,7 +70,7 @@ fn render(report: &Coverage) -> String {
             requirements.len()
         );
         for r in requirements {
-            let name = format!("{} {}/{}", r.resource, r.policy, r.alarm_rule);
+            let name = testcase_name(r);
             let _ = write!(out, "    <testcase classname=\"{}\" name=\"{}\"", xml(resource_type), xml(&name));
             match r.status {
                 Status::Covered => out.push_str("/>\n"),
@@ -183,6 +183,14 @@ fn security_cases(report: &Coverage) -> Vec<Case> {
     cases
 }
 
+/// `<resource> <policy>/<rule>`, with `[Dimension=value]` for a fanned-out requirement.
+fn testcase_name(r: &RequirementResult) -> String {
+    match &r.sub_dimension {
+        Some(sub) => format!("{} {}/{}[{}={}]", r.resource, r.policy, r.alarm_rule, sub.name, sub.value),
+        None => format!("{} {}/{}", r.resource, r.policy, r.alarm_rule),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::xml;
@@ -193,3 +201,4 @@ mod tests {
         assert_eq!(xml("bell\u{7}"), "bell\u{FFFD}");
     }
 }
+

@@ -21,6 +21,7 @@ mod cli;
 mod config_files;
 mod drift;
 mod drift_emulator;
+mod fanout;
 mod fuzz;
 mod fuzz_memory;
 mod generate;

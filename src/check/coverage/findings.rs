@@ -27,8 +27,8 @@ pub(super) fn comparison_symbol(op: ComparisonOperator) -> &'static str {
 pub(super) struct Required<'a> {
     pub resource: &'a Resource,
     pub rule: &'a AlarmRule,
-    /// `policy/rule`.
-    pub requirement: &'a str,
+    /// `policy/rule`, with `[Dimension=value]` for a fanned-out requirement.
+    pub requirement: std::borrow::Cow<'a, str>,
     pub policy: &'a str,
     pub origin: Origin,
 }

@@ -4,7 +4,10 @@
 
 mod findings;
 
-use std::collections::BTreeMap;
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, BTreeSet},
+};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
@@ -59,6 +62,16 @@ pub struct RequirementResult {
     /// Why it is exempted, or what is wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For a policy alarm with `for_each_dimension`: the value of that dimension this requirement is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_dimension: Option<SubDimension>,
+}
+
+/// One value of a policy alarm's `for_each_dimension` (`UserPoolClient` = `6f...`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SubDimension {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -192,6 +205,8 @@ struct Checker<'a> {
     keys: FxHashMap<String, u32>,
     alarms_by_metric: FxHashMap<(u32, &'a str), Vec<u32>>,
     metrics_present: FxHashSet<(u32, &'a str)>,
+    /// Per (resource key, metric, fan-out dimension): the values of that dimension the account publishes.
+    fanout: FxHashMap<(u32, &'a str, &'a str), BTreeSet<&'a str>>,
     /// Indices into `settings.policies`, by resource type.
     policies_by_type: FxHashMap<&'a str, Vec<usize>>,
     rules: Vec<Vec<RuleInfo>>,
@@ -254,15 +269,19 @@ impl<'a> Checker<'a> {
             };
             alarm_resources.push(id);
         }
-        let metrics_present = inventory
-            .metrics
-            .iter()
-            .filter_map(|metric| {
-                let identity = catalog.identity(&metric.namespace, &metric.dimensions)?;
-                let id = intern(resource_key(&metric.account, &metric.region, &metric.namespace, identity));
-                Some((id, metric.metric_name.as_str()))
-            })
-            .collect();
+        let fanned: FxHashSet<&str> = settings.policies.iter().flat_map(|p| p.alarms.iter().filter_map(|rule| rule.for_each_dimension.as_deref())).collect();
+        let mut metrics_present = FxHashSet::default();
+        let mut fanout: FxHashMap<(u32, &str, &str), BTreeSet<&str>> = FxHashMap::default();
+        for metric in &inventory.metrics {
+            let Some(identity) = catalog.identity(&metric.namespace, &metric.dimensions) else {
+                continue;
+            };
+            let id = intern(resource_key(&metric.account, &metric.region, &metric.namespace, identity));
+            metrics_present.insert((id, metric.metric_name.as_str()));
+            for (name, value) in metric.dimensions.iter().filter(|(name, _)| fanned.contains(name)) {
+                fanout.entry((id, metric.metric_name.as_str(), name)).or_default().insert(value);
+            }
+        }
         let mut policies_by_type: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let thresholds = &settings.thresholds;
         let mut rules = Vec::with_capacity(settings.policies.len());
@@ -294,6 +313,7 @@ impl<'a> Checker<'a> {
             keys,
             alarms_by_metric,
             metrics_present,
+            fanout,
             policies_by_type,
             rules,
             opt_out_tag: format!("{}ignore", thresholds.tag_prefix),
@@ -366,7 +386,23 @@ impl<'a> Checker<'a> {
 
     /// Records the outcome of one requirement.
     #[allow(clippy::too_many_arguments)]
-    fn record(&self, out: &mut Output<'a>, resource: &'a Resource, (policy, rule): (usize, usize), status: Status, alarm: Option<&str>, threshold: f64, detail: impl FnOnce() -> Option<String>) {
+    fn record(&self, out: &mut Output<'a>, resource: &'a Resource, at: (usize, usize), status: Status, alarm: Option<&str>, threshold: f64, detail: impl FnOnce() -> Option<String>) {
+        self.record_sub(out, resource, at, None, status, alarm, threshold, detail);
+    }
+
+    /// Records the outcome of one requirement, fanned out on `sub` when given.
+    #[allow(clippy::too_many_arguments)]
+    fn record_sub(
+        &self,
+        out: &mut Output<'a>,
+        resource: &'a Resource,
+        (policy, rule): (usize, usize),
+        sub: Option<(&str, &str)>,
+        status: Status,
+        alarm: Option<&str>,
+        threshold: f64,
+        detail: impl FnOnce() -> Option<String>,
+    ) {
         out.counts.entry(resource.resource_type.as_str()).or_default().add(status);
         if self.options.requirements {
             let policy = &self.settings.policies[policy];
@@ -381,6 +417,7 @@ impl<'a> Checker<'a> {
                 alarm: alarm.map(str::to_string),
                 threshold,
                 detail: detail(),
+                sub_dimension: sub.map(|(name, value)| SubDimension { name: name.to_string(), value: value.to_string() }),
             });
         }
     }
@@ -390,7 +427,7 @@ impl<'a> Checker<'a> {
         Required {
             resource,
             rule: &policy.alarms[rule_index],
-            requirement: &self.rules[policy_index][rule_index].requirement,
+            requirement: Cow::Borrowed(&self.rules[policy_index][rule_index].requirement),
             policy: &policy.id,
             origin: Origin { file: policy.file.clone(), line: policy.alarm_lines[rule_index] },
         }
@@ -477,7 +514,6 @@ impl<'a> Checker<'a> {
         out: &mut Output<'a>,
         reported: &mut Reported<'a>,
     ) {
-        let required = self.required(resource, at);
         let settings: &'a Settings = self.settings;
         let rule: &'a AlarmRule = &settings.policies[at.0].alarms[at.1];
         let resolved = &keys.iter().find(|(ns, _)| *ns == rule.namespace).expect("validated policies only name the type's namespaces").1;
@@ -499,21 +535,50 @@ impl<'a> Checker<'a> {
                 absent.push(&rule.metric);
             }
         }
-        match self.best_alarm(id, at, &threshold) {
+        match &rule.for_each_dimension {
+            None => self.judge(resource_type, resource, at, threshold, id, None, out),
+            Some(extra) => {
+                // One requirement per value the account publishes; none when it publishes none.
+                let values = id.and_then(|id| self.fanout.get(&(id, rule.metric.as_str(), extra.as_str())));
+                for value in values.into_iter().flatten() {
+                    self.judge(resource_type, resource, at, threshold, id, Some((extra.as_str(), value)), out);
+                }
+            }
+        }
+    }
+
+    /// Judges one requirement (for one value of the rule's fan-out dimension when `sub` is given).
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &self,
+        resource_type: &'a ResourceType,
+        resource: &'a Resource,
+        at: (usize, usize),
+        threshold: Threshold,
+        id: Option<u32>,
+        sub: Option<(&'a str, &'a str)>,
+        out: &mut Output<'a>,
+    ) {
+        let mut required = self.required(resource, at);
+        if let Some((name, value)) = sub {
+            required.requirement = Cow::Owned(format!("{}[{name}={value}]", required.requirement));
+        }
+        let rule = required.rule;
+        match self.best_alarm(id, at, &threshold, sub) {
             None => {
                 let dimensions = resource_type
                     .dimensions(resource, &rule.namespace)
-                    .map(|dims| dims.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+                    .map(|dims| dims.iter().chain(sub).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
                     .unwrap_or_default();
                 let message = findings::missing_alarm_message(&required, &dimensions, threshold.value);
                 out.findings.push(findings::missing_alarm(&required, message.clone(), threshold.value));
-                self.record(out, resource, at, Status::Missing, None, threshold.value, || Some(message));
+                self.record_sub(out, resource, at, sub, Status::Missing, None, threshold.value, || Some(message));
             }
             Some(best) => {
                 let status = if best.serious == 0 { Status::Covered } else { Status::Misconfigured };
                 let alarm = &self.inventory.alarms[best.index];
                 out.findings.extend(best.mismatches.iter().map(|mismatch| findings::misconfigured(&required, alarm, mismatch)));
-                self.record(out, resource, at, status, Some(&alarm.name), threshold.value, || {
+                self.record_sub(out, resource, at, sub, status, Some(&alarm.name), threshold.value, || {
                     let details: Vec<&str> =
                         best.mismatches.iter().map(|m| m.message.as_str()).chain(self.undelivered[best.index].iter().map(|p| p.message.as_str())).collect();
                     (!details.is_empty()).then(|| details.join("; "))
@@ -523,12 +588,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Of the alarms on the rule's metric for this resource, the one with the fewest serious
-    /// problems (then fewest problems, then first by name).
-    fn best_alarm(&self, id: Option<u32>, (policy, rule_index): (usize, usize), threshold: &Threshold) -> Option<Best> {
+    /// problems (then fewest problems, then first by name); with `sub`, only alarms on that value
+    /// of the fan-out dimension.
+    fn best_alarm(&self, id: Option<u32>, (policy, rule_index): (usize, usize), threshold: &Threshold, sub: Option<(&str, &str)>) -> Option<Best> {
         let rule = &self.settings.policies[policy].alarms[rule_index];
         let candidates = id.and_then(|id| self.alarms_by_metric.get(&(id, rule.metric.as_str()))).map(Vec::as_slice).unwrap_or_default();
         candidates
             .iter()
+            .filter(|&&index| sub.is_none_or(|(name, value)| self.inventory.alarms[index as usize].dimensions.get(name) == Some(value)))
             .map(|&index| {
                 let index = index as usize;
                 let alarm = &self.inventory.alarms[index];

@@ -1,0 +1,149 @@
+//! `for_each_dimension`: a policy alarm fanned out over the values of one extra dimension that the
+//! account publishes (a disk alarm per mount path here, a Cognito alarm per app client in the pack).
+
+use std::{fs, path::Path};
+
+use crate::common::*;
+use onwatch::{
+    check::{evaluate, Status},
+    config::{self, Settings, Sources},
+    findings::Code,
+    generate::{self, GenerateOptions, Templates},
+    model::*,
+};
+
+const DISK_POLICY: &str = r#"{
+  "id": "ec2-disk",
+  "description": "Every mounted filesystem of every instance: disk usage, one alarm per path.",
+  "resource_type": "ec2:instance",
+  "alarms": [
+    {
+      "id": "disk-full",
+      "namespace": "CWAgent",
+      "metric": "disk_used_percent",
+      "statistic": "Maximum",
+      "period": 300,
+      "evaluation_periods": 1,
+      "datapoints_to_alarm": 1,
+      "comparison": "GreaterThanThreshold",
+      "threshold": 90,
+      "treat_missing_data": "missing",
+      "severity": "critical",
+      "description": "A filesystem above 90% fills up soon.",
+      "for_each_dimension": "path"
+    }
+  ]
+}"#;
+
+/// The fixture configuration with the disk policy beside the fixture policies.
+fn settings_with(policy: &str) -> Result<Settings, onwatch::error::Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    fs::create_dir(&policies).unwrap();
+    for entry in fs::read_dir(fixtures().join("policies")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), policies.join(entry.file_name())).unwrap();
+    }
+    fs::write(policies.join("ec2-disk.json"), policy).unwrap();
+    config::load(&Sources { config_dir: Some(Path::new("tests/fixtures/config").to_path_buf()), policies_dir: Some(policies) })
+}
+
+fn disk_metric(instance_id: &str, path: &str) -> Metric {
+    Metric {
+        namespace: "CWAgent".into(),
+        metric_name: "disk_used_percent".into(),
+        dimensions: tags(&[("InstanceId", instance_id), ("path", path), ("fstype", "xfs")]).into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+    }
+}
+
+fn disk_alarm(instance_id: &str, path: &str, threshold: f64) -> MetricAlarm {
+    MetricAlarm {
+        name: format!("{instance_id}-disk-{path}"),
+        namespace: Some("CWAgent".into()),
+        metric_name: Some("disk_used_percent".into()),
+        dimensions: tags(&[("InstanceId", instance_id), ("path", path), ("fstype", "xfs")]).into(),
+        statistic: Some(Statistic::Maximum),
+        period: Some(300),
+        evaluation_periods: 1,
+        datapoints_to_alarm: Some(1),
+        ..cpu_alarm(instance_id, threshold)
+    }
+}
+
+/// An instance with two mounted paths, the root one alarmed correctly, `/data` not at all.
+fn two_paths() -> Inventory {
+    let mut inv = inventory();
+    covered_instance(&mut inv, "i-disks");
+    inv.metrics.push(disk_metric("i-disks", "/"));
+    inv.metrics.push(disk_metric("i-disks", "/data"));
+    // Another instance's path must not become a requirement of this one.
+    inv.metrics.push(disk_metric("i-other", "/scratch"));
+    inv.alarms.push(disk_alarm("i-disks", "/", 90.0));
+    inv
+}
+
+fn disk_requirements(evaluation: &onwatch::check::Evaluation) -> Vec<(String, Status)> {
+    evaluation
+        .requirements
+        .iter()
+        .filter(|r| r.alarm_rule == "disk-full")
+        .map(|r| (r.sub_dimension.as_ref().map(|s| format!("{}={}", s.name, s.value)).unwrap_or_default(), r.status))
+        .collect()
+}
+
+#[test]
+fn fan_out_requires_one_alarm_per_published_value_of_the_dimension() {
+    let settings = settings_with(DISK_POLICY).unwrap();
+    let evaluation = evaluate(&two_paths(), &settings, today());
+    assert_eq!(disk_requirements(&evaluation), vec![("path=/".to_string(), Status::Covered), ("path=/data".to_string(), Status::Missing)]);
+    let missing: Vec<_> = evaluation.findings.iter().filter(|f| f.code == Code::MissingAlarm).collect();
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert_eq!(missing[0].requirement.as_deref(), Some("ec2-disk/disk-full[path=/data]"));
+    assert!(missing[0].message.contains("InstanceId=i-disks, path=/data"), "{}", missing[0].message);
+}
+
+#[test]
+fn fan_out_alarm_on_another_value_does_not_cover() {
+    let settings = settings_with(DISK_POLICY).unwrap();
+    let mut inv = two_paths();
+    inv.alarms.retain(|a| a.metric_name.as_deref() != Some("disk_used_percent"));
+    inv.alarms.push(disk_alarm("i-disks", "/data", 95.0));
+    let evaluation = evaluate(&inv, &settings, today());
+    assert_eq!(disk_requirements(&evaluation), vec![("path=/".to_string(), Status::Missing), ("path=/data".to_string(), Status::Misconfigured)]);
+    let mismatch = evaluation.findings.iter().find(|f| f.code == Code::ThresholdMismatch).expect("threshold mismatch on /data");
+    assert_eq!(mismatch.requirement.as_deref(), Some("ec2-disk/disk-full[path=/data]"));
+}
+
+#[test]
+fn fan_out_with_no_published_value_requires_nothing() {
+    let settings = settings_with(DISK_POLICY).unwrap();
+    let mut inv = inventory();
+    covered_instance(&mut inv, "i-nodisk");
+    let evaluation = evaluate(&inv, &settings, today());
+    assert_eq!(disk_requirements(&evaluation), vec![]);
+    assert_eq!(evaluation.summary.required, 2);
+}
+
+#[test]
+fn fan_out_generates_one_alarm_per_value_with_the_extra_dimension() {
+    let settings = settings_with(DISK_POLICY).unwrap();
+    let inv = two_paths();
+    let evaluation = evaluate(&inv, &settings, today());
+    let files = generate::generate(&inv, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions { all: true }).unwrap();
+    let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+    for path in ["/", "/data"] {
+        let name = format!("\"onwatch-critical-ec2-disk-i-disks-disk-full-{path}\"");
+        assert!(all.contains(&name), "no alarm named {name}");
+        assert!(all.contains(&format!("path       = \"{path}\"")) || all.contains(&format!("path = \"{path}\"")), "no dimension path = {path}");
+    }
+    assert!(!all.contains("/scratch"), "another instance's path leaked into this one's alarms");
+}
+
+#[test]
+fn fan_out_on_an_identifying_dimension_is_refused_with_its_json_path() {
+    let error = settings_with(&DISK_POLICY.replace("\"for_each_dimension\": \"path\"", "\"for_each_dimension\": \"InstanceId\"")).err().expect("refused");
+    let text = error.to_string();
+    assert!(text.contains("ec2-disk.json") && text.contains("$.alarms[0].for_each_dimension"), "{text}");
+}
