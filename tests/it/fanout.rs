@@ -235,3 +235,59 @@ fn tagged_service_without_container_insights_metrics_is_told_why() {
     let rules: Vec<_> = requirements_of(&evaluation, "ecs-service-container-insights").into_iter().map(|r| r.0).collect();
     assert_eq!(rules.len(), 6, "{rules:?}");
 }
+
+fn user_pool() -> Resource {
+    Resource {
+        arn: format!("arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/us-east-1_AbC123dEf"),
+        resource_type: "cognito-idp:userpool".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: Default::default(),
+        attributes: Default::default(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+fn cognito_metric(metric: &str, client: &str) -> Metric {
+    Metric {
+        namespace: "AWS/Cognito".into(),
+        metric_name: metric.into(),
+        dimensions: tags(&[("UserPool", "us-east-1_AbC123dEf"), ("UserPoolClient", client)]).into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+    }
+}
+
+#[test]
+fn cognito_user_pool_requires_throttling_alarms_per_app_client_with_aws_settings() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(user_pool());
+    for client in ["5r2mobileclient", "Admin"] {
+        for metric in ["SignInThrottles", "SignUpThrottles", "TokenRefreshThrottles"] {
+            inv.metrics.push(cognito_metric(metric, client));
+        }
+    }
+    inv.alarms.push(MetricAlarm {
+        name: "pool-signin-throttles-admin".into(),
+        namespace: Some("AWS/Cognito".into()),
+        metric_name: Some("SignInThrottles".into()),
+        dimensions: tags(&[("UserPool", "us-east-1_AbC123dEf"), ("UserPoolClient", "Admin")]).into(),
+        statistic: Some(Statistic::Sum),
+        period: Some(60),
+        evaluation_periods: 5,
+        datapoints_to_alarm: Some(5),
+        comparison_operator: ComparisonOperator::GreaterThanThreshold,
+        ..cpu_alarm("unused", 0.0)
+    });
+    let evaluation = evaluate(&inv, &settings, today());
+    let found = requirements_of(&evaluation, "cognito-user-pool");
+    assert_eq!(found.len(), 6, "{found:?}");
+    assert!(found.contains(&("sign-in-throttled", Some("Admin"), Status::Covered)), "{found:?}");
+    assert!(found.contains(&("sign-in-throttled", Some("5r2mobileclient"), Status::Missing)), "{found:?}");
+    assert_eq!(found.iter().filter(|r| r.2 == Status::Covered).count(), 1);
+    let files = generate::generate(&inv, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions::default()).unwrap();
+    let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+    assert!(all.contains("UserPoolClient = \"5r2mobileclient\""), "no per-client dimension in the generated alarms");
+    assert_eq!(all.matches("metric_name         = \"SignUpThrottles\"").count(), 2, "one sign-up alarm per client");
+}
