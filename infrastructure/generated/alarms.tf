@@ -115,6 +115,174 @@ resource "aws_cloudwatch_metric_alarm" "cloudfront-distribution_E2QWRUHAPOMQZL_o
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "cognito-user-pool_us-east-1_Sh0pUsers_sign-in-throttled_3n4b5urk1ft4fl3m_30adba8e" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-cognito-user-pool-us-east-1_Sh0pUsers-sign-in-throttled-3n4b5urk1ft4fl3mg5e62d9ado"
+  alarm_description   = "Required by onwatch policy cognito-user-pool/sign-in-throttled for arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers (UserPoolClient=3n4b5urk1ft4fl3mg5e62d9ado): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon Cognito): Catch sustained throttling of sign-in (authentication) requests. AWS: Depends on your situation: 0 for an expected workload; for bursty workloads use the historical acceptable throttling. Default 0: AWS: throttling should not span several data points for a well-provisioned pool, so 0 for an expected workload. One alarm per app client (UserPoolClient) the pool publishes; admin API calls are published with UserPoolClient = Admin."
+  namespace           = "AWS/Cognito"
+  metric_name         = "SignInThrottles"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    UserPool       = "us-east-1_Sh0pUsers"
+    UserPoolClient = "3n4b5urk1ft4fl3mg5e62d9ado"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "cognito-user-pool/sign-in-throttled"
+    "onwatch:resource" = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "cognito-user-pool_us-east-1_Sh0pUsers_sign-in-throttled_Admin_e5b911b4" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-cognito-user-pool-us-east-1_Sh0pUsers-sign-in-throttled-Admin"
+  alarm_description   = "Required by onwatch policy cognito-user-pool/sign-in-throttled for arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers (UserPoolClient=Admin): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon Cognito): Catch sustained throttling of sign-in (authentication) requests. AWS: Depends on your situation: 0 for an expected workload; for bursty workloads use the historical acceptable throttling. Default 0: AWS: throttling should not span several data points for a well-provisioned pool, so 0 for an expected workload. One alarm per app client (UserPoolClient) the pool publishes; admin API calls are published with UserPoolClient = Admin."
+  namespace           = "AWS/Cognito"
+  metric_name         = "SignInThrottles"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    UserPool       = "us-east-1_Sh0pUsers"
+    UserPoolClient = "Admin"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "cognito-user-pool/sign-in-throttled"
+    "onwatch:resource" = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "cognito-user-pool_us-east-1_Sh0pUsers_sign-up-throttled_3n4b5urk1ft4fl3m_1beecba8" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-cognito-user-pool-us-east-1_Sh0pUsers-sign-up-throttled-3n4b5urk1ft4fl3mg5e62d9ado"
+  alarm_description   = "Required by onwatch policy cognito-user-pool/sign-up-throttled for arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers (UserPoolClient=3n4b5urk1ft4fl3mg5e62d9ado): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon Cognito): Catch sustained throttling of sign-up requests. AWS: Depends on your situation: 0 for an expected workload; for bursty workloads use the historical acceptable throttling. Default 0: AWS: a well-provisioned user pool should not see throttling across several data points, so 0 fits an expected workload; raise for bursty workloads. One alarm per app client (UserPoolClient) the pool publishes; admin API calls are published with UserPoolClient = Admin."
+  namespace           = "AWS/Cognito"
+  metric_name         = "SignUpThrottles"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    UserPool       = "us-east-1_Sh0pUsers"
+    UserPoolClient = "3n4b5urk1ft4fl3mg5e62d9ado"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "cognito-user-pool/sign-up-throttled"
+    "onwatch:resource" = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "cognito-user-pool_us-east-1_Sh0pUsers_sign-up-throttled_Admin_95884386" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-cognito-user-pool-us-east-1_Sh0pUsers-sign-up-throttled-Admin"
+  alarm_description   = "Required by onwatch policy cognito-user-pool/sign-up-throttled for arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers (UserPoolClient=Admin): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon Cognito): Catch sustained throttling of sign-up requests. AWS: Depends on your situation: 0 for an expected workload; for bursty workloads use the historical acceptable throttling. Default 0: AWS: a well-provisioned user pool should not see throttling across several data points, so 0 fits an expected workload; raise for bursty workloads. One alarm per app client (UserPoolClient) the pool publishes; admin API calls are published with UserPoolClient = Admin."
+  namespace           = "AWS/Cognito"
+  metric_name         = "SignUpThrottles"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    UserPool       = "us-east-1_Sh0pUsers"
+    UserPoolClient = "Admin"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "cognito-user-pool/sign-up-throttled"
+    "onwatch:resource" = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "cognito-user-pool_us-east-1_Sh0pUsers_token-refresh-throttled_3n4b5urk1f_61cc129a" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-cognito-user-pool-us-east-1_Sh0pUsers-token-refresh-throttled-3n4b5urk1ft4fl3mg5e62d9ado"
+  alarm_description   = "Required by onwatch policy cognito-user-pool/token-refresh-throttled for arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers (UserPoolClient=3n4b5urk1ft4fl3mg5e62d9ado): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon Cognito): Catch sustained throttling of token-refresh requests. AWS: Depends on your situation: above your usual acceptable throttling level from historical data; very low values are noisy. Default 0: AWS asks for a value above the usual acceptable throttling; with 5 consecutive breaching minutes required, 0 flags sustained throttling only. Raise per pool if refresh bursts are normal. One alarm per app client (UserPoolClient) the pool publishes; admin API calls are published with UserPoolClient = Admin."
+  namespace           = "AWS/Cognito"
+  metric_name         = "TokenRefreshThrottles"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    UserPool       = "us-east-1_Sh0pUsers"
+    UserPoolClient = "3n4b5urk1ft4fl3mg5e62d9ado"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "cognito-user-pool/token-refresh-throttled"
+    "onwatch:resource" = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "cognito-user-pool_us-east-1_Sh0pUsers_token-refresh-throttled_Admin_27e610c8" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-cognito-user-pool-us-east-1_Sh0pUsers-token-refresh-throttled-Admin"
+  alarm_description   = "Required by onwatch policy cognito-user-pool/token-refresh-throttled for arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers (UserPoolClient=Admin): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon Cognito): Catch sustained throttling of token-refresh requests. AWS: Depends on your situation: above your usual acceptable throttling level from historical data; very low values are noisy. Default 0: AWS asks for a value above the usual acceptable throttling; with 5 consecutive breaching minutes required, 0 flags sustained throttling only. Raise per pool if refresh bursts are normal. One alarm per app client (UserPoolClient) the pool publishes; admin API calls are published with UserPoolClient = Admin."
+  namespace           = "AWS/Cognito"
+  metric_name         = "TokenRefreshThrottles"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    UserPool       = "us-east-1_Sh0pUsers"
+    UserPoolClient = "Admin"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "cognito-user-pool/token-refresh-throttled"
+    "onwatch:resource" = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Sh0pUsers"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "dynamodb-table_sessions_system-errors_d8e87e22" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-critical-dynamodb-table-sessions-system-errors"
@@ -653,6 +821,453 @@ resource "aws_cloudwatch_metric_alarm" "ec2-volume_vol-0a1b2c3d4e5f70002_stalled
   tags = merge(var.tags, {
     "onwatch:policy"   = "ec2-volume/stalled-io"
     "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f70002"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-cluster-container-insights_shop-cluster_container-cpu-utilization-hi_a936fa65" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-cluster-container-insights-shop-cluster-container-cpu-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-cluster-container-insights/container-cpu-utilization-high for arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high container CPU (ContainerCpuUtilized/ContainerCpuReserved) for tasks/containers in the cluster; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerCpuUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-cluster-container-insights/container-cpu-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-cluster-container-insights_shop-cluster_container-memory-utilization_c6a0129c" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-cluster-container-insights-shop-cluster-container-memory-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-cluster-container-insights/container-memory-utilization-high for arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high container memory for tasks/containers in the cluster; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerMemoryUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-cluster-container-insights/container-memory-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-cluster-container-insights_shop-cluster_task-cpu-utilization-high_7eba4e4b" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-cluster-container-insights-shop-cluster-task-cpu-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-cluster-container-insights/task-cpu-utilization-high for arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high task CPU (CpuUtilized/CpuReserved) for tasks/containers in the cluster; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "TaskCpuUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-cluster-container-insights/task-cpu-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-cluster-container-insights_shop-cluster_task-ephemeral-storage-utili_65c2a1ea" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-cluster-container-insights-shop-cluster-task-ephemeral-storage-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-cluster-container-insights/task-ephemeral-storage-utilization-high for arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high task ephemeral storage for tasks/containers in the cluster; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "TaskEphemeralStorageUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-cluster-container-insights/task-ephemeral-storage-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-cluster-container-insights_shop-cluster_task-memory-utilization-high_0a21655a" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-cluster-container-insights-shop-cluster-task-memory-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-cluster-container-insights/task-memory-utilization-high for arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high task memory (MemoryUtilized/MemoryReserved) for tasks/containers in the cluster; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "TaskMemoryUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-cluster-container-insights/task-memory-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:cluster/shop-cluster"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-container-insights_shop-cluster_web_container-cpu-utilizatio_75119b10" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-container-insights-shop-cluster/web-container-cpu-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-service-container-insights/container-cpu-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high container CPU (ContainerCpuUtilized/ContainerCpuReserved) for tasks/containers of the service; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerCpuUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+    ServiceName = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-container-insights/container-cpu-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-container-insights_shop-cluster_web_container-memory-utiliza_54b147eb" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-container-insights-shop-cluster/web-container-memory-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-service-container-insights/container-memory-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high container memory for tasks/containers of the service; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerMemoryUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+    ServiceName = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-container-insights/container-memory-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-container-insights_shop-cluster_web_ephemeral-storage-utiliz_344516bf" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-container-insights-shop-cluster/web-ephemeral-storage-utilized-high"
+  alarm_description   = "Required by onwatch policy ecs-service-container-insights/ephemeral-storage-utilized-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch Fargate tasks filling their ephemeral storage; AWS: Depends on your situation: about 90% of the ephemeral storage size. Default 18: 90% of Fargate's default 20 GiB ephemeral storage (the metric is in GB); compute 0.9 * EphemeralStorageReserved (or the task definition's ephemeralStorage) per service."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "EphemeralStorageUtilized"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 18
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+    ServiceName = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-container-insights/ephemeral-storage-utilized-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-container-insights_shop-cluster_web_task-cpu-utilization-hig_993124c4" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-container-insights-shop-cluster/web-task-cpu-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-service-container-insights/task-cpu-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high task CPU (CpuUtilized/CpuReserved) for tasks/containers of the service; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "TaskCpuUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+    ServiceName = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-container-insights/task-cpu-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-container-insights_shop-cluster_web_task-ephemeral-storage-u_0ab2a40d" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-container-insights-shop-cluster/web-task-ephemeral-storage-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-service-container-insights/task-ephemeral-storage-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high task ephemeral storage for tasks/containers of the service; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "TaskEphemeralStorageUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+    ServiceName = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-container-insights/task-ephemeral-storage-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-container-insights_shop-cluster_web_task-memory-utilization-_79919dff" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-container-insights-shop-cluster/web-task-memory-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-service-container-insights/task-memory-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch high task memory (MemoryUtilized/MemoryReserved) for tasks/containers of the service; About 80% of the reservation; adjust to what is acceptable for the workload."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "TaskMemoryUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+    ServiceName = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-container-insights/task-memory-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-enhanced-observability_shop-cluster_web_container-cpu-utiliz_5297c85b" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-enhanced-observability-shop-cluster/web-container-cpu-utilization-high-web"
+  alarm_description   = "Required by onwatch policy ecs-service-enhanced-observability/container-cpu-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web (ContainerName=web): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights with enhanced observability): Catch high CPU use of one container; 80% typically; adjust per container. The page spells the metric ContainerCPUUtilization; Container Insights publishes ContainerCpuUtilization, which is what this alarm watches. One alarm per container name the service publishes."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerCpuUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName   = "shop-cluster"
+    ContainerName = "web"
+    ServiceName   = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-enhanced-observability/container-cpu-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-enhanced-observability_shop-cluster_web_container-cpu-utiliz_af392c5c" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-enhanced-observability-shop-cluster/web-container-cpu-utilization-high-envoy"
+  alarm_description   = "Required by onwatch policy ecs-service-enhanced-observability/container-cpu-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web (ContainerName=envoy): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights with enhanced observability): Catch high CPU use of one container; 80% typically; adjust per container. The page spells the metric ContainerCPUUtilization; Container Insights publishes ContainerCpuUtilization, which is what this alarm watches. One alarm per container name the service publishes."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerCpuUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName   = "shop-cluster"
+    ContainerName = "envoy"
+    ServiceName   = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-enhanced-observability/container-cpu-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-enhanced-observability_shop-cluster_web_container-memory-uti_080afa26" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-enhanced-observability-shop-cluster/web-container-memory-utilization-high-web"
+  alarm_description   = "Required by onwatch policy ecs-service-enhanced-observability/container-memory-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web (ContainerName=web): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights with enhanced observability): Catch high memory use of one container; 80% typically; adjust per container. The page gives LessThanOrEqualToThreshold, which would fire while memory is low; this alarm uses GreaterThanThreshold as the intent (high memory) requires. One alarm per container name the service publishes."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerMemoryUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName   = "shop-cluster"
+    ContainerName = "web"
+    ServiceName   = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-enhanced-observability/container-memory-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-enhanced-observability_shop-cluster_web_container-memory-uti_de1b4fa1" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-enhanced-observability-shop-cluster/web-container-memory-utilization-high-envoy"
+  alarm_description   = "Required by onwatch policy ecs-service-enhanced-observability/container-memory-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web (ContainerName=envoy): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights with enhanced observability): Catch high memory use of one container; 80% typically; adjust per container. The page gives LessThanOrEqualToThreshold, which would fire while memory is low; this alarm uses GreaterThanThreshold as the intent (high memory) requires. One alarm per container name the service publishes."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "ContainerMemoryUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName   = "shop-cluster"
+    ContainerName = "envoy"
+    ServiceName   = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-enhanced-observability/container-memory-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ecs-service-enhanced-observability_shop-cluster_web_task-ebs-filesystem-_4a81a545" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-service-enhanced-observability-shop-cluster/web-task-ebs-filesystem-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-service-enhanced-observability/task-ebs-filesystem-utilization-high for arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights with enhanced observability): Catch high EBS file-system use by a task; About 80% of the EBS file system size. The page spells the metric TaskEBSfilesystemUtilization; Container Insights publishes TaskEBSFilesystemUtilization."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "TaskEBSFilesystemUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-cluster"
+    ServiceName = "web"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-service-enhanced-observability/task-ebs-filesystem-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/web"
   })
 }
 
