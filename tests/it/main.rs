@@ -34,6 +34,7 @@ mod outputs;
 mod partition;
 mod report_flag;
 mod progress;
+mod recommended;
 mod reports;
 mod sarif_multitool;
 mod scan_calls;
