@@ -147,3 +147,147 @@ fn fan_out_on_an_identifying_dimension_is_refused_with_its_json_path() {
     let text = error.to_string();
     assert!(text.contains("ec2-disk.json") && text.contains("$.alarms[0].for_each_dimension"), "{text}");
 }
+
+/// The shipped configuration and pack.
+fn builtin() -> Settings {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    config::load(&Sources { config_dir: Some(root.join("config")), policies_dir: Some(root.join("policies")) }).unwrap()
+}
+
+fn ecs_service(tag_pairs: &[(&str, &str)]) -> Resource {
+    Resource {
+        arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/main/web"),
+        resource_type: "ecs:service".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: tags(tag_pairs),
+        attributes: Default::default(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+fn insights_metric(metric: &str, container: Option<&str>) -> Metric {
+    let mut dims = vec![("ClusterName", "main"), ("ServiceName", "web")];
+    dims.extend(container.map(|c| ("ContainerName", c)));
+    Metric { namespace: "ECS/ContainerInsights".into(), metric_name: metric.into(), dimensions: tags(&dims).into(), region: REGION.into(), account: ACCOUNT.into() }
+}
+
+fn container_cpu_alarm(container: &str) -> MetricAlarm {
+    MetricAlarm {
+        name: format!("web-{container}-cpu"),
+        namespace: Some("ECS/ContainerInsights".into()),
+        metric_name: Some("ContainerCpuUtilization".into()),
+        dimensions: tags(&[("ClusterName", "main"), ("ServiceName", "web"), ("ContainerName", container)]).into(),
+        statistic: Some(Statistic::Average),
+        period: Some(60),
+        evaluation_periods: 5,
+        datapoints_to_alarm: Some(5),
+        ..cpu_alarm("unused", 80.0)
+    }
+}
+
+fn requirements_of<'e>(evaluation: &'e onwatch::check::Evaluation, policy: &str) -> Vec<(&'e str, Option<&'e str>, Status)> {
+    evaluation
+        .requirements
+        .iter()
+        .filter(|r| r.policy == policy)
+        .map(|r| (r.alarm_rule.as_str(), r.sub_dimension.as_ref().map(|s| s.value.as_str()), r.status))
+        .collect()
+}
+
+#[test]
+fn container_insights_policies_apply_only_to_services_tagged_for_them() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(ecs_service(&[]));
+    inv.metrics.push(insights_metric("ContainerCpuUtilization", Some("app")));
+    let evaluation = evaluate(&inv, &settings, today());
+    assert_eq!(requirements_of(&evaluation, "ecs-service-container-insights"), vec![]);
+    assert_eq!(requirements_of(&evaluation, "ecs-service-enhanced-observability"), vec![]);
+}
+
+#[test]
+fn enhanced_observability_fans_out_per_container_and_a_container_alarm_covers_only_its_container() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(ecs_service(&[("onwatch:container-insights", "enhanced")]));
+    for container in ["app", "sidecar"] {
+        inv.metrics.push(insights_metric("ContainerCpuUtilization", Some(container)));
+    }
+    inv.metrics.push(insights_metric("ContainerCpuUtilization", None));
+    inv.alarms.push(container_cpu_alarm("app"));
+    let evaluation = evaluate(&inv, &settings, today());
+    let cpu: Vec<_> = requirements_of(&evaluation, "ecs-service-enhanced-observability").into_iter().filter(|r| r.0 == "container-cpu-utilization-high").collect();
+    assert_eq!(cpu, vec![("container-cpu-utilization-high", Some("app"), Status::Covered), ("container-cpu-utilization-high", Some("sidecar"), Status::Missing)]);
+    // The service-wide Container Insights alarm on the same metric is not covered by one container's alarm.
+    let service_wide = requirements_of(&evaluation, "ecs-service-container-insights").into_iter().find(|r| r.0 == "container-cpu-utilization-high").unwrap();
+    assert_eq!(service_wide, ("container-cpu-utilization-high", None, Status::Missing));
+}
+
+#[test]
+fn tagged_service_without_container_insights_metrics_is_told_why() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(ecs_service(&[("onwatch:container-insights", "enabled")]));
+    let evaluation = evaluate(&inv, &settings, today());
+    let why = evaluation.findings.iter().find(|f| f.code == Code::AgentMetricsMissing).expect("agent-metrics-missing");
+    assert!(why.message.contains("container-insights") && why.message.contains("TaskCpuUtilization"), "{}", why.message);
+    let rules: Vec<_> = requirements_of(&evaluation, "ecs-service-container-insights").into_iter().map(|r| r.0).collect();
+    assert_eq!(rules.len(), 6, "{rules:?}");
+}
+
+fn user_pool() -> Resource {
+    Resource {
+        arn: format!("arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/us-east-1_AbC123dEf"),
+        resource_type: "cognito-idp:userpool".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: Default::default(),
+        attributes: Default::default(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+fn cognito_metric(metric: &str, client: &str) -> Metric {
+    Metric {
+        namespace: "AWS/Cognito".into(),
+        metric_name: metric.into(),
+        dimensions: tags(&[("UserPool", "us-east-1_AbC123dEf"), ("UserPoolClient", client)]).into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+    }
+}
+
+#[test]
+fn cognito_user_pool_requires_throttling_alarms_per_app_client_with_aws_settings() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(user_pool());
+    for client in ["5r2mobileclient", "Admin"] {
+        for metric in ["SignInThrottles", "SignUpThrottles", "TokenRefreshThrottles"] {
+            inv.metrics.push(cognito_metric(metric, client));
+        }
+    }
+    inv.alarms.push(MetricAlarm {
+        name: "pool-signin-throttles-admin".into(),
+        namespace: Some("AWS/Cognito".into()),
+        metric_name: Some("SignInThrottles".into()),
+        dimensions: tags(&[("UserPool", "us-east-1_AbC123dEf"), ("UserPoolClient", "Admin")]).into(),
+        statistic: Some(Statistic::Sum),
+        period: Some(60),
+        evaluation_periods: 5,
+        datapoints_to_alarm: Some(5),
+        comparison_operator: ComparisonOperator::GreaterThanThreshold,
+        ..cpu_alarm("unused", 0.0)
+    });
+    let evaluation = evaluate(&inv, &settings, today());
+    let found = requirements_of(&evaluation, "cognito-user-pool");
+    assert_eq!(found.len(), 6, "{found:?}");
+    assert!(found.contains(&("sign-in-throttled", Some("Admin"), Status::Covered)), "{found:?}");
+    assert!(found.contains(&("sign-in-throttled", Some("5r2mobileclient"), Status::Missing)), "{found:?}");
+    assert_eq!(found.iter().filter(|r| r.2 == Status::Covered).count(), 1);
+    let files = generate::generate(&inv, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions::default()).unwrap();
+    let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+    assert!(all.contains("UserPoolClient = \"5r2mobileclient\""), "no per-client dimension in the generated alarms");
+    assert_eq!(all.matches("metric_name         = \"SignUpThrottles\"").count(), 2, "one sign-up alarm per client");
+}

@@ -211,6 +211,9 @@ struct Checker<'a> {
     metrics_present: FxHashSet<(u32, &'a str)>,
     /// Per (resource key, metric, fan-out dimension): the values of that dimension the account publishes.
     fanout: FxHashMap<(u32, &'a str, &'a str), BTreeSet<&'a str>>,
+    /// Per (namespace, metric): the dimensions some rule fans out on. An alarm carrying one of
+    /// them watches one value (one container, one client) and covers no whole-resource requirement.
+    fanned_by_metric: FxHashMap<(&'a str, &'a str), Vec<&'a str>>,
     /// Indices into `settings.policies`, by resource type.
     policies_by_type: FxHashMap<&'a str, Vec<usize>>,
     rules: Vec<Vec<RuleInfo>>,
@@ -293,6 +296,12 @@ impl<'a> Checker<'a> {
                 fanout.entry((id, metric.metric_name.as_str(), name)).or_default().insert(value);
             }
         }
+        let mut fanned_by_metric: FxHashMap<(&str, &str), Vec<&str>> = FxHashMap::default();
+        for rule in settings.policies.iter().flat_map(|p| &p.alarms) {
+            if let Some(extra) = rule.for_each_dimension.as_deref() {
+                fanned_by_metric.entry((rule.namespace.as_str(), rule.metric.as_str())).or_default().push(extra);
+            }
+        }
         let mut policies_by_type: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let thresholds = &settings.thresholds;
         let mut rules = Vec::with_capacity(settings.policies.len());
@@ -326,6 +335,7 @@ impl<'a> Checker<'a> {
             alarms_by_metric,
             metrics_present,
             fanout,
+            fanned_by_metric,
             policies_by_type,
             rules,
             opt_out_tag: format!("{}ignore", thresholds.tag_prefix),
@@ -611,7 +621,13 @@ impl<'a> Checker<'a> {
         let candidates = self.alarms_by_metric.get(&(id, first_metric)).map(Vec::as_slice).unwrap_or_default();
         candidates
             .iter()
-            .filter(|&&index| sub.is_none_or(|(name, value)| self.inventory.alarms[index as usize].dimensions.get(name) == Some(value)))
+            .filter(|&&index| {
+                let dimensions = &self.inventory.alarms[index as usize].dimensions;
+                match sub {
+                    Some((name, value)) => dimensions.get(name) == Some(value),
+                    None => self.fanned_by_metric.get(&(rule.namespace.as_str(), rule.metric.as_str())).is_none_or(|fanned| !fanned.iter().any(|d| dimensions.contains_key(d))),
+                }
+            })
             .filter_map(|&index| {
                 let index = index as usize;
                 let alarm = &self.inventory.alarms[index];
