@@ -283,6 +283,144 @@ resource "aws_cloudwatch_metric_alarm" "cognito-user-pool_us-east-1_Sh0pUsers_to
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_eu-west-1_account-read-capacity-high_c3bc9afb" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-dynamodb-account-eu-west-1-account-read-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-read-capacity-high for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: the account's provisioned read capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold), in time to raise the quota before tables cannot scale."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedReadCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-read-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_eu-west-1_account-write-capacity-high_903c5016" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-dynamodb-account-eu-west-1-account-write-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-write-capacity-high for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: the account's provisioned write capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold)."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedWriteCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-write-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_eu-west-1_user-errors_e111f4a8" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-dynamodb-account-eu-west-1-user-errors"
+  alarm_description   = "Required by onwatch policy dynamodb-account/user-errors for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: client errors (HTTP 400: invalid requests, missing permissions) in each of 10 consecutive minutes. AWS leaves the threshold to the workload and suggests zero; 10 consecutive minutes already filter one-off mistakes, so onwatch keeps 0. The metric is account-wide: AWS publishes it without a table dimension."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "UserErrors"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/user-errors"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_us-east-1_account-read-capacity-high_7c571817" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-dynamodb-account-us-east-1-account-read-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-read-capacity-high for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: the account's provisioned read capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold), in time to raise the quota before tables cannot scale."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedReadCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-read-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_us-east-1_account-write-capacity-high_335e6ad2" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-dynamodb-account-us-east-1-account-write-capacity-high"
+  alarm_description   = "Required by onwatch policy dynamodb-account/account-write-capacity-high for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: the account's provisioned write capacity above 80% of its account quota for 2 of 2 five-minute periods (AWS's threshold)."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "AccountProvisionedWriteCapacityUtilization"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/account-write-capacity-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb-account_us-east-1_user-errors_1b2bd4dc" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-dynamodb-account-us-east-1-user-errors"
+  alarm_description   = "Required by onwatch policy dynamodb-account/user-errors for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: client errors (HTTP 400: invalid requests, missing permissions) in each of 10 consecutive minutes. AWS leaves the threshold to the workload and suggests zero; 10 consecutive minutes already filter one-off mistakes, so onwatch keeps 0. The metric is account-wide: AWS publishes it without a table dimension."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = "UserErrors"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "dynamodb-account/user-errors"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "dynamodb-table_sessions_system-errors_d8e87e22" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-critical-dynamodb-table-sessions-system-errors"
@@ -334,6 +472,60 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb-table_sessions_write-throttles_
   tags = merge(var.tags, {
     "onwatch:policy"   = "dynamodb-table/write-throttles"
     "onwatch:resource" = "arn:aws:dynamodb:us-east-1:123456789012:table/sessions"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60001_attached-ebs-check-failed_9ef5e8c3" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0a1b2c3d4e5f60001-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60001: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0a1b2c3d4e5f60001"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60001"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60002_attached-ebs-check-failed_624dbdda" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0a1b2c3d4e5f60002-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60002: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0a1b2c3d4e5f60002"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60002"
   })
 }
 
@@ -418,6 +610,33 @@ resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60002_memory-
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60003_attached-ebs-check-failed_45c39091" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0a1b2c3d4e5f60003-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60003: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0a1b2c3d4e5f60003"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60003"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60003_disk-high_abd7c5a7" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-critical-ec2-instance-i-0a1b2c3d4e5f60003-disk-high"
@@ -442,6 +661,33 @@ resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60003_disk-hi
   tags = merge(var.tags, {
     "onwatch:policy"   = "ec2-instance/disk-high"
     "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60003"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60005_attached-ebs-check-failed_0baa973f" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0a1b2c3d4e5f60005-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60005: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0a1b2c3d4e5f60005"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60005"
   })
 }
 
@@ -523,6 +769,60 @@ resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60005_status-
   tags = merge(var.tags, {
     "onwatch:policy"   = "ec2-instance/status-check-failed"
     "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60005"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60006_attached-ebs-check-failed_9bcf46f6" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0a1b2c3d4e5f60006-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60006: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0a1b2c3d4e5f60006"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60006"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60007_attached-ebs-check-failed_3e20d81d" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0a1b2c3d4e5f60007-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60007: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0a1b2c3d4e5f60007"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60007"
   })
 }
 
@@ -634,6 +934,33 @@ resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0a1b2c3d4e5f60007_status-
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0b1c2d3e4f5a60008_attached-ebs-check-failed_0ac2f894" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0b1c2d3e4f5a60008-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:eu-west-1:123456789012:instance/i-0b1c2d3e4f5a60008: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.critical_eu_west_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0b1c2d3e4f5a60008"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0b1c2d3e4f5a60008"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0b1c2d3e4f5a60008_disk-high_e510747e" {
   provider            = aws.eu_west_1
   alarm_name          = "onwatch-critical-ec2-instance-i-0b1c2d3e4f5a60008-disk-high"
@@ -685,6 +1012,33 @@ resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0b1c2d3e4f5a60008_memory-
   tags = merge(var.tags, {
     "onwatch:policy"   = "ec2-instance/memory-high"
     "onwatch:resource" = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0b1c2d3e4f5a60008"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "ec2-instance_i-0b1c2d3e4f5a60009_attached-ebs-check-failed_b2cd93bb" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-critical-ec2-instance-i-0b1c2d3e4f5a60009-attached-ebs-check-failed"
+  alarm_description   = "Required by onwatch policy ec2-instance/attached-ebs-check-failed for arn:aws:ec2:eu-west-1:123456789012:instance/i-0b1c2d3e4f5a60009: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): an attached EBS volume unreachable (the attached-EBS status check failed) for 10 minutes (AWS's threshold 1): I/O on the instance stalls. Nitro instances only."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_AttachedEBS"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.critical_eu_west_1.arn]
+
+  dimensions = {
+    InstanceId = "i-0b1c2d3e4f5a60009"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ec2-instance/attached-ebs-check-failed"
+    "onwatch:resource" = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0b1c2d3e4f5a60009"
   })
 }
 
@@ -1327,6 +1681,33 @@ resource "aws_cloudwatch_metric_alarm" "ecs-service_shop-cluster_worker_no-runni
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "elasticache-cluster_shop-redis-001_replication-lag-high_89dd685d" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-elasticache-cluster-shop-redis-001-replication-lag-high"
+  alarm_description   = "Required by onwatch policy elasticache-cluster/replication-lag-high for arn:aws:elasticache:us-east-1:123456789012:cluster:shop-redis-001: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): a replica more than 10 s behind the primary for 15 minutes. AWS leaves the threshold to the application's tolerance; 10 s. Only replicas publish it."
+  namespace           = "AWS/ElastiCache"
+  metric_name         = "ReplicationLag"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 10
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    CacheClusterId = "shop-redis-001"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "elasticache-cluster/replication-lag-high"
+    "onwatch:resource" = "arn:aws:elasticache:us-east-1:123456789012:cluster:shop-redis-001"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "elasticache-cluster_shop-redis-002_engine-cpu-high_fb6034a4" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-elasticache-cluster-shop-redis-002-engine-cpu-high"
@@ -1377,6 +1758,33 @@ resource "aws_cloudwatch_metric_alarm" "elasticache-cluster_shop-redis-002_memor
 
   tags = merge(var.tags, {
     "onwatch:policy"   = "elasticache-cluster/memory-usage-high"
+    "onwatch:resource" = "arn:aws:elasticache:us-east-1:123456789012:cluster:shop-redis-002"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "elasticache-cluster_shop-redis-002_replication-lag-high_2f21aa7c" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-elasticache-cluster-shop-redis-002-replication-lag-high"
+  alarm_description   = "Required by onwatch policy elasticache-cluster/replication-lag-high for arn:aws:elasticache:us-east-1:123456789012:cluster:shop-redis-002: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): a replica more than 10 s behind the primary for 15 minutes. AWS leaves the threshold to the application's tolerance; 10 s. Only replicas publish it."
+  namespace           = "AWS/ElastiCache"
+  metric_name         = "ReplicationLag"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 10
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    CacheClusterId = "shop-redis-002"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "elasticache-cluster/replication-lag-high"
     "onwatch:resource" = "arn:aws:elasticache:us-east-1:123456789012:cluster:shop-redis-002"
   })
 }
@@ -1572,6 +1980,87 @@ resource "aws_cloudwatch_metric_alarm" "elb-target-group_shop-api_9e4f2c1a7b3d5e
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "kinesis-stream_clicks_get-records-success-low_418be427" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-kinesis-stream-clicks-get-records-success-low"
+  alarm_description   = "Required by onwatch policy kinesis-stream/get-records-success-low for arn:aws:kinesis:us-east-1:123456789012:stream/clicks: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): fewer than 99% of GetRecords calls succeed for 5 minutes. AWS leaves the threshold to the workload; 0.99 tolerates isolated retries."
+  namespace           = "AWS/Kinesis"
+  metric_name         = "GetRecords.Success"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "LessThanThreshold"
+  threshold           = 0.99
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    StreamName = "clicks"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "kinesis-stream/get-records-success-low"
+    "onwatch:resource" = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "kinesis-stream_clicks_put-record-success-low_0a808f29" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-kinesis-stream-clicks-put-record-success-low"
+  alarm_description   = "Required by onwatch policy kinesis-stream/put-record-success-low for arn:aws:kinesis:us-east-1:123456789012:stream/clicks: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): fewer than 99% of PutRecord calls succeed for 5 minutes (threshold as for GetRecords)."
+  namespace           = "AWS/Kinesis"
+  metric_name         = "PutRecord.Success"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "LessThanThreshold"
+  threshold           = 0.99
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    StreamName = "clicks"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "kinesis-stream/put-record-success-low"
+    "onwatch:resource" = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "kinesis-stream_clicks_put-records-failed_a477195d" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-kinesis-stream-clicks-put-records-failed"
+  alarm_description   = "Required by onwatch policy kinesis-stream/put-records-failed for arn:aws:kinesis:us-east-1:123456789012:stream/clicks: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): records failed in PutRecords batches in each of 5 minutes. AWS suggests alarming on any failure; 5 consecutive minutes filter a one-off."
+  namespace           = "AWS/Kinesis"
+  metric_name         = "PutRecords.FailedRecords"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    StreamName = "clicks"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "kinesis-stream/put-records-failed"
+    "onwatch:resource" = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "kinesis-stream_clicks_read-throttled_0602697e" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-kinesis-stream-clicks-read-throttled"
@@ -1596,6 +2085,206 @@ resource "aws_cloudwatch_metric_alarm" "kinesis-stream_clicks_read-throttled_060
   tags = merge(var.tags, {
     "onwatch:policy"   = "kinesis-stream/read-throttled"
     "onwatch:resource" = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-account_eu-west-1_claimed-concurrency-high_f242c4d2" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-lambda-account-eu-west-1-claimed-concurrency-high"
+  alarm_description   = "Required by onwatch policy lambda-account/claimed-concurrency-high for arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1: AWS recommended alarm: claimed concurrency (on-demand, reserved and provisioned) above 900 for 10 consecutive minutes, i.e. 90% of the default 1,000 concurrent executions quota; with a raised quota set 90% of it. No invocations means no data, hence notBreaching."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ClaimedAccountConcurrency"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-account/claimed-concurrency-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:eu-west-1:123456789012:account-region/eu-west-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-account_us-east-1_claimed-concurrency-high_6bcf9a56" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-account-us-east-1-claimed-concurrency-high"
+  alarm_description   = "Required by onwatch policy lambda-account/claimed-concurrency-high for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm: claimed concurrency (on-demand, reserved and provisioned) above 900 for 10 consecutive minutes, i.e. 90% of the default 1,000 concurrent executions quota; with a raised quota set 90% of it. No invocations means no data, hence notBreaching."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ClaimedAccountConcurrency"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-account/claimed-concurrency-high"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function-error-rate_image-resizer_error-rate_285a20e0" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-lambda-function-error-rate-image-resizer-error-rate"
+  alarm_description   = "Required by onwatch policy lambda-function-error-rate/error-rate for arn:aws:lambda:us-east-1:123456789012:function:image-resizer: Metric math: more than 5% of invocations failed in each of 5 consecutive minutes. A minute without invocations divides by zero and yields no data point, hence notBreaching."
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 5
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  metric_query {
+    id          = "e1"
+    expression  = "100 * errors / invocations"
+    label       = "ErrorRate"
+    return_data = true
+  }
+
+  metric_query {
+    id          = "errors"
+    return_data = false
+
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        FunctionName = "image-resizer"
+      }
+    }
+  }
+
+  metric_query {
+    id          = "invocations"
+    return_data = false
+
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        FunctionName = "image-resizer"
+      }
+    }
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function-error-rate/error-rate"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:image-resizer"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function-invocations-anomaly_checkout-handler_invocations-anomaly_75027da5" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-invocations-anomaly-checkout-handler-invocations-anomaly"
+  alarm_description   = "Required by onwatch policy lambda-function-invocations-anomaly/invocations-anomaly for arn:aws:lambda:us-east-1:123456789012:function:checkout-handler: Anomaly detection: invocations outside the expected band for 15 minutes. Missing data is ignored: a function that is not called at all has no data points, and the band alarms on the drop before that."
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "LessThanLowerOrGreaterThanUpperThreshold"
+  threshold_metric_id = "ad1"
+  treat_missing_data  = "ignore"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  metric_query {
+    id          = "ad1"
+    expression  = "ANOMALY_DETECTION_BAND(m1, 2)"
+    label       = "Invocations (expected)"
+    return_data = true
+  }
+
+  metric_query {
+    id          = "m1"
+    return_data = true
+
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      stat        = "Sum"
+      period      = 300
+
+      dimensions = {
+        FunctionName = "checkout-handler"
+      }
+    }
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function-invocations-anomaly/invocations-anomaly"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:checkout-handler"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function_checkout-handler_concurrent-executions-high_b36d4ea6" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-checkout-handler-concurrent-executions-high"
+  alarm_description   = "Required by onwatch policy lambda-function/concurrent-executions-high for arn:aws:lambda:us-east-1:123456789012:function:checkout-handler: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): the function's concurrency above 900 for 10 minutes. AWS: about 90% of the account quota or of the function's reserved concurrency; 900 is 90% of the default quota of 1,000, tag onwatch:ConcurrentExecutions with 90% of a reserved concurrency."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ConcurrentExecutions"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    FunctionName = "checkout-handler"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function/concurrent-executions-high"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:checkout-handler"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function_gdpr-export_concurrent-executions-high_8122aed5" {
+  provider            = aws.eu_west_1
+  alarm_name          = "onwatch-warning-lambda-function-gdpr-export-concurrent-executions-high"
+  alarm_description   = "Required by onwatch policy lambda-function/concurrent-executions-high for arn:aws:lambda:eu-west-1:123456789012:function:gdpr-export: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): the function's concurrency above 900 for 10 minutes. AWS: about 90% of the account quota or of the function's reserved concurrency; 900 is 90% of the default quota of 1,000, tag onwatch:ConcurrentExecutions with 90% of a reserved concurrency."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ConcurrentExecutions"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_eu_west_1.arn]
+  ok_actions          = [aws_sns_topic.warning_eu_west_1.arn]
+
+  dimensions = {
+    FunctionName = "gdpr-export"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function/concurrent-executions-high"
+    "onwatch:resource" = "arn:aws:lambda:eu-west-1:123456789012:function:gdpr-export"
   })
 }
 
@@ -1680,6 +2369,60 @@ resource "aws_cloudwatch_metric_alarm" "lambda-function_gdpr-export_throttles_d9
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "lambda-function_image-resizer_concurrent-executions-high_e3965e7d" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-image-resizer-concurrent-executions-high"
+  alarm_description   = "Required by onwatch policy lambda-function/concurrent-executions-high for arn:aws:lambda:us-east-1:123456789012:function:image-resizer: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): the function's concurrency above 900 for 10 minutes. AWS: about 90% of the account quota or of the function's reserved concurrency; 900 is 90% of the default quota of 1,000, tag onwatch:ConcurrentExecutions with 90% of a reserved concurrency."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ConcurrentExecutions"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    FunctionName = "image-resizer"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function/concurrent-executions-high"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:image-resizer"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function_nightly-cleanup_concurrent-executions-high_0b29a73b" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-nightly-cleanup-concurrent-executions-high"
+  alarm_description   = "Required by onwatch policy lambda-function/concurrent-executions-high for arn:aws:lambda:us-east-1:123456789012:function:nightly-cleanup: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): the function's concurrency above 900 for 10 minutes. AWS: about 90% of the account quota or of the function's reserved concurrency; 900 is 90% of the default quota of 1,000, tag onwatch:ConcurrentExecutions with 90% of a reserved concurrency."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ConcurrentExecutions"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    FunctionName = "nightly-cleanup"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function/concurrent-executions-high"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:nightly-cleanup"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "lambda-function_nightly-cleanup_duration-p90_02e9c615" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-lambda-function-nightly-cleanup-duration-p90"
@@ -1758,6 +2501,33 @@ resource "aws_cloudwatch_metric_alarm" "lambda-function_nightly-cleanup_throttle
   tags = merge(var.tags, {
     "onwatch:policy"   = "lambda-function/throttles"
     "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:nightly-cleanup"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function_report-generator_concurrent-executions-high_0239ad71" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-report-generator-concurrent-executions-high"
+  alarm_description   = "Required by onwatch policy lambda-function/concurrent-executions-high for arn:aws:lambda:us-east-1:123456789012:function:report-generator: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): the function's concurrency above 900 for 10 minutes. AWS: about 90% of the account quota or of the function's reserved concurrency; 900 is 90% of the default quota of 1,000, tag onwatch:ConcurrentExecutions with 90% of a reserved concurrency."
+  namespace           = "AWS/Lambda"
+  metric_name         = "ConcurrentExecutions"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    FunctionName = "report-generator"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function/concurrent-executions-high"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:report-generator"
   })
 }
 
@@ -1842,6 +2612,88 @@ resource "aws_cloudwatch_metric_alarm" "lambda-function_report-generator_throttl
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "rds-cluster_orders-aurora_binlog-replica-lag_acb8913c" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-cluster-orders-aurora-binlog-replica-lag"
+  alarm_description   = "Required by onwatch policy rds-cluster/binlog-replica-lag for arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): binlog replication of the cluster's writer stopped (AuroraBinlogReplicaLag is -1 when replication is broken) for 2 minutes, AWS's threshold -1 with LessThanOrEqualToThreshold. Only clusters that replicate by binlog publish it."
+  namespace           = "AWS/RDS"
+  metric_name         = "AuroraBinlogReplicaLag"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  comparison_operator = "LessThanOrEqualToThreshold"
+  threshold           = -1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBClusterIdentifier = "orders-aurora"
+    Role                = "WRITER"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-cluster/binlog-replica-lag"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db-capacity_orders-db_connections-high_73059d3a" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-capacity-orders-db-connections-high"
+  alarm_description   = "Required by onwatch policy rds-db-capacity/connections-high for arn:aws:rds:us-east-1:123456789012:db:orders-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): connections above the limit set in the onwatch:DatabaseConnections tag for 5 minutes. AWS: derive it from max_connections (e.g. 90% of it); the policy default 1000 is never used, since only tagged instances are selected."
+  namespace           = "AWS/RDS"
+  metric_name         = "DatabaseConnections"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 900
+  treat_missing_data  = "breaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "orders-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db-capacity/connections-high"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_buffer-cache-hit-ratio-low_185ed502" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-analytics-db-buffer-cache-hit-ratio-low"
+  alarm_description   = "Required by onwatch policy rds-db/buffer-cache-hit-ratio-low for arn:aws:rds:us-east-1:123456789012:db:analytics-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): buffer cache hit ratio below 80% for 10 minutes (AWS's threshold): the working set no longer fits in memory."
+  namespace           = "AWS/RDS"
+  metric_name         = "BufferCacheHitRatio"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "LessThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "analytics-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/buffer-cache-hit-ratio-low"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_cpu-high_f2634235" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-rds-db-analytics-db-cpu-high"
@@ -1865,6 +2717,60 @@ resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_cpu-high_f2634235" {
 
   tags = merge(var.tags, {
     "onwatch:policy"   = "rds-db/cpu-high"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_ebs-byte-balance-low_2408a5f3" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-analytics-db-ebs-byte-balance-low"
+  alarm_description   = "Required by onwatch policy rds-db/ebs-byte-balance-low for arn:aws:rds:us-east-1:123456789012:db:analytics-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): burst bucket of EBS throughput below 10% for 3 minutes (AWS's threshold): the instance is about to be throttled to its baseline. Published for instance classes with burstable EBS (smaller than 4xlarge); others never publish it, hence missing."
+  namespace           = "AWS/RDS"
+  metric_name         = "EBSByteBalance%"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 10
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "analytics-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/ebs-byte-balance-low"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_ebs-io-balance-low_af107dc9" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-analytics-db-ebs-io-balance-low"
+  alarm_description   = "Required by onwatch policy rds-db/ebs-io-balance-low for arn:aws:rds:us-east-1:123456789012:db:analytics-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): burst bucket of EBS IOPS below 10% for 3 minutes (AWS's threshold)."
+  namespace           = "AWS/RDS"
+  metric_name         = "EBSIOBalance%"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 10
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "analytics-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/ebs-io-balance-low"
     "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
   })
 }
@@ -1923,6 +2829,33 @@ resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_freeable-memory-low_
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_max-used-transaction-ids-high_00b86023" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-rds-db-analytics-db-max-used-transaction-ids-high"
+  alarm_description   = "Required by onwatch policy rds-db/max-used-transaction-ids-high for arn:aws:rds:us-east-1:123456789012:db:analytics-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): PostgreSQL transaction IDs used above 1 billion (AWS's threshold; wraparound at 2^31 stops writes): vacuum is falling behind. Other engines do not publish it."
+  namespace           = "AWS/RDS"
+  metric_name         = "MaximumUsedTransactionIDs"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1000000000
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "analytics-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/max-used-transaction-ids-high"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_read-latency-high_4f5191ce" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-rds-db-analytics-db-read-latency-high"
@@ -1946,6 +2879,60 @@ resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_read-latency-high_4f
 
   tags = merge(var.tags, {
     "onwatch:policy"   = "rds-db/read-latency-high"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_replica-lag-high_c76e4242" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-analytics-db-replica-lag-high"
+  alarm_description   = "Required by onwatch policy rds-db/replica-lag-high for arn:aws:rds:us-east-1:123456789012:db:analytics-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): read replica more than 60 s behind its source for 10 minutes (AWS's threshold). Only replicas publish it, hence notBreaching (AWS's console says breaching, which would alarm on every primary)."
+  namespace           = "AWS/RDS"
+  metric_name         = "ReplicaLag"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 60
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "analytics-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/replica-lag-high"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_rollback-history-long_9f11254a" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-analytics-db-rollback-history-long"
+  alarm_description   = "Required by onwatch policy rds-db/rollback-history-long for arn:aws:rds:us-east-1:123456789012:db:analytics-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): InnoDB history list above 1,000,000 undo records for 5 minutes (AWS's threshold): long transactions block purge. MySQL/MariaDB only."
+  namespace           = "AWS/RDS"
+  metric_name         = "RollbackSegmentHistoryListLength"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1000000
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "analytics-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/rollback-history-long"
     "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:analytics-db"
   })
 }
@@ -1977,6 +2964,168 @@ resource "aws_cloudwatch_metric_alarm" "rds-db_analytics-db_write-latency-high_e
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "rds-db_orders-db_buffer-cache-hit-ratio-low_51acd5ff" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-orders-db-buffer-cache-hit-ratio-low"
+  alarm_description   = "Required by onwatch policy rds-db/buffer-cache-hit-ratio-low for arn:aws:rds:us-east-1:123456789012:db:orders-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): buffer cache hit ratio below 80% for 10 minutes (AWS's threshold): the working set no longer fits in memory."
+  namespace           = "AWS/RDS"
+  metric_name         = "BufferCacheHitRatio"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "LessThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "orders-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/buffer-cache-hit-ratio-low"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_orders-db_ebs-byte-balance-low_5c5c908a" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-orders-db-ebs-byte-balance-low"
+  alarm_description   = "Required by onwatch policy rds-db/ebs-byte-balance-low for arn:aws:rds:us-east-1:123456789012:db:orders-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): burst bucket of EBS throughput below 10% for 3 minutes (AWS's threshold): the instance is about to be throttled to its baseline. Published for instance classes with burstable EBS (smaller than 4xlarge); others never publish it, hence missing."
+  namespace           = "AWS/RDS"
+  metric_name         = "EBSByteBalance%"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 10
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "orders-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/ebs-byte-balance-low"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_orders-db_ebs-io-balance-low_fc849b60" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-orders-db-ebs-io-balance-low"
+  alarm_description   = "Required by onwatch policy rds-db/ebs-io-balance-low for arn:aws:rds:us-east-1:123456789012:db:orders-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): burst bucket of EBS IOPS below 10% for 3 minutes (AWS's threshold)."
+  namespace           = "AWS/RDS"
+  metric_name         = "EBSIOBalance%"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 10
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "orders-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/ebs-io-balance-low"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_orders-db_max-used-transaction-ids-high_524e8fd8" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-rds-db-orders-db-max-used-transaction-ids-high"
+  alarm_description   = "Required by onwatch policy rds-db/max-used-transaction-ids-high for arn:aws:rds:us-east-1:123456789012:db:orders-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): PostgreSQL transaction IDs used above 1 billion (AWS's threshold; wraparound at 2^31 stops writes): vacuum is falling behind. Other engines do not publish it."
+  namespace           = "AWS/RDS"
+  metric_name         = "MaximumUsedTransactionIDs"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1000000000
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "orders-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/max-used-transaction-ids-high"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_orders-db_replica-lag-high_439d94bf" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-orders-db-replica-lag-high"
+  alarm_description   = "Required by onwatch policy rds-db/replica-lag-high for arn:aws:rds:us-east-1:123456789012:db:orders-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): read replica more than 60 s behind its source for 10 minutes (AWS's threshold). Only replicas publish it, hence notBreaching (AWS's console says breaching, which would alarm on every primary)."
+  namespace           = "AWS/RDS"
+  metric_name         = "ReplicaLag"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 60
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "orders-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/replica-lag-high"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "rds-db_orders-db_rollback-history-long_7b4d60f5" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-rds-db-orders-db-rollback-history-long"
+  alarm_description   = "Required by onwatch policy rds-db/rollback-history-long for arn:aws:rds:us-east-1:123456789012:db:orders-db: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): InnoDB history list above 1,000,000 undo records for 5 minutes (AWS's threshold): long transactions block purge. MySQL/MariaDB only."
+  namespace           = "AWS/RDS"
+  metric_name         = "RollbackSegmentHistoryListLength"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1000000
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    DBInstanceIdentifier = "orders-db"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "rds-db/rollback-history-long"
+    "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "sns-topic_inventory-updates_dlq-redrive-failed_acc3fd4c" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-critical-sns-topic-inventory-updates-dlq-redrive-failed"
@@ -2000,6 +3149,33 @@ resource "aws_cloudwatch_metric_alarm" "sns-topic_inventory-updates_dlq-redrive-
 
   tags = merge(var.tags, {
     "onwatch:policy"   = "sns-topic/dlq-redrive-failed"
+    "onwatch:resource" = "arn:aws:sns:us-east-1:123456789012:inventory-updates"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "sns-topic_inventory-updates_filtered-invalid-body_36f7743f" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-sns-topic-inventory-updates-filtered-invalid-body"
+  alarm_description   = "Required by onwatch policy sns-topic/filtered-invalid-body for arn:aws:sns:us-east-1:123456789012:inventory-updates: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): messages rejected by a payload-based filter policy because the body is invalid JSON, in each of 5 minutes (AWS's threshold 0)."
+  namespace           = "AWS/SNS"
+  metric_name         = "NumberOfNotificationsFilteredOut-InvalidMessageBody"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    TopicName = "inventory-updates"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "sns-topic/filtered-invalid-body"
     "onwatch:resource" = "arn:aws:sns:us-east-1:123456789012:inventory-updates"
   })
 }
@@ -2058,6 +3234,60 @@ resource "aws_cloudwatch_metric_alarm" "sns-topic_inventory-updates_notification
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "sns-topic_inventory-updates_redriven-to-dlq_fd279b60" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-sns-topic-inventory-updates-redriven-to-dlq"
+  alarm_description   = "Required by onwatch policy sns-topic/redriven-to-dlq for arn:aws:sns:us-east-1:123456789012:inventory-updates: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): notifications moved to a dead-letter queue in each of 5 minutes (AWS's threshold 0): a subscriber keeps failing."
+  namespace           = "AWS/SNS"
+  metric_name         = "NumberOfNotificationsRedrivenToDlq"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    TopicName = "inventory-updates"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "sns-topic/redriven-to-dlq"
+    "onwatch:resource" = "arn:aws:sns:us-east-1:123456789012:inventory-updates"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "sns-topic_order-events_filtered-invalid-body_54249396" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-sns-topic-order-events-filtered-invalid-body"
+  alarm_description   = "Required by onwatch policy sns-topic/filtered-invalid-body for arn:aws:sns:us-east-1:123456789012:order-events: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): messages rejected by a payload-based filter policy because the body is invalid JSON, in each of 5 minutes (AWS's threshold 0)."
+  namespace           = "AWS/SNS"
+  metric_name         = "NumberOfNotificationsFilteredOut-InvalidMessageBody"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    TopicName = "order-events"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "sns-topic/filtered-invalid-body"
+    "onwatch:resource" = "arn:aws:sns:us-east-1:123456789012:order-events"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "sns-topic_order-events_invalid-attributes_00e1a481" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-info-sns-topic-order-events-invalid-attributes"
@@ -2082,6 +3312,60 @@ resource "aws_cloudwatch_metric_alarm" "sns-topic_order-events_invalid-attribute
   tags = merge(var.tags, {
     "onwatch:policy"   = "sns-topic/invalid-attributes"
     "onwatch:resource" = "arn:aws:sns:us-east-1:123456789012:order-events"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "sns-topic_order-events_redriven-to-dlq_1af02989" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-sns-topic-order-events-redriven-to-dlq"
+  alarm_description   = "Required by onwatch policy sns-topic/redriven-to-dlq for arn:aws:sns:us-east-1:123456789012:order-events: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): notifications moved to a dead-letter queue in each of 5 minutes (AWS's threshold 0): a subscriber keeps failing."
+  namespace           = "AWS/SNS"
+  metric_name         = "NumberOfNotificationsRedrivenToDlq"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    TopicName = "order-events"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "sns-topic/redriven-to-dlq"
+    "onwatch:resource" = "arn:aws:sns:us-east-1:123456789012:order-events"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "sqs-queue-traffic_orders-queue_no-messages-sent_5ab7f9c0" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-sqs-queue-traffic-orders-queue-no-messages-sent"
+  alarm_description   = "Required by onwatch policy sqs-queue-traffic/no-messages-sent for arn:aws:sqs:us-east-1:123456789012:orders-queue: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): no message sent for 15 minutes (AWS's threshold 0): producers stopped."
+  namespace           = "AWS/SQS"
+  metric_name         = "NumberOfMessagesSent"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "LessThanOrEqualToThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    QueueName = "orders-queue"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "sqs-queue-traffic/no-messages-sent"
+    "onwatch:resource" = "arn:aws:sqs:us-east-1:123456789012:orders-queue"
   })
 }
 
