@@ -90,7 +90,7 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     let names: Vec<&str> = inventory.alarms.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(
         names,
-        ["batch-cpu", "batch-status", "checkout-error-rate", "checkout-errors", "checkout-invocations-band", "cis-iam-policy-changes", "cis-root-usage", "gone-cpu", "orders-db-cpu", "web-cpu", "web-disk", "web-memory", "web-status", "web-tg-healthy"]
+        ["batch-cpu", "batch-status", "checkout-error-rate", "checkout-errors", "checkout-invocations-band", "cis-iam-policy-changes", "cis-root-usage", "gone-cpu", "orders-db-cpu", "web-attached-ebs", "web-cpu", "web-disk", "web-memory", "web-status", "web-tg-healthy"]
     );
     let web_cpu = inventory.alarms.iter().find(|a| a.name == "web-cpu").unwrap();
     assert_eq!(web_cpu.namespace.as_deref(), Some("AWS/EC2"));
