@@ -705,6 +705,8 @@ fn base_alarm(
     };
     let topic = topic_arn(account, region, topic);
     MetricAlarm {
+        metrics: Vec::new(),
+        threshold_metric_id: None,
         arn: Some(format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")),
         name,
         region: region.clone(),
@@ -789,6 +791,8 @@ fn metric_math_alarm(rng: &mut Rng, made: &Made) -> MetricAlarm {
     let region = &made.resource.region;
     let name = format!("{}-error-ratio", made.name);
     MetricAlarm {
+        metrics: Vec::new(),
+        threshold_metric_id: None,
         arn: Some(format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")),
         name,
         region: region.clone(),
@@ -1073,6 +1077,8 @@ fn security(inventory: &mut Inventory, accounts: &[&str]) {
         }
         for control in settings.security.controls.iter().step_by(2) {
             inventory.alarms.push(MetricAlarm {
+        metrics: Vec::new(),
+        threshold_metric_id: None,
                 name: format!("cis-{}", control.detection),
                 arn: None,
                 region: region.into(),
