@@ -14,6 +14,7 @@ use std::{
 use super::{unified_diff, GeneratedFile, HEADER};
 use crate::{
     error::{Error, Result},
+    model::names::Region,
     output::{self, interrupt, LockKind},
 };
 
@@ -23,6 +24,14 @@ mod tests {
     fn alarm_addresses_are_read_from_block_headers() {
         let text = "# x\nresource \"aws_cloudwatch_metric_alarm\" \"a_1\" {\n  alarm_name = \"resource \\\"aws_cloudwatch_metric_alarm\\\" \\\"no\\\"\"\n}\n\nresource \"aws_sns_topic\" \"t\" {\n}\nresource \"aws_cloudwatch_metric_alarm\" \"b-2\" {\n}\n";
         assert_eq!(super::alarm_addresses(text).into_iter().collect::<Vec<_>>(), ["a_1", "b-2"]);
+    }
+
+    #[test]
+    fn an_alarm_block_s_provider_is_the_line_after_its_header() {
+        let text = "resource \"aws_cloudwatch_metric_alarm\" \"a\" {\n  provider = aws.eu_west_1\n}\nresource \"aws_cloudwatch_metric_alarm\" \"b\" {\nresource \"aws_cloudwatch_metric_alarm\" \"c\" {\n  provider = aws.us_east_1\n}\n";
+        let blocks = super::alarm_blocks(text);
+        let expected = [("a", Some("aws.eu_west_1")), ("b", None), ("c", Some("aws.us_east_1"))];
+        assert_eq!(blocks.iter().map(|(a, p)| (a.as_str(), p.as_deref())).collect::<Vec<_>>(), expected);
     }
 
     #[test]
@@ -105,25 +114,39 @@ fn generated_tf_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Addresses of the alarm resources a generated file declares. Generated files are in canonical
-/// layout (checked with hclfmt in the suite), so every block header starts its own line; a line
-/// scan is exact for them, and much cheaper than parsing megabytes of HCL again.
-fn alarm_addresses(text: &str) -> BTreeSet<String> {
+/// The alarm resources a generated file declares: address, and the provider on the line after
+/// the header. Generated files are in canonical layout (checked with hclfmt in the suite), so
+/// every block header starts its own line; a line scan is exact for them, and much cheaper than
+/// parsing megabytes of HCL again.
+fn alarm_blocks(text: &str) -> Vec<(String, Option<String>)> {
     const PREFIX: &str = "resource \"aws_cloudwatch_metric_alarm\" \"";
-    text.lines()
-        .filter_map(|line| line.strip_prefix(PREFIX))
-        .filter_map(|rest| rest.split_once('"').map(|(address, _)| address.to_string()))
-        .collect()
+    let mut found = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((address, _)) = line.strip_prefix(PREFIX).and_then(|rest| rest.split_once('"')) else { continue };
+        let provider = lines.peek().and_then(|l| l.trim().strip_prefix("provider")).map(|l| l.trim_start().trim_start_matches('=').trim().to_string());
+        found.push((address.to_string(), provider));
+    }
+    found
+}
+
+fn alarm_addresses(text: &str) -> BTreeSet<String> {
+    alarm_blocks(text).into_iter().map(|(address, _)| address).collect()
+}
+
+/// The alarm blocks of the generated files already in `dir`.
+fn existing_alarm_blocks(dir: &Path) -> Result<Vec<(String, Option<String>)>> {
+    let mut blocks = Vec::new();
+    for path in generated_tf_files(dir)? {
+        let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        blocks.extend(alarm_blocks(&text));
+    }
+    Ok(blocks)
 }
 
 /// Addresses of the alarms the generated files already in `dir` declare.
 pub fn existing_alarm_addresses(dir: &Path) -> Result<BTreeSet<String>> {
-    let mut addresses = BTreeSet::new();
-    for path in generated_tf_files(dir)? {
-        let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        addresses.extend(alarm_addresses(&text));
-    }
-    Ok(addresses)
+    Ok(existing_alarm_blocks(dir)?.into_iter().map(|(address, _)| address).collect())
 }
 
 /// `.tf` files in `dir` at a generated file's name that onwatch did not write (no header), with
@@ -157,7 +180,8 @@ fn refuse_hand_written(dir: &Path, files: &[GeneratedFile]) -> Result<()> {
 /// Refuses a generation that would remove too many of the alarms `dir` declares: an empty or
 /// broken inventory must never silently delete a team's alarms.
 fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<()> {
-    let mut before = existing_alarm_addresses(dir)?;
+    let existing = existing_alarm_blocks(dir)?;
+    let mut before: BTreeSet<String> = existing.iter().map(|(address, _)| address.clone()).collect();
     for (_, text) in hand_written_targets(dir, files)? {
         before.extend(alarm_addresses(&text));
     }
@@ -169,7 +193,7 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
         after.extend(alarm_addresses(&file.contents));
     }
     let removed: Vec<&String> = before.difference(&after).collect();
-    guard_failed_regions(dir, &removed, &options.failed_regions)?;
+    guard_failed_regions(dir, &existing, &removed, &options.failed_regions)?;
     if options.allow_deletions {
         return Ok(());
     }
@@ -190,18 +214,20 @@ fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<
     Ok(())
 }
 
-/// Refuses to remove an alarm whose provider is a region that the scan could not read.
-fn guard_failed_regions(dir: &Path, removed: &[&String], failed_regions: &[String]) -> Result<()> {
+/// Refuses to remove an alarm of the generated files (`existing`) whose provider is a region that
+/// the scan could not read.
+fn guard_failed_regions(dir: &Path, existing: &[(String, Option<String>)], removed: &[&String], failed_regions: &[String]) -> Result<()> {
     if failed_regions.is_empty() || removed.is_empty() {
         return Ok(());
     }
-    let labels: BTreeSet<String> = failed_regions.iter().map(|r| format!("aws.{}", r.replace('-', "_"))).collect();
+    // Regions were validated when the snapshot was read; one that is not a region names no provider.
+    let providers: BTreeSet<String> = failed_regions.iter().filter_map(|r| Region::parse(r).ok()).map(|r| r.provider().to_string()).collect();
     let removed: BTreeSet<&str> = removed.iter().map(|s| s.as_str()).collect();
-    let mut endangered = Vec::new();
-    for path in generated_tf_files(dir)? {
-        let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        endangered.extend(alarm_providers(&text).into_iter().filter(|(address, provider)| removed.contains(address.as_str()) && labels.contains(provider)));
-    }
+    let endangered: Vec<(&String, &String)> = existing
+        .iter()
+        .filter_map(|(address, provider)| Some((address, provider.as_ref()?)))
+        .filter(|(address, provider)| removed.contains(address.as_str()) && providers.contains(*provider))
+        .collect();
     match endangered.first() {
         None => Ok(()),
         Some((address, provider)) => Err(Error::Refused(format!(
@@ -212,21 +238,6 @@ fn guard_failed_regions(dir: &Path, removed: &[&String], failed_regions: &[Strin
             if endangered.len() == 1 { "" } else { "s" },
         ))),
     }
-}
-
-/// (address, provider) of each alarm block: the provider line follows the header in the canonical layout.
-fn alarm_providers(text: &str) -> Vec<(String, String)> {
-    const PREFIX: &str = "resource \"aws_cloudwatch_metric_alarm\" \"";
-    let mut found = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let Some((address, _)) = line.strip_prefix(PREFIX).and_then(|rest| rest.split_once('"')) else { continue };
-        let provider = lines.next().and_then(|l| l.trim().strip_prefix("provider")).map(|l| l.trim_start().trim_start_matches('=').trim());
-        if let Some(provider) = provider {
-            found.push((address.to_string(), provider.to_string()));
-        }
-    }
-    found
 }
 
 /// What [`write_files`] refuses before it changes anything (a hand-written file in the way, too
