@@ -437,28 +437,29 @@ async fn scan_targets_partial(targets: Vec<Target>, failed: Vec<Scope>, catalog:
 /// Scans `targets` as [`scan_targets`] does, except that a target whose reads fail (after the
 /// SDK's retries) becomes a failed scope holding the error, and the others are kept.
 pub async fn scan_targets_allowing_failures(targets: Vec<Target>, catalog: &Catalog, concurrency: usize, progress: bool) -> Inventory {
-    let bar = Progress::new(progress, targets.len());
-    let bar = &bar;
-    let parts: Vec<ScopePart> = futures_util::stream::iter(targets)
-        .map(|target| async move {
-            let part = scan_target(&target, catalog).await.unwrap_or_else(|error| ScopePart::new(Scope { account: target.place.account.clone(), region: target.place.region.clone(), failed: Some(error.to_string()) }));
-            bar.done(&target.place);
-            part
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    assemble(parts, Some(generated_at()))
+    scan_targets_recording(targets, catalog, concurrency, progress, true).await.expect("failures are recorded as failed scopes, not returned")
 }
 
 /// Scans `targets`, `concurrency` at a time, into one sorted inventory of the resources of
 /// `catalog`'s types. The first failure cancels the scans in flight and is returned.
 pub async fn scan_targets(targets: Vec<Target>, catalog: &Catalog, concurrency: usize, progress: bool) -> Result<Inventory> {
+    scan_targets_recording(targets, catalog, concurrency, progress, false).await
+}
+
+/// The one scan loop: with `record_failures`, a target that fails becomes a failed scope instead
+/// of failing the scan.
+async fn scan_targets_recording(targets: Vec<Target>, catalog: &Catalog, concurrency: usize, progress: bool, record_failures: bool) -> Result<Inventory> {
     let bar = Progress::new(progress, targets.len());
     let bar = &bar;
     let parts: Vec<ScopePart> = futures_util::stream::iter(targets)
         .map(|target| async move {
-            let part = scan_target(&target, catalog).await;
+            let part = match scan_target(&target, catalog).await {
+                Err(error) if record_failures => {
+                    let (account, region) = (target.place.account.clone(), target.place.region.clone());
+                    Ok(ScopePart::new(Scope { account, region, failed: Some(error.to_string()) }))
+                }
+                part => part,
+            };
             bar.done(&target.place);
             part
         })
