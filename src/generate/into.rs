@@ -89,6 +89,12 @@ pub fn generate_into(inventory: &Inventory, settings: &Settings, evaluation: &Ev
         if !wanted {
             continue;
         }
+        // This file's alarm blocks are single-metric; the `--out` module's template writes the
+        // metric_query blocks a math or anomaly rule needs.
+        if rule.expression.is_some() || rule.anomaly_band.is_some() {
+            notes.push(format!("generate --into: no alarm {name}: {}/{} is a metric-math or anomaly-band rule, which --into does not write yet", requirement.policy, rule.id));
+            continue;
+        }
         let catalogued = settings.catalog.get(&resource.resource_type).expect("requirements only exist for catalogued types");
         let dimensions = catalogued.dimensions(resource, &rule.namespace).map_err(|e| Error::Usage(format!("{}: {e}", resource.arn)))?;
         let Some(dimensions) = dimensions.into_iter().map(|(key, value)| expression(&value).map(|value| (key, value))).collect::<Option<Vec<_>>>() else {

@@ -582,3 +582,20 @@ fn generate_into_writes_canonical_terraform_fmt_layout() {
     let output = Command::new(hclfmt).args(["-check", "-require-no-change"]).arg(&path).output().unwrap();
     assert!(output.status.success(), "onwatch_alarms.tf is not canonical: {}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// `--into` writes single-metric alarm blocks: a metric-math rule (the Lambda error rate, selected
+/// by `onwatch:rates=on`) is left out and said on standard error, never written as an alarm on a
+/// metric named after the rule's result.
+#[test]
+fn generate_into_leaves_out_metric_math_rules_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let tagged = CHANGE.replace("  filename      = \"orders.zip\"\n", "  filename      = \"orders.zip\"\n  tags          = { \"onwatch:rates\" = \"on\" }\n");
+    assert_ne!(tagged, CHANGE, "the fixture's Lambda function gained the tag");
+    write(dir.path(), "tf/main.tf", &tagged);
+    let (code, stdout, stderr) = generate_into(dir.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("lambda-function-error-rate/") && stderr.contains("--into does not write yet"), "{stderr}");
+    let written = fs::read_to_string(dir.path().join("tf/onwatch_alarms.tf")).unwrap();
+    assert!(!written.contains("ErrorRate"), "{written}");
+    assert!(written.contains("FunctionName = \"orders\""), "the function's other alarms are written: {written}");
+}
