@@ -135,6 +135,18 @@ codes! {
     SecurityFilterNoisy = "security-filter-noisy", Warning,
         "A metric filter on the CloudTrail log group matches a control's events but also events it must not alert on (a pattern that matches nearly everything), so it counts for no control.",
         "Narrow the pattern to one control's events, or delete the filter and let `onwatch generate` write the benchmark's patterns.";
+    AlarmMetricAbsent = "alarm-metric-absent", Info,
+        "The alarm watches a metric (namespace, name and dimensions) that ListMetrics does not list in its account and region: nothing published it in the last two weeks, so the alarm cannot fire unless the metric is published only on events (errors, throttles, 5XX).",
+        "Fix the alarm's namespace, metric name or dimensions to a metric the resource publishes; if the metric appears only when something goes wrong, set treat-missing-data to notBreaching and keep the alarm.";
+    AlarmStuckInsufficientData = "alarm-stuck-insufficient-data", Warning,
+        "The alarm has been in INSUFFICIENT_DATA for longer than config/alert_thresholds.json's alarm_hygiene allows: it is evaluating no data and would miss the condition it watches.",
+        "Check that the alarm's metric and dimensions match what the resource publishes (see alarm-metric-absent), or delete the alarm if its resource is gone.";
+    AlarmFlapping = "alarm-flapping", Warning,
+        "The alarm changed state more often than config/alert_thresholds.json's alarm_hygiene allows within its window: on-call learns to ignore it.",
+        "Require more datapoints to alarm (M out of N), lengthen the period, move the threshold away from the metric's normal range, or roll the alarm into a composite alarm.";
+    AlarmStateActionMissing = "alarm-state-action-missing", Warning,
+        "The alarm has no action for a state that config/alert_thresholds.json's alarm_hygiene.required_actions requires one for (OK or INSUFFICIENT_DATA), as AWS Config's cloudwatch-alarm-action-check requires.",
+        "Add an OK action (and an INSUFFICIENT_DATA action where required) to the alarm, notifying the topic of its alarm action.";
     DriftMissingLive = "drift-missing-live", Error,
         "An alarm or dashboard declared in the repository's Terraform does not exist in the account.",
         "Run `terraform apply`, or remove the declaration if the object was deleted on purpose.";

@@ -50,6 +50,14 @@ impl NameCheck<'_> {
         }
     }
 
+    /// A timestamp the hygiene checks compare with `--as-of`: RFC 3339 (`2026-12-03T18:00:00Z`).
+    fn time(&mut self, value: &str, path: impl FnOnce() -> String) {
+        if time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).is_err() {
+            let message = format!("{value:?} is not an RFC 3339 timestamp (such as 2026-12-03T18:00:00Z)");
+            self.problems.push(Problem { file: self.file.to_string(), json_path: path(), position: None, message });
+        }
+    }
+
     /// The `account` and `region` of item `index` of `section`.
     fn place(&mut self, section: &str, index: usize, account: &str, region: &str) {
         self.field(AccountId::parse, account, || format!("$.{section}[{index}].account"));
@@ -67,6 +75,12 @@ fn name_problems(file: &str, inventory: &Inventory) -> Vec<Problem> {
     }
     for (index, alarm) in inventory.alarms.iter().enumerate() {
         check.place("alarms", index, &alarm.account, &alarm.region);
+        if let Some(when) = &alarm.state_updated_at {
+            check.time(when, || format!("$.alarms[{index}].state_updated_at"));
+        }
+        for (at, when) in alarm.state_changes.iter().flatten().enumerate() {
+            check.time(when, || format!("$.alarms[{index}].state_changes[{at}]"));
+        }
     }
     for (index, alarm) in inventory.composite_alarms.iter().enumerate() {
         check.place("composite_alarms", index, &alarm.account, &alarm.region);

@@ -13,6 +13,7 @@ pub mod baseline;
 pub mod coverage;
 pub mod declared;
 pub mod drift;
+pub mod hygiene;
 pub mod security;
 
 use std::collections::BTreeMap;
@@ -177,6 +178,7 @@ pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, op
         ..Summary::default()
     };
     let mut findings = coverage.findings;
+    findings.extend(hygiene::evaluate(inventory, &settings.thresholds.hygiene, today));
     findings.extend(unknown_scopes(failed_scopes(&known)));
     if let Some(security) = security {
         findings.extend(security.findings);

@@ -64,8 +64,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Generate(args) => run_generate(args),
         Command::Drift(args) => run_drift(args),
         Command::Scan(args) => {
-            let catalog = config::load_catalog(Sources::from_flags(args.config, None)?.config_dir.as_deref())?;
+            let config_dir = Sources::from_flags(args.config, None)?.config_dir;
+            let catalog = config::load_catalog(config_dir.as_deref())?;
             let mut options = args.aws.options();
+            options.alarm_history_days = config::load_alarm_hygiene(config_dir.as_deref())?.flapping.map(|f| f.window_days);
             args.organization.apply(&mut options);
             options.shard = args.shard;
             let scan = scan::run(&options, &catalog)?;
@@ -150,8 +152,13 @@ fn as_of(flag: &Option<String>) -> Result<time::Date, Error> {
 /// The inventory to work on, from `--inventory FILE` or `--live` (a scan of `catalog`'s types),
 /// and the name reports give it.
 fn load_inventory(source: &SourceArgs, aws: &AwsArgs, catalog: &config::Catalog) -> Result<(Inventory, String), Error> {
+    load_inventory_with_history(source, aws, catalog, None)
+}
+
+/// [`load_inventory`], a live scan reading `alarm_history_days` of alarm history (the flapping check's).
+fn load_inventory_with_history(source: &SourceArgs, aws: &AwsArgs, catalog: &config::Catalog, alarm_history_days: Option<u32>) -> Result<(Inventory, String), Error> {
     if source.live {
-        let scan = scan::run(&aws.options(), catalog)?;
+        let scan = scan::run(&scan::ScanOptions { alarm_history_days, ..aws.options() }, catalog)?;
         note(format_args!("live: {}", scan.summary()));
         return Ok((scan.inventory, "live scan".to_string()));
     }
@@ -388,7 +395,7 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
     }
     let (mut inventory, inventory_name) = match (live, &declared) {
         (false, Some((_, _, source))) if !args.aws.given() => (Inventory { version: crate::model::SNAPSHOT_VERSION, ..Inventory::default() }, source.clone()),
-        _ => load_inventory(&args.source, &args.aws, &settings.catalog)?,
+        _ => load_inventory_with_history(&args.source, &args.aws, &settings.catalog, settings.thresholds.hygiene.flapping.map(|f| f.window_days))?,
     };
     let overlay = match &declared {
         Some((declared, deleted, source)) => {

@@ -86,6 +86,8 @@ pub struct Thresholds {
     pub severities: BTreeMap<String, SeverityRoute>,
     pub tag_prefix: String,
     pub alarm_name_prefix: String,
+    /// The alarm hygiene checks switched on, and their limits.
+    pub hygiene: AlarmHygiene,
 }
 
 /// Everything a check or a generation needs besides the inventory.
@@ -186,6 +188,13 @@ fn read_policy_files(dir: Option<&Path>) -> Result<Vec<Source>> {
 pub fn load_catalog(config_dir: Option<&Path>) -> Result<Catalog> {
     let source = read_config_file(config_dir, RESOURCE_TYPES_FILE)?;
     parse_validated::<ResourceTypesFile>(&source.name, &source.text).and_then(|file| Catalog::new(&source.name, file))
+}
+
+/// The alarm hygiene section of `alert_thresholds.json` alone (schema-checked), for `scan`, which
+/// reads DescribeAlarmHistory only when the flapping check is on.
+pub fn load_alarm_hygiene(config_dir: Option<&Path>) -> Result<AlarmHygiene> {
+    let source = read_config_file(config_dir, THRESHOLDS_FILE)?;
+    parse_validated::<ThresholdsFile>(&source.name, &source.text).map(|file| file.alarm_hygiene)
 }
 
 /// Loads and validates all configuration. Every problem across all files is reported at once.
@@ -352,7 +361,8 @@ fn check_thresholds(file: &str, parsed: ThresholdsFile, catalog: &Catalog) -> Re
     }
     let tag_prefix = parsed.tag_prefix;
     let alarm_name_prefix = parsed.alarm_name_prefix;
-    finish(problems, Thresholds { by_type: parsed.thresholds, overrides, severities: parsed.severities, tag_prefix, alarm_name_prefix })
+    let hygiene = parsed.alarm_hygiene;
+    finish(problems, Thresholds { by_type: parsed.thresholds, overrides, severities: parsed.severities, tag_prefix, alarm_name_prefix, hygiene })
 }
 
 fn parse_selectors(file: &str, path: &str, raw: &[String], problems: &mut Vec<Problem>) -> Vec<Selector> {

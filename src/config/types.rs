@@ -256,6 +256,71 @@ pub struct ThresholdsFile {
     #[serde(default = "default_alarm_name_prefix")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
     pub alarm_name_prefix: String,
+    /// Alarm hygiene checks over every metric alarm (not only the ones policies require): each is
+    /// off until set here.
+    #[serde(default, skip_serializing_if = "AlarmHygiene::is_off")]
+    pub alarm_hygiene: AlarmHygiene,
+}
+
+/// `alarm_hygiene` in `config/alert_thresholds.json`: which hygiene findings to report, and their limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmHygiene {
+    /// Report `alarm-metric-absent` for alarms whose metric ListMetrics does not list (severity
+    /// info: metrics published only on events are absent legitimately).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub metric_absent: bool,
+    /// Report `alarm-stuck-insufficient-data` for an alarm whose state has been INSUFFICIENT_DATA
+    /// for more than this many days (from its StateUpdatedTimestamp, as of `--as-of`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u32", range(min = 1, max = 3650))]
+    pub insufficient_data_days: Option<u32>,
+    /// Report `alarm-flapping`; turns on the scanner's reading of DescribeAlarmHistory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Flapping")]
+    pub flapping: Option<Flapping>,
+    /// States every alarm must have an action for (`alarm-state-action-missing`), as AWS Config's
+    /// cloudwatch-alarm-action-check: `OK`, `INSUFFICIENT_DATA`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("uniqueItems" = true))]
+    pub required_actions: Vec<ActionState>,
+}
+
+impl AlarmHygiene {
+    pub fn is_off(&self) -> bool {
+        *self == AlarmHygiene::default()
+    }
+}
+
+/// When an alarm flaps: more than `max_changes` state changes within the last `window_days` days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flapping {
+    /// State changes allowed within the window; one more is flapping.
+    #[schemars(range(min = 1, max = 100000))]
+    pub max_changes: u32,
+    /// Days of history, ending with the `--as-of` day (CloudWatch keeps 30 days of alarm history).
+    #[schemars(range(min = 1, max = 30))]
+    pub window_days: u32,
+}
+
+/// An alarm state other than ALARM whose action list `required_actions` names (ALARM's own is
+/// `alarm-no-actions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub enum ActionState {
+    #[serde(rename = "OK")]
+    Ok,
+    #[serde(rename = "INSUFFICIENT_DATA")]
+    InsufficientData,
+}
+
+impl ActionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionState::Ok => "OK",
+            ActionState::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
 }
 
 pub fn default_alarm_name_prefix() -> String {

@@ -306,6 +306,14 @@ pub struct MetricAlarm {
     pub insufficient_data_actions: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<AlarmState>,
+    /// When the state last changed (DescribeAlarms `StateUpdatedTimestamp`), RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_updated_at: Option<String>,
+    /// When the alarm changed state within the history the scan read (DescribeAlarmHistory,
+    /// StateUpdate items), RFC 3339 UTC, oldest first; absent when the history was not read
+    /// (`alarm_hygiene.flapping` off), empty when it was read and the alarm did not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_changes: Option<Vec<String>>,
     /// The metric data queries of a metric-math or anomaly-detection alarm (DescribeAlarms `Metrics`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricQuery>,

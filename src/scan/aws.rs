@@ -31,6 +31,7 @@ pub const TAGGING_PAGE_SIZE: i32 = 100;
 pub const TAGGING_MAX_TYPE_FILTERS: usize = 100;
 pub const ALARMS_PAGE_SIZE: i32 = 100;
 pub const METRIC_FILTERS_PAGE_SIZE: i32 = 50;
+pub const ALARM_HISTORY_PAGE_SIZE: i32 = 100;
 /// Requests in flight at once for per-item calls (GetDashboard, GetTopicAttributes, ...) in one region.
 const PER_ITEM_CONCURRENCY: usize = 8;
 /// A backstop against a service that hands out new tokens for ever.
@@ -140,6 +141,38 @@ impl AwsClients {
             }
         }
         Ok((metric_alarms, composite_alarms))
+    }
+
+    /// When each metric alarm changed state in the last `days` days (DescribeAlarmHistory,
+    /// StateUpdate items, the whole region at once rather than one call per alarm), by alarm name.
+    pub async fn alarm_history(&self, at: &Place, days: u32) -> Result<BTreeMap<String, Vec<String>>> {
+        const ACTION: &str = "cloudwatch:DescribeAlarmHistory";
+        let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+        let start = aws_smithy_types::DateTime::from_secs(now.secs() - i64::from(days) * 86_400);
+        let mut pages = self
+            .cloudwatch
+            .describe_alarm_history()
+            .history_item_type(cloudwatch::types::HistoryItemType::StateUpdate)
+            .start_date(start)
+            .end_date(now)
+            .into_paginator()
+            .page_size(ALARM_HISTORY_PAGE_SIZE)
+            .send();
+        let mut tokens = Tokens::default();
+        let mut changes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            for item in page.alarm_history_items() {
+                if let (Some(name), Some(when)) = (item.alarm_name(), item.timestamp()) {
+                    changes.entry(name.to_string()).or_default().push(rfc3339(when));
+                }
+            }
+        }
+        for times in changes.values_mut() {
+            times.sort_unstable();
+        }
+        Ok(changes)
     }
 
     /// Every metric CloudWatch lists (those with data in the last two weeks), in every namespace.
@@ -520,10 +553,17 @@ fn metric_alarm(alarm: &cloudwatch::types::MetricAlarm, at: &Place) -> Result<Me
         ok_actions: alarm.ok_actions().to_vec(),
         insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
         state: alarm.state_value().and_then(state),
+        state_updated_at: alarm.state_updated_timestamp().map(rfc3339),
+        state_changes: None,
         metrics: alarm.metrics().iter().map(metric_query).collect(),
         threshold_metric_id: alarm.threshold_metric_id().map(str::to_string),
         name,
     })
+}
+
+/// A timestamp as RFC 3339 UTC to the second (`2026-12-03T18:00:00Z`), so it sorts as text.
+fn rfc3339(when: &aws_smithy_types::DateTime) -> String {
+    aws_smithy_types::DateTime::from_secs(when.secs()).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
 }
 
 /// One account as AWS Organizations lists it.

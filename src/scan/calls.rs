@@ -44,6 +44,9 @@ pub const OPERATIONS: &[Operation] = &[
     op("Resource Groups Tagging API", "GetResources", "tag:GetResources"),
     op("CloudWatch", "DescribeAlarms", "cloudwatch:DescribeAlarms"),
     op("CloudWatch", "ListMetrics", "cloudwatch:ListMetrics"),
+    // Called only when the configuration turns the flapping check on (`alarm_hygiene.flapping`);
+    // listed always, so that one policy serves every configuration.
+    op("CloudWatch", "DescribeAlarmHistory", "cloudwatch:DescribeAlarmHistory"),
     op("CloudWatch", "ListDashboards", "cloudwatch:ListDashboards"),
     op("CloudWatch", "GetDashboard", "cloudwatch:GetDashboard"),
     op("SNS", "ListTopics", "sns:ListTopics"),

@@ -88,6 +88,9 @@ pub struct ScanOptions {
     pub concurrency: Option<usize>,
     /// Scan only this share of the (account, region) pairs ([`shard`]).
     pub shard: Option<Shard>,
+    /// Read this many days of alarm state changes (DescribeAlarmHistory), for the flapping check
+    /// (`alarm_hygiene.flapping` in the configuration); none reads no history.
+    pub alarm_history_days: Option<u32>,
 }
 
 /// Which accounts of an organisation to scan, and the role to assume in each.
@@ -181,6 +184,8 @@ pub struct Target {
     /// and CloudTrail trails (every region lists the multi-region ones), read in one region per
     /// account only.
     pub account_wide: bool,
+    /// Days of alarm history to read ([`ScanOptions::alarm_history_days`]).
+    pub alarm_history_days: Option<u32>,
 }
 
 /// Scans what `options` name, the resources of `catalog`'s types. Blocks; builds its own
@@ -266,7 +271,10 @@ async fn run_async(options: &ScanOptions, catalog: &Catalog) -> Result<Scan> {
         Some(organization) => organization_accounts(&base, &calls, organization, concurrency).await?,
         None => (role_accounts(options, &base, &calls, concurrency).await?, Vec::new()),
     };
-    let (targets, failed) = targets(accounts, &regions, &calls, options.allow_partial)?;
+    let (mut targets, failed) = targets(accounts, &regions, &calls, options.allow_partial)?;
+    for target in &mut targets {
+        target.alarm_history_days = options.alarm_history_days;
+    }
     let targets = shard::select(targets, options.shard, |t| (t.place.account.as_str(), t.place.region.as_str()));
     let failed = shard::select(failed, options.shard, |s| (s.account.as_str(), s.region.as_str()));
     let inventory = scan_targets_partial(targets, failed, catalog, concurrency, options).await?;
@@ -410,6 +418,7 @@ fn targets(accounts: Vec<Account>, regions: &[String], calls: &CallLog, allow_pa
                         place: Place { partition: partition.clone(), account: id.clone(), region: region.clone() },
                         clients: AwsClients::new(&regional, calls),
                         account_wide: index == 0,
+                        alarm_history_days: None,
                     });
                 }
             }
@@ -478,8 +487,20 @@ async fn scan_target(target: &Target, catalog: &Catalog) -> Result<ScopePart> {
             Ok((Vec::new(), Vec::new()))
         }
     };
+    let alarms_with_history = async {
+        match target.alarm_history_days {
+            Some(days) => {
+                let ((mut alarms, composite_alarms), mut history) = futures_util::future::try_join(clients.alarms(at), clients.alarm_history(at, days)).await?;
+                for alarm in &mut alarms {
+                    alarm.state_changes = Some(history.remove(&alarm.name).unwrap_or_default());
+                }
+                Ok((alarms, composite_alarms))
+            }
+            None => clients.alarms(at).await,
+        }
+    };
     let ((mut resources, (alarms, composite_alarms), metrics), (topics, metric_filters), (dashboards, trails)) = futures_util::future::try_join3(
-        futures_util::future::try_join3(clients.resources(at, catalog), clients.alarms(at), clients.metrics(at)),
+        futures_util::future::try_join3(clients.resources(at, catalog), alarms_with_history, clients.metrics(at)),
         futures_util::future::try_join(clients.topics(at), clients.metric_filters(at)),
         account_wide,
     )

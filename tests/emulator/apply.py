@@ -5,6 +5,7 @@ Usage:
     python apply.py --endpoint URL set-threshold NAME VALUE edit one alarm's threshold, as in the console
     python apply.py --endpoint URL delete NAME              delete one alarm
     python apply.py --endpoint URL add NAME                 create one alarm by hand
+    python apply.py --endpoint URL set-state NAME STATE...  SetAlarmState to each STATE in turn (a flapping or stuck alarm)
 
 PLAN is what the test resolved from the generated Terraform with onwatch's own reader:
 {"alarms": [onwatch inventory metric alarms], "dashboards": [{"name": ..., "body": ...}],
@@ -54,7 +55,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("command", choices=["apply", "set-threshold", "delete", "add"])
+    parser.add_argument("command", choices=["apply", "set-threshold", "delete", "add", "set-state"])
     parser.add_argument("args", nargs="*")
     args = parser.parse_args()
     cw = client(args.endpoint, args.region)
@@ -83,6 +84,10 @@ def main():
         edited = {k: described[k] for k in keep if described.get(k) not in (None, "")}
         edited["Threshold"] = float(value)
         cw.put_metric_alarm(**edited)
+    elif args.command == "set-state":
+        name, states = args.args[0], args.args[1:]
+        for state in states:
+            cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the onwatch test suite")
     elif args.command == "delete":
         cw.delete_alarms(AlarmNames=args.args)
     elif args.command == "add":

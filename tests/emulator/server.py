@@ -17,6 +17,11 @@ depend on. Run exactly like moto_server: `python server.py -H 127.0.0.1 -p PORT`
 5. AssumeRole into a role that does not exist: moto grants it (any ARN, any account). AWS refuses
    with AccessDenied, which is how `scan --organization` meets an account without its role; here it
    is refused unless the role exists in the target account (moto keeps IAM per account).
+7. DescribeAlarmHistory: moto keeps no answerable alarm history (it stores the previous state on
+   each update, not the transition). Each state change of a metric alarm (SetAlarmState to a
+   different state) is recorded here as AWS records a StateUpdate item, and DescribeAlarmHistory
+   answers from those records: by alarm name, item type, start and end date, newest first,
+   paginated by MaxRecords (AWS's default 100) and NextToken.
 6. One account per endpoint: a request to `/accounts/ACCOUNT_ID/...` is served as `/...` in that
    account (moto's `x-moto-account-id` header), so the tests of one process share one server and
    each works in an account of its own (tests/it/harness.rs). Without the prefix, moto's default
@@ -39,7 +44,7 @@ from moto.stepfunctions.parser.asl.jsonata import jsonata as sfn_jsonata
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from moto.cloudwatch.responses import CloudWatchResponse
-from moto.core.responses import EmptyResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 from moto.sns.models import SNSBackend
@@ -125,6 +130,73 @@ def assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs)
 
 STSBackend.assume_role = assume_role
 
+
+from datetime import datetime, timezone
+
+from moto.cloudwatch.models import Alarm as CloudWatchAlarm
+
+_update_state = CloudWatchAlarm.update_state
+
+
+def update_state(self, reason, reason_data, state_value):
+    old = self.state_value
+    _update_state(self, reason, reason_data, state_value)
+    if old != state_value:
+        if not hasattr(self, "onwatch_state_updates"):
+            self.onwatch_state_updates = []
+        self.onwatch_state_updates.append((self.state_updated_timestamp, old, state_value))
+
+
+CloudWatchAlarm.update_state = update_state
+
+
+def history_date(value):
+    """A request's StartDate/EndDate: epoch seconds (JSON and CBOR protocols) or ISO 8601 (query)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromtimestamp(float(value), timezone.utc)
+        except (TypeError, ValueError):
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def describe_alarm_history(self):
+    name = self._get_param("AlarmName")
+    item_type = self._get_param("HistoryItemType")
+    start, end = history_date(self._get_param("StartDate")), history_date(self._get_param("EndDate"))
+    max_records = int(self._get_param("MaxRecords") or 100)
+    offset = int(self._get_param("NextToken") or 0)
+    items = []
+    if item_type in (None, "", "StateUpdate"):
+        for alarm in self.cloudwatch_backend.alarms.values():
+            if alarm.rule is not None or (name and alarm.name != name):
+                continue
+            for when, old, new in getattr(alarm, "onwatch_state_updates", []):
+                if (start and when < start) or (end and when > end):
+                    continue
+                items.append({
+                    "AlarmName": alarm.name,
+                    "AlarmType": "MetricAlarm",
+                    "Timestamp": when,
+                    "HistoryItemType": "StateUpdate",
+                    "HistorySummary": f"Alarm updated from {old} to {new}",
+                    "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": old}, "newState": {"stateValue": new}}),
+                })
+    items.sort(key=lambda item: item["Timestamp"], reverse=True)
+    page = items[offset:offset + max_records]
+    result = {"AlarmHistoryItems": page}
+    if offset + max_records < len(items):
+        result["NextToken"] = str(offset + max_records)
+    return ActionResult(result)
+
+
+CloudWatchResponse.describe_alarm_history = describe_alarm_history
 
 ACCOUNT_PATH = re.compile(r"^/accounts/([0-9]{12})(/.*)?$")
 _dispatch = DomainDispatcherApplication.__call__

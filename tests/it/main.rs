@@ -28,6 +28,7 @@ mod emulator_isolation;
 mod fanout;
 mod fuzz;
 mod fuzz_memory;
+mod hygiene;
 mod generate;
 mod html_report;
 mod iac_scan;

@@ -24,7 +24,8 @@ fn every_call_of_a_scan_is_in_the_iam_policy() {
         std::env::remove_var(name);
     }
 
-    let options = ScanOptions { regions: vec![REGION.into()], endpoint_url: Some(emulator.endpoint.clone()), ..ScanOptions::default() };
+    // With the flapping check on (alarm_hygiene.flapping), as the policy allows for every configuration.
+    let options = ScanOptions { regions: vec![REGION.into()], endpoint_url: Some(emulator.endpoint.clone()), alarm_history_days: Some(14), ..ScanOptions::default() };
     let scan = scan::run(&options, &onwatch::config::load_catalog(None).unwrap()).unwrap();
 
     // What the scanner called, as IAM actions, against what the binary prints.
@@ -46,6 +47,7 @@ fn every_call_of_a_scan_is_in_the_iam_policy() {
         ("tag:GetResources", 1),
         ("cloudwatch:DescribeAlarms", 1),
         ("cloudwatch:ListMetrics", 1),
+        ("cloudwatch:DescribeAlarmHistory", 1),
         ("cloudwatch:ListDashboards", 1),
         ("cloudwatch:GetDashboard", 1),
         ("sns:ListTopics", 1),
@@ -57,4 +59,9 @@ fn every_call_of_a_scan_is_in_the_iam_policy() {
     ] {
         assert_eq!(scan.calls.executions(action), expected, "{action}");
     }
+
+    // With the check off, the history is not read.
+    let off = scan::run(&ScanOptions { alarm_history_days: None, ..options }, &onwatch::config::load_catalog(None).unwrap()).unwrap();
+    assert_eq!(off.calls.executions("cloudwatch:DescribeAlarmHistory"), 0);
+    assert_eq!(off.calls.executions("cloudwatch:DescribeAlarms"), 1);
 }

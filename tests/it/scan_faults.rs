@@ -80,7 +80,7 @@ fn clients(rules: &[&Rule], calls: &CallLog) -> AwsClients {
 
 fn scan(rules: &[&Rule], calls: &CallLog) -> Result<Inventory, Error> {
     let place = Place { partition: "aws".into(), account: ACCOUNT.into(), region: REGION.into() };
-    let target = Target { place, clients: clients(rules, calls), account_wide: true };
+    let target = Target { place, clients: clients(rules, calls), account_wide: true, alarm_history_days: None };
     let catalog = onwatch::config::load_catalog(None).unwrap();
     block_on(scan_targets(vec![target], &catalog, 4, false))
 }
@@ -163,8 +163,8 @@ fn throttled_past_retries_is_a_failed_scope_when_partial_is_allowed() {
     let calls = CallLog::new();
     let place = |region: &str| Place { partition: "aws".into(), account: ACCOUNT.into(), region: region.into() };
     let targets = vec![
-        Target { place: place(REGION), clients: clients(&[&throttled], &calls), account_wide: true },
-        Target { place: place("us-east-1"), clients: clients(&[&calm], &calls), account_wide: false },
+        Target { place: place(REGION), clients: clients(&[&throttled], &calls), account_wide: true, alarm_history_days: None },
+        Target { place: place("us-east-1"), clients: clients(&[&calm], &calls), account_wide: false, alarm_history_days: None },
     ];
     let catalog = onwatch::config::load_catalog(None).unwrap();
     let inventory = block_on(scan_targets_allowing_failures(targets, &catalog, 4, false));

@@ -745,6 +745,8 @@ fn alarm_from_declaration(
         ok_actions: topics.actions(resource, "ok_actions", &arn, region, account).map_err(|r| format!("ok_actions: {r}"))?,
         insufficient_data_actions: topics.actions(resource, "insufficient_data_actions", &arn, region, account).map_err(|r| format!("insufficient_data_actions: {r}"))?,
         state: None,
+        state_updated_at: None,
+        state_changes: None,
         metrics: vec![],
         threshold_metric_id: None,
     })

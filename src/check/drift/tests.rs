@@ -88,6 +88,8 @@ fn alarm(name: &str, metric: &str, threshold: f64) -> MetricAlarm {
         ok_actions: vec![],
         insufficient_data_actions: vec![],
         state: None,
+        state_updated_at: None,
+        state_changes: None,
         metrics: vec![],
         threshold_metric_id: None,
     }

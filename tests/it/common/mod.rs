@@ -88,6 +88,8 @@ pub fn cpu_alarm(instance_id: &str, threshold: f64) -> MetricAlarm {
         ok_actions: vec![CRITICAL_TOPIC.into()],
         insufficient_data_actions: vec![],
         state: Some(AlarmState::Ok),
+        state_updated_at: None,
+        state_changes: None,
         metrics: vec![],
         threshold_metric_id: None,
     }
