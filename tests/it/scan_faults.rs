@@ -504,3 +504,70 @@ mod audit {
         assert!(read(&[&empty], &Query::default(), 10, &CallLog::new()).unwrap().is_empty());
     }
 }
+
+fn scan_with_history(rules: &[&Rule], calls: &CallLog, days: u32) -> Result<Inventory, Error> {
+    let place = Place { partition: "aws".into(), account: ACCOUNT.into(), region: REGION.into() };
+    let target = Target { place, clients: clients(rules, calls), account_wide: true, alarm_history_days: Some(days) };
+    block_on(scan_targets(vec![target], &onwatch::config::load_catalog(None).unwrap(), 4, false))
+}
+
+fn history_alarm(name: &str) -> cloudwatch::types::MetricAlarm {
+    cloudwatch::types::MetricAlarm::builder()
+        .alarm_name(name)
+        .namespace("AWS/EC2")
+        .metric_name("CPUUtilization")
+        .comparison_operator(cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .evaluation_periods(1)
+        .state_value(cloudwatch::types::StateValue::InsufficientData)
+        .state_updated_timestamp(aws_smithy_types::DateTime::from_secs_and_nanos(1_764_028_800, 500_000_000))
+        .build()
+}
+
+fn history_item(alarm: &str, secs: i64) -> cloudwatch::types::AlarmHistoryItem {
+    cloudwatch::types::AlarmHistoryItem::builder()
+        .alarm_name(alarm)
+        .history_item_type(cloudwatch::types::HistoryItemType::StateUpdate)
+        .timestamp(aws_smithy_types::DateTime::from_secs(secs))
+        .build()
+}
+
+/// The flapping check's history: one region-wide listing of StateUpdate items since the window's
+/// start, every page of it, sorted onto each alarm (none for an alarm without changes); a failure
+/// fails the scan naming the IAM action.
+#[test]
+fn hygiene_alarm_history_is_paged_onto_each_alarm_and_its_failure_names_the_action() {
+    use cloudwatch::operation::{describe_alarm_history::DescribeAlarmHistoryOutput, describe_alarms::DescribeAlarmsOutput};
+    let alarms = mock!(cloudwatch::Client::describe_alarms)
+        .then_output(|| DescribeAlarmsOutput::builder().metric_alarms(history_alarm("a")).metric_alarms(history_alarm("b")).build());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let window = move |input: &cloudwatch::operation::describe_alarm_history::DescribeAlarmHistoryInput| {
+        let start = input.start_date().map(|d| d.secs()).unwrap_or(0);
+        input.history_item_type() == Some(&cloudwatch::types::HistoryItemType::StateUpdate)
+            && input.alarm_name().is_none()
+            && (now - 7 * 86_400 - start).abs() < 120
+            && input.max_records() == Some(100)
+    };
+    let first = mock!(cloudwatch::Client::describe_alarm_history)
+        .match_requests(move |input| window(input) && input.next_token().is_none())
+        .then_output(|| DescribeAlarmHistoryOutput::builder().alarm_history_items(history_item("a", 1_764_030_000)).alarm_history_items(history_item("a", 1_764_020_000)).next_token("p2").build());
+    let second = mock!(cloudwatch::Client::describe_alarm_history)
+        .match_requests(move |input| window(input) && input.next_token() == Some("p2"))
+        .then_output(|| DescribeAlarmHistoryOutput::builder().alarm_history_items(history_item("a", 1_764_025_000)).build());
+    let calls = CallLog::new();
+    let inventory = scan_with_history(&[&alarms, &first, &second], &calls, 7).unwrap();
+    let changes: Vec<(&str, Option<Vec<String>>)> = inventory.alarms.iter().map(|a| (a.name.as_str(), a.state_changes.clone())).collect();
+    let expected = ["2025-11-24T21:33:20Z", "2025-11-24T22:56:40Z", "2025-11-25T00:20:00Z"].map(String::from).to_vec();
+    assert_eq!(changes, [("a", Some(expected)), ("b", Some(vec![]))]);
+    assert_eq!(inventory.alarms[0].state_updated_at.as_deref(), Some("2025-11-25T00:00:00Z"), "to the second");
+    assert_eq!(calls.executions("cloudwatch:DescribeAlarmHistory"), 2);
+
+    let denied = mock!(cloudwatch::Client::describe_alarm_history).then_http_response(|| {
+        aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+            aws_smithy_types::body::SdkBody::from(json_error("AccessDenied", "not authorized to perform: cloudwatch:DescribeAlarmHistory")),
+        )
+    });
+    let (action, message) = call_error(scan_with_history(&[&alarms, &denied], &CallLog::new(), 7));
+    assert_eq!(action, "cloudwatch:DescribeAlarmHistory");
+    assert!(message.contains(ACCOUNT) && message.contains(REGION), "{message}");
+}
