@@ -343,6 +343,12 @@ fn hygiene_emulator_scan_reads_alarm_state_and_history_and_check_reports_them() 
     assert!(absent.contains(&"gone-cpu".to_string()), "the deleted instance publishes nothing: {absent:?}");
     assert!(!absent.contains(&"web-memory".to_string()), "the agent publishes web's memory: {absent:?}");
     assert!(!of("alarm-state-action-missing").is_empty(), "the seeded alarms have no OK actions");
+    // check --live reads the history too, under its own --config.
+    let live = harness::onwatch(&["check", "--live", "--config", "config", "--endpoint-url", &emulator.endpoint, "--region", harness::REGION, "--format", "json", "--fail-on", "never"], dir.path());
+    assert_eq!(live.status.code(), Some(0), "{}", harness::text(&live.stderr));
+    let live: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
+    let flapping: Vec<&str> = live["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "alarm-flapping").map(|f| f["alarm"].as_str().unwrap()).collect();
+    assert_eq!(flapping, ["web-cpu"]);
     // Flapping and stuck are warnings: --fail-on warning fails the check.
     let strict = harness::onwatch(&["check", "--config", "config", "--inventory", "inventory.json", "--fail-on", "warning", "--as-of", &as_of], dir.path());
     assert_eq!(strict.status.code(), Some(1));
