@@ -132,9 +132,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Ok(EXIT_CLEAN)
         }
         Command::Explain { code: None } => {
+            let width = Code::ALL.iter().map(|code| code.as_str().len()).max().unwrap_or(0);
             let listing: String = Code::ALL
                 .iter()
-                .map(|code| format!("{:<28} {:<8} {}\n", code.as_str(), code.severity().as_str(), code.summary()))
+                .map(|code| format!("{:<width$} {:<8} {}\n", code.as_str(), code.severity().as_str(), code.summary()))
                 .collect();
             print_stdout(&listing)?;
             Ok(EXIT_CLEAN)

@@ -280,6 +280,10 @@ fn hygiene_explain_prints_each_new_code() {
         assert_eq!(exit, 0);
         assert!(stdout.starts_with(&format!("{code} ({})", code.severity().as_str())) && stdout.contains(code.summary()) && stdout.contains(code.fix()), "{stdout}");
     }
+    // The listing keeps its columns with the longest code (alarm-stuck-insufficient-data).
+    let (_, listing, _) = onwatch_in(dir.path(), &["explain"]);
+    let severity_at: std::collections::BTreeSet<usize> = listing.lines().map(|line| line.find(|c: char| c == ' ').unwrap() + line[line.find(' ').unwrap()..].find(|c: char| c != ' ').unwrap()).collect();
+    assert_eq!(severity_at.len(), 1, "{listing}");
 }
 
 /// Runs tests/emulator/apply.py (`set-state NAME STATE...`).
