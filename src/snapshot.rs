@@ -110,6 +110,16 @@ fn name_problems(file: &str, inventory: &Inventory) -> Vec<Problem> {
     check.problems
 }
 
+/// Writes a snapshot with the formatting of [`to_json`], streamed (a merged organisation is
+/// hundreds of megabytes: it is not held as text too).
+pub fn write_json(out: &mut dyn std::io::Write, inventory: &Inventory) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    serde_json::to_writer_pretty(&mut out, inventory)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
 /// Serializes a snapshot with stable formatting.
 pub fn to_json(inventory: &Inventory) -> String {
     let mut text = serde_json::to_string_pretty(inventory).expect("inventories serialize");

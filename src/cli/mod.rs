@@ -74,7 +74,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             for skipped in &scan.skipped {
                 note(format_args!("skipped {skipped} (not active)"));
             }
-            write_atomic(&args.output, snapshot::to_json(&scan.inventory).as_bytes())?;
+            write_atomic_with(&args.output, |out| snapshot::write_json(out, &scan.inventory))?;
             note(format_args!("{}: {}", args.output.display(), scan.summary()));
             let failures = scan.failures();
             for failure in &failures {
@@ -90,7 +90,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Merge(args) => {
             let paths: Vec<&Path> = args.snapshots.iter().map(PathBuf::as_path).collect();
             let inventory = snapshot::merge::merge_files(&paths)?;
-            write_atomic(&args.output, snapshot::to_json(&inventory).as_bytes())?;
+            write_atomic_with(&args.output, |out| snapshot::write_json(out, &inventory))?;
             note(format_args!("{}: merged {} snapshots: {} scopes, {} resources, {} alarms", args.output.display(), paths.len(), inventory.scopes.len(), inventory.resources.len(), inventory.alarms.len()));
             Ok(EXIT_CLEAN)
         }

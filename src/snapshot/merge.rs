@@ -150,33 +150,49 @@ struct VersionOnly {
     version: Option<u32>,
 }
 
-/// Reads and merges snapshot files: first their versions (which must all be the same, else the
-/// two files that differ are named), then each in full.
+/// Reads and merges snapshot files: their versions must all be the same (else the two files that
+/// differ are named, before any other problem), then each is read in full.
 pub fn merge_files(paths: &[&Path]) -> Result<Inventory> {
-    let mut inputs = Vec::with_capacity(paths.len());
-    let mut first_version: Option<(u32, String)> = None;
-    for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-        let name = path.display().to_string();
-        if let Ok(VersionOnly { version: Some(version) }) = serde_json::from_slice::<VersionOnly>(&bytes) {
-            match &first_version {
-                Some((seen, first)) if *seen != version => {
-                    let message = format!("snapshot versions differ ({seen} and {version}): merge snapshots taken by one onwatch version");
-                    return Err(Error::Merge { first: first.clone(), second: name, message });
-                }
-                Some(_) => {}
-                None => first_version = Some((version, name.clone())),
+    // Reading and parsing dominate (a 10k-resource snapshot is ~30 MB): one share of the files
+    // per core, each file's bytes dropped as soon as it is parsed, so that at most one file per
+    // core is held as text beside the parsed inventories.
+    let read = crate::support::par_chunks(paths, 2, |share| share.iter().map(|path| read_one(path)).collect::<Vec<_>>());
+    let read: Vec<Read> = read.into_iter().flatten().collect::<Result<_>>()?;
+    let mut first_version: Option<(u32, &str)> = None;
+    for file in &read {
+        let Some(version) = file.version else { continue };
+        match first_version {
+            Some((seen, first)) if seen != version => {
+                let message = format!("snapshot versions differ ({seen} and {version}): merge snapshots taken by one onwatch version");
+                return Err(Error::Merge { first: first.to_string(), second: file.name.clone(), message });
             }
+            Some(_) => {}
+            None => first_version = Some((version, &file.name)),
         }
-        inputs.push((name, bytes));
     }
-    // Parsing dominates (a 10k-resource snapshot is ~30 MB): one share of the files per core.
-    let parsed = crate::support::par_chunks(&inputs, 2, |share| {
-        share.iter().map(|(name, bytes)| super::parse(name, bytes).map(|inventory| (name.clone(), inventory))).collect::<Vec<_>>()
-    });
-    drop(inputs);
-    let inventories = parsed.into_iter().flatten().collect::<Result<Vec<_>>>()?;
+    let inventories = read.into_iter().map(|file| file.inventory.map(|inventory| (file.name, inventory))).collect::<Result<Vec<_>>>()?;
     merge(inventories)
+}
+
+/// One snapshot file: its version (when it has one that can be read) and the parse of it.
+struct Read {
+    name: String,
+    version: Option<u32>,
+    inventory: Result<Inventory>,
+}
+
+/// A file that cannot be read fails the merge at once; one that does not parse fails it only
+/// after the versions are compared (a version mismatch is the clearer message).
+fn read_one(path: &Path) -> Result<Read> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let name = path.display().to_string();
+    let inventory = super::parse(&name, &bytes);
+    // A second pass over the text only for a file that failed (an unsupported version fails).
+    let version = match &inventory {
+        Ok(inventory) => Some(inventory.version),
+        Err(_) => serde_json::from_slice::<VersionOnly>(&bytes).ok().and_then(|v| v.version),
+    };
+    Ok(Read { name, version, inventory })
 }
 
 #[cfg(test)]
