@@ -211,3 +211,66 @@ fn object_lambda_access_points_need_their_data_source_and_alarm_on_both_dimensio
     assert!(found(&evaluation, "s3-object-lambda-access-point").iter().all(|r| r.3 == Status::Unresolved));
     assert!(evaluation.findings.iter().any(|f| f.message.contains("DataSourceARN")), "{:#?}", evaluation.findings);
 }
+
+/// Puts what AWS would hold for the four services into an emulator account: a tagged bucket with a
+/// request-metrics configuration, a tagged Route 53 health check, an Object Lambda Access Point's
+/// metrics and Scheduler's account-level metric (moto publishes no metrics: PutMetricData).
+const SEED: &str = r#"
+import json, sys
+import boto3
+endpoint = sys.argv[1]
+session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+client = lambda name: session.client(name, endpoint_url=endpoint)
+s3 = client("s3")
+s3.create_bucket(Bucket="orders-invoices")
+s3.put_bucket_tagging(Bucket="orders-invoices", Tagging={"TagSet": [{"Key": "team", "Value": "payments"}]})
+s3.put_bucket_metrics_configuration(Bucket="orders-invoices", Id="EntireBucket", MetricsConfiguration={"Id": "EntireBucket"})
+route53 = client("route53")
+check = route53.create_health_check(CallerReference="api-public", HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": "api.example.com", "Port": 443, "ResourcePath": "/health"})["HealthCheck"]["Id"]
+route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check, AddTags=[{"Key": "Name", "Value": "api-public"}])
+account = client("sts").get_caller_identity()["Account"]
+source = f"arn:aws:s3:us-east-1:{account}:accesspoint/invoices"
+metrics = {
+    "AWS/S3": [(name, {"BucketName": "orders-invoices", "FilterId": "EntireBucket"}) for name in ("4xxErrors", "5xxErrors")],
+    "AWS/Route53": [("HealthCheckStatus", {"HealthCheckId": check})],
+    "AWS/S3ObjectLambda": [(name, {"AccessPointName": "invoices-redacted", "DataSourceARN": source}) for name in ("4xxErrors", "5xxErrors", "LambdaResponse4xx")],
+    "AWS/Scheduler": [("InvocationAttemptCount", {})],
+}
+cloudwatch = client("cloudwatch")
+for namespace, data in metrics.items():
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": n, "Dimensions": [{"Name": k, "Value": v} for k, v in d.items()], "Value": 1.0} for n, d in data])
+json.dump({"health_check": check, "data_source": source}, sys.stdout)
+"#;
+
+#[test]
+#[ignore = "conformance: needs the moto emulator; scripts/test.sh runs it"]
+fn scan_finds_buckets_health_checks_object_lambda_access_points_and_scheduler_use_and_check_requires_their_alarms() {
+    use crate::harness::{onwatch, text, tool, Emulator};
+    let emulator = Emulator::start();
+    let seeded = std::process::Command::new(tool("ONWATCH_PYTHON")).args(["-c", SEED, &emulator.endpoint]).output().unwrap();
+    assert!(seeded.status.success(), "seeding failed:\n{}\nemulator:\n{}", text(&seeded.stderr), emulator.stderr());
+    let made: serde_json::Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    let check_id = made["health_check"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let result = onwatch(&["scan", "--endpoint-url", &emulator.endpoint, "--region", "us-east-1", "--output", "inventory.json"], dir.path());
+    assert_eq!(result.status.code(), Some(0), "scan failed:\n{}\nemulator:\n{}", text(&result.stderr), emulator.stderr());
+    let inventory = onwatch::snapshot::read(&dir.path().join("inventory.json")).unwrap();
+    let resource = |arn: &str| inventory.resources.iter().find(|r| r.arn == arn).unwrap_or_else(|| panic!("no {arn} in {:#?}", inventory.resources));
+    let bucket = resource("arn:aws:s3:::orders-invoices");
+    assert_eq!((bucket.resource_type.as_str(), bucket.discovered_by, bucket.account.as_str()), ("s3:bucket", DiscoveredBy::Tagging, emulator.account.as_str()));
+    let health = resource(&format!("arn:aws:route53:::healthcheck/{check_id}"));
+    assert_eq!((health.resource_type.as_str(), health.region.as_str()), ("route53:healthcheck", "us-east-1"));
+    let point = resource(&format!("arn:aws:s3-object-lambda:us-east-1:{}:accesspoint/invoices-redacted", emulator.account));
+    assert_eq!((point.resource_type.as_str(), point.discovered_by), ("s3-object-lambda:accesspoint", DiscoveredBy::Metrics));
+    assert_eq!(point.attributes.get("DataSourceARN").map(String::as_str), made["data_source"].as_str(), "read off the access point's metrics");
+
+    let evaluation = evaluate(&inventory, &builtin(), today());
+    let rules = |policy: &str| found(&evaluation, policy).into_iter().map(|r| (r.0, r.1, r.3)).collect::<Vec<_>>();
+    let missing = |rule: &str, sub: Option<&str>| (rule.to_string(), sub.map(str::to_string), Status::Missing);
+    assert_eq!(rules("s3-bucket-request-metrics"), vec![missing("request-4xx-errors", Some("EntireBucket")), missing("request-5xx-errors", Some("EntireBucket"))]);
+    assert_eq!(rules("route53-health-check"), vec![missing("unhealthy", None)]);
+    assert_eq!(rules("s3-object-lambda-access-point").len(), 3);
+    assert_eq!(rules("scheduler-account").len(), 4, "the account publishes InvocationAttemptCount");
+    let module = generated(&inventory, &builtin(), &evaluation);
+    assert!(module.contains(&format!("HealthCheckId = \"{check_id}\"")) && module.contains("FilterId   = \"EntireBucket\""), "{module}");
+}
