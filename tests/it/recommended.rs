@@ -201,3 +201,32 @@ fn the_pack_gaps_only_shrink() {
         page.gaps.len()
     );
 }
+
+#[test]
+fn a_math_rule_answers_a_page_formula_only_with_its_metrics_statistic_and_threshold() {
+    let page = Page { alarms: Vec::new(), gaps: Vec::new(), deviations: Vec::new() };
+    let catalog = read("config/resource_types.json");
+    let alarm = read("docs/research/recommended_alarms.json")["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "aws-natgateway-packetsdropcount--natgatewayid")
+        .unwrap()
+        .clone();
+    let policy = read("policies/nat-gateway.json");
+    let rule = policy["alarms"].as_array().unwrap().iter().find(|r| r["id"] == "packets-dropped").unwrap().clone();
+    assert_eq!(difference(&page, &catalog, &alarm, &rule), None);
+    let changed = |edit: &dyn Fn(&mut Value)| {
+        let mut rule = rule.clone();
+        edit(&mut rule);
+        difference(&page, &catalog, &alarm, &rule)
+    };
+    assert!(changed(&|r| r["threshold"] = 0.1.into()).is_some_and(|why| why.contains("threshold")));
+    assert!(changed(&|r| r["metrics"]["dropped"]["statistic"] = "Average".into()).is_some_and(|why| why.contains("statistic")));
+    assert!(changed(&|r| r["metrics"]["from_source"]["metric"] = "BytesInFromSource".into()).is_some_and(|why| why.contains("formula")));
+    assert!(changed(&|r| r["evaluation_periods"] = 15.into()).is_some());
+    // Without the page's formula a math rule is another metric, as before.
+    let mut plain = alarm.clone();
+    plain["threshold_formula"] = Value::Null;
+    assert_eq!(difference(&page, &catalog, &plain, &rule).as_deref(), Some("another metric"));
+}
