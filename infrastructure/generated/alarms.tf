@@ -2612,6 +2612,107 @@ resource "aws_cloudwatch_metric_alarm" "lambda-function_report-generator_throttl
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "nat-gateway_nat-0a1b2c3d4e5f60001_packets-dropped_4398ba27" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-nat-gateway-nat-0a1b2c3d4e5f60001-packets-dropped"
+  alarm_description   = "Required by onwatch policy nat-gateway/packets-dropped for arn:aws:ec2:us-east-1:123456789012:natgateway/nat-0a1b2c3d4e5f60001: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): more than 0.01% of the packets the NAT gateway received (from sources and from destinations) dropped in each of 5 consecutive minutes. AWS states the threshold as 0.01% of the gateway's traffic; metric math computes that share, 100 * PacketsDropCount / (PacketsInFromSource + PacketsInFromDestination), so no per-gateway baseline is needed. A minute without traffic divides by zero and yields no data point, hence notBreaching."
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.01
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  metric_query {
+    id          = "e1"
+    expression  = "100 * dropped / (from_source + from_destination)"
+    label       = "PacketsDropRate"
+    return_data = true
+  }
+
+  metric_query {
+    id          = "dropped"
+    return_data = false
+
+    metric {
+      namespace   = "AWS/NATGateway"
+      metric_name = "PacketsDropCount"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        NatGatewayId = "nat-0a1b2c3d4e5f60001"
+      }
+    }
+  }
+
+  metric_query {
+    id          = "from_destination"
+    return_data = false
+
+    metric {
+      namespace   = "AWS/NATGateway"
+      metric_name = "PacketsInFromDestination"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        NatGatewayId = "nat-0a1b2c3d4e5f60001"
+      }
+    }
+  }
+
+  metric_query {
+    id          = "from_source"
+    return_data = false
+
+    metric {
+      namespace   = "AWS/NATGateway"
+      metric_name = "PacketsInFromSource"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        NatGatewayId = "nat-0a1b2c3d4e5f60001"
+      }
+    }
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "nat-gateway/packets-dropped"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:natgateway/nat-0a1b2c3d4e5f60001"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "nat-gateway_nat-0a1b2c3d4e5f60001_port-allocation-errors_6b5f6751" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-nat-gateway-nat-0a1b2c3d4e5f60001-port-allocation-errors"
+  alarm_description   = "Required by onwatch policy nat-gateway/port-allocation-errors for arn:aws:ec2:us-east-1:123456789012:natgateway/nat-0a1b2c3d4e5f60001: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): the NAT gateway could not allocate a source port for 15 minutes; too many concurrent connections go to one destination."
+  namespace           = "AWS/NATGateway"
+  metric_name         = "ErrorPortAllocation"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    NatGatewayId = "nat-0a1b2c3d4e5f60001"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "nat-gateway/port-allocation-errors"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:natgateway/nat-0a1b2c3d4e5f60001"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "rds-cluster_orders-aurora_binlog-replica-lag_acb8913c" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-rds-cluster-orders-aurora-binlog-replica-lag"
@@ -3123,6 +3224,238 @@ resource "aws_cloudwatch_metric_alarm" "rds-db_orders-db_rollback-history-long_7
   tags = merge(var.tags, {
     "onwatch:policy"   = "rds-db/rollback-history-long"
     "onwatch:resource" = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "s3-bucket-request-metrics_orders-invoices_request-4xx-errors_EntireBucke_4aa24a3d" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-s3-bucket-request-metrics-orders-invoices-request-4xx-errors-EntireBucket"
+  alarm_description   = "Required by onwatch policy s3-bucket-request-metrics/request-4xx-errors for arn:aws:s3:::orders-invoices (FilterId=EntireBucket): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon S3): more than 5% of a metrics configuration's requests answered 4xx (the Average of 4xxErrors is the share of requests, 0 or 1 each) in 15 consecutive minutes: a changed bucket policy or IAM permission, or a client asking for keys that are not there. AWS's threshold 0.05; tune it to the bucket's load. Request metrics are published only for minutes with requests, hence notBreaching (AWS's console says missing, which leaves a quiet bucket in INSUFFICIENT_DATA)."
+  namespace           = "AWS/S3"
+  metric_name         = "4xxErrors"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    BucketName = "orders-invoices"
+    FilterId   = "EntireBucket"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "s3-bucket-request-metrics/request-4xx-errors"
+    "onwatch:resource" = "arn:aws:s3:::orders-invoices"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "s3-bucket-request-metrics_orders-invoices_request-5xx-errors_EntireBucke_bf5bf8a6" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-s3-bucket-request-metrics-orders-invoices-request-5xx-errors-EntireBucket"
+  alarm_description   = "Required by onwatch policy s3-bucket-request-metrics/request-5xx-errors for arn:aws:s3:::orders-invoices (FilterId=EntireBucket): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon S3): more than 5% of a metrics configuration's requests answered 5xx in 15 consecutive minutes: S3 is failing the application's requests (retry and back off, or open a case). AWS's threshold 0.05. Request metrics are published only for minutes with requests, hence notBreaching."
+  namespace           = "AWS/S3"
+  metric_name         = "5xxErrors"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    BucketName = "orders-invoices"
+    FilterId   = "EntireBucket"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "s3-bucket-request-metrics/request-5xx-errors"
+    "onwatch:resource" = "arn:aws:s3:::orders-invoices"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "s3-object-lambda-access-point_invoices-redacted_lambda-response-4xx_8759e814" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-s3-object-lambda-access-point-invoices-redacted-lambda-response-4xx"
+  alarm_description   = "Required by onwatch policy s3-object-lambda-access-point/lambda-response-4xx for arn:aws:s3-object-lambda:us-east-1:123456789012:accesspoint/invoices-redacted: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (S3 Object Lambda): more than 5% of the transforming function's WriteGetObjectResponse calls answered 4xx in 15 consecutive minutes (a function bug: bad request token, wrong parameters). AWS's threshold 0.05. Published only for minutes with requests, hence notBreaching."
+  namespace           = "AWS/S3ObjectLambda"
+  metric_name         = "LambdaResponse4xx"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    AccessPointName = "invoices-redacted"
+    DataSourceARN   = "arn:aws:s3:us-east-1:123456789012:accesspoint/invoices"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "s3-object-lambda-access-point/lambda-response-4xx"
+    "onwatch:resource" = "arn:aws:s3-object-lambda:us-east-1:123456789012:accesspoint/invoices-redacted"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "s3-object-lambda-access-point_invoices-redacted_request-4xx-errors_7ce0d49a" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-s3-object-lambda-access-point-invoices-redacted-request-4xx-errors"
+  alarm_description   = "Required by onwatch policy s3-object-lambda-access-point/request-4xx-errors for arn:aws:s3-object-lambda:us-east-1:123456789012:accesspoint/invoices-redacted: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (S3 Object Lambda): more than 5% of the access point's requests answered 4xx in 15 consecutive minutes. AWS's threshold 0.05. Published only for minutes with requests, hence notBreaching."
+  namespace           = "AWS/S3ObjectLambda"
+  metric_name         = "4xxErrors"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    AccessPointName = "invoices-redacted"
+    DataSourceARN   = "arn:aws:s3:us-east-1:123456789012:accesspoint/invoices"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "s3-object-lambda-access-point/request-4xx-errors"
+    "onwatch:resource" = "arn:aws:s3-object-lambda:us-east-1:123456789012:accesspoint/invoices-redacted"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "s3-object-lambda-access-point_invoices-redacted_request-5xx-errors_ca097ac5" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-s3-object-lambda-access-point-invoices-redacted-request-5xx-errors"
+  alarm_description   = "Required by onwatch policy s3-object-lambda-access-point/request-5xx-errors for arn:aws:s3-object-lambda:us-east-1:123456789012:accesspoint/invoices-redacted: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (S3 Object Lambda): more than 5% of the access point's requests answered 5xx in 15 consecutive minutes: the transformation or S3 is failing. AWS's threshold 0.05. Published only for minutes with requests, hence notBreaching."
+  namespace           = "AWS/S3ObjectLambda"
+  metric_name         = "5xxErrors"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    AccessPointName = "invoices-redacted"
+    DataSourceARN   = "arn:aws:s3:us-east-1:123456789012:accesspoint/invoices"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "s3-object-lambda-access-point/request-5xx-errors"
+    "onwatch:resource" = "arn:aws:s3-object-lambda:us-east-1:123456789012:accesspoint/invoices-redacted"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "scheduler-account_us-east-1_dead-letter-failed_6765418b" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-scheduler-account-us-east-1-dead-letter-failed"
+  alarm_description   = "Required by onwatch policy scheduler-account/dead-letter-failed for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (EventBridge Scheduler): invocations that could not be delivered to their dead-letter queue (its permissions or its existence) in each of 15 consecutive minutes; 15 datapoints because retryable errors count too. AWS's threshold 0. Account-level: AWS/Scheduler publishes these without dimensions, once per account and Region. Missing data is notBreaching (AWS's console): the counts are published only when something happens."
+  namespace           = "AWS/Scheduler"
+  metric_name         = "InvocationsFailedToBeSentToDeadLetterCount"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "scheduler-account/dead-letter-failed"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "scheduler-account_us-east-1_invocation-dropped_d88c5523" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-scheduler-account-us-east-1-invocation-dropped"
+  alarm_description   = "Required by onwatch policy scheduler-account/invocation-dropped for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (EventBridge Scheduler): an invocation dropped after its retries ran out and with no dead-letter queue to take it: the target never ran. AWS's threshold 0 in one minute; AWS says it may be skipped where every schedule has a dead-letter queue. Account-level: AWS/Scheduler publishes these without dimensions, once per account and Region. Missing data is notBreaching (AWS's console): the counts are published only when something happens."
+  namespace           = "AWS/Scheduler"
+  metric_name         = "InvocationDroppedCount"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "scheduler-account/invocation-dropped"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "scheduler-account_us-east-1_invocation-throttled_86e3ca35" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-scheduler-account-us-east-1-invocation-throttled"
+  alarm_description   = "Required by onwatch policy scheduler-account/invocation-throttled for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (EventBridge Scheduler): Scheduler throttled invocations against its invocation quota in each of 15 consecutive minutes; ask for a higher quota or spread the schedules. AWS's threshold 0. Account-level: AWS/Scheduler publishes these without dimensions, once per account and Region. Missing data is notBreaching (AWS's console): the counts are published only when something happens."
+  namespace           = "AWS/Scheduler"
+  metric_name         = "InvocationThrottleCount"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "scheduler-account/invocation-throttled"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "scheduler-account_us-east-1_target-error-throttled_81859e49" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-scheduler-account-us-east-1-target-error-throttled"
+  alarm_description   = "Required by onwatch policy scheduler-account/target-error-throttled for arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (EventBridge Scheduler): targets throttled schedule deliveries in each of 15 consecutive minutes, which delays them. AWS's threshold 0; brief throttling may be normal for some targets: raise the threshold or the datapoints. Account-level: AWS/Scheduler publishes these without dimensions, once per account and Region. Missing data is notBreaching (AWS's console): the counts are published only when something happens."
+  namespace           = "AWS/Scheduler"
+  metric_name         = "TargetErrorThrottledCount"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 15
+  datapoints_to_alarm = 15
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "scheduler-account/target-error-throttled"
+    "onwatch:resource" = "arn:aws:cloudwatch:us-east-1:123456789012:account-region/us-east-1"
   })
 }
 

@@ -19,5 +19,8 @@ output "dashboard_names" {
   value = [
     aws_cloudwatch_dashboard.onwatch-overview_85dd009a.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-ec2_ec0b5eed.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-nat-gateway_ea68f6cf.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-route-53_3c208bff.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-s3-object-lambda_9b74bb29.dashboard_name,
   ]
 }

@@ -60,6 +60,8 @@ pub struct Policy {
     pub description: String,
     pub resource_type: String,
     pub select: Vec<Selector>,
+    /// The policy applies only where one of these metrics is published for the resource.
+    pub when_published: Vec<PublishedMetric>,
     pub alarms: Vec<AlarmRule>,
     pub exemptions: Vec<CheckedExemption>,
     /// Where it was read from, so findings can point back at it.
@@ -542,6 +544,12 @@ fn check_policy(
         problems.push(problem(file, "$.resource_type".into(), format!("unknown resource type {:?}", parsed.resource_type)));
     }
     let select = parse_selectors(file, "$.select", &parsed.select, &mut problems);
+    for (index, published) in parsed.when_published.iter().enumerate() {
+        if spec.is_some_and(|spec| !spec.knows(&published.namespace, &published.metric)) {
+            let message = format!("unknown metric {:?} in {:?} for {}", published.metric, published.namespace, parsed.resource_type);
+            problems.push(problem(file, format!("$.when_published[{index}]"), message));
+        }
+    }
     let mut alarm_ids = HashMap::new();
     for (index, rule) in parsed.alarms.iter().enumerate() {
         let at = |field: &str| format!("$.alarms[{index}]{field}");
@@ -595,6 +603,7 @@ fn check_policy(
         description: parsed.description,
         resource_type: parsed.resource_type,
         select,
+        when_published: parsed.when_published,
         alarms: parsed.alarms,
         exemptions,
         file: file.to_string(),

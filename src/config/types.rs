@@ -127,9 +127,23 @@ pub struct PolicyFile {
     /// Set to false to ship a policy without enforcing it.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enabled: bool,
+    /// The policy applies to a selected resource only where the account publishes one of these
+    /// metrics for it (in ListMetrics, with the resource's dimensions of that namespace): a service
+    /// the account may not use, such as EventBridge Scheduler's account-level metrics. Empty:
+    /// every selected resource.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when_published: Vec<PublishedMetric>,
     pub alarms: Vec<AlarmRule>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exemptions: Vec<Exemption>,
+}
+
+/// A metric whose presence in the account makes a policy apply (`when_published`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedMetric {
+    pub namespace: String,
+    pub metric: String,
 }
 
 fn yes() -> bool {

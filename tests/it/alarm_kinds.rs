@@ -230,13 +230,15 @@ fn query_blocks(all: bool) -> String {
 #[test]
 fn math_and_anomaly_alarms_are_generated_with_metric_queries() {
     let blocks = query_blocks(false);
-    // The misconfigured band and the missing rate: not the covered rate alarm.
-    assert_eq!(blocks.matches("resource \"aws_cloudwatch_metric_alarm\"").count(), 2, "{blocks}");
+    // The misconfigured band, the missing rate and the NAT gateway's missing dropped-packet rate:
+    // not the covered rate alarm.
+    assert_eq!(blocks.matches("resource \"aws_cloudwatch_metric_alarm\"").count(), 3, "{blocks}");
+    assert!(blocks.contains("\"100 * dropped / (from_source + from_destination)\""), "{blocks}");
     assert!(blocks.contains("threshold_metric_id = \"ad1\"") && blocks.contains("\"ANOMALY_DETECTION_BAND(m1, 2)\""), "{blocks}");
     assert!(blocks.contains("\"100 * errors / invocations\"") && blocks.contains("\"image-resizer\""), "{blocks}");
     assert!(!blocks.contains("\n  namespace ") && !blocks.contains("\n  period "), "no top-level metric beside metric_query");
     insta::assert_snapshot!("metric_query_alarms", blocks);
-    assert_eq!(query_blocks(true).matches("resource \"aws_cloudwatch_metric_alarm\"").count(), 3, "with --all, the covered rate alarm too");
+    assert_eq!(query_blocks(true).matches("resource \"aws_cloudwatch_metric_alarm\"").count(), 4, "with --all, the covered rate alarm too");
 }
 
 #[test]

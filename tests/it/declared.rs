@@ -325,9 +325,10 @@ fn a_plan_s_creates_updates_and_replacements_are_checked_and_its_deletes_drop_ou
     // Deleted: the function is gone, and the alarm left watching it is orphaned.
     assert!(!all.iter().any(|f| f["resource"] == "arn:aws:lambda:eu-west-1:111111111111:function:legacy"), "{report}");
     assert!(all.iter().any(|f| f["code"] == "orphaned-alarm" && f["alarm"] == "legacy-errors"), "{report}");
-    // Not catalogued, not changed: left out.
+    // Not changed: left out. The created bucket is declared, but a new bucket publishes no request
+    // metrics, so the request-metric alarms (one per published FilterId) require nothing of it.
     assert!(!all.iter().any(|f| f["terraform_address"] == "aws_s3_bucket.logs" || f["terraform_address"] == "aws_instance.old"));
-    assert_eq!(report["summary"]["declared_resources"], 5, "db, instance, topic, worker, queue: {report}");
+    assert_eq!(report["summary"]["declared_resources"], 6, "db, instance, topic, worker, queue, bucket: {report}");
 
     // Without an inventory: the region comes from the plan's variables, the account is unknown.
     let (code, _, stderr) = check(dir.path(), &["--plan", plan_arg, "--format", "json", "--output", "alone.json"]);

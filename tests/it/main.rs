@@ -52,3 +52,4 @@ mod schemas;
 mod security;
 mod security_assessors;
 mod security_emulator;
+mod storage_dns_scheduler;

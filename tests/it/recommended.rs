@@ -60,8 +60,16 @@ fn expected<'a>(page: &'a Page, alarm: &'a Value, field: &str) -> &'a Value {
 fn difference(page: &Page, catalog: &Value, alarm: &Value, rule: &Value) -> Option<String> {
     let resource_type = alarm["resource_type"].as_str().unwrap();
     let namespace = alarm["namespace"].as_str().unwrap();
-    if rule["namespace"] != alarm["namespace"] || rule["metric"] != alarm["metric"] {
+    // A metric-math rule answers a page alarm whose threshold AWS states as that math
+    // (`metric math: 100 * PacketsDropCount / (...) > 0.01`) when it reads the page's metric.
+    let formula = alarm["threshold_formula"].as_str().and_then(|f| f.strip_prefix("metric math: "));
+    let math = rule["metrics"].as_object().filter(|_| rule["expression"].is_string() && formula.is_some());
+    let math_metric = math.and_then(|metrics| metrics.values().find(|m| m["metric"] == alarm["metric"]));
+    if rule["namespace"] != alarm["namespace"] || (rule["metric"] != alarm["metric"] && math_metric.is_none()) {
         return Some("another metric".into());
+    }
+    if let (Some(metrics), Some(formula)) = (math.filter(|_| math_metric.is_some()), formula) {
+        return math_difference(page, alarm, rule, metrics, formula);
     }
     let mut dimensions: BTreeSet<String> =
         catalog["resource_types"][resource_type]["namespaces"][namespace]["dimensions"].as_object().map(|d| d.keys().cloned().collect()).unwrap_or_default();
@@ -89,6 +97,38 @@ fn difference(page: &Page, catalog: &Value, alarm: &Value, rule: &Value) -> Opti
     let threshold = if alarm["threshold_kind"] == "static" { expected(page, alarm, "threshold") } else { expected(page, alarm, "suggested_default") };
     if !threshold.is_null() && !same_number(&rule["threshold"], threshold) {
         return Some(format!("threshold {}, page {threshold}", rule["threshold"]));
+    }
+    None
+}
+
+/// Why the metric-math `rule` is not the page's alarm stated as `formula` (`EXPR > N`): every metric
+/// of the rule is named in the formula with the page's statistic, and period, datapoints,
+/// comparison and threshold are the page's.
+fn math_difference(page: &Page, alarm: &Value, rule: &Value, metrics: &serde_json::Map<String, Value>, formula: &str) -> Option<String> {
+    let Some((expression, threshold)) = formula.rsplit_once(" > ") else { return Some(format!("the page's formula {formula:?} is not EXPRESSION > N")) };
+    for metric in metrics.values() {
+        let name = metric["metric"].as_str().unwrap();
+        if !expression.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word == name) {
+            return Some(format!("{name} is not in the page's formula {formula:?}"));
+        }
+        if &metric["statistic"] != expected(page, alarm, "statistic") {
+            return Some(format!("statistic of {name} {}, page {}", metric["statistic"], alarm["statistic"]));
+        }
+    }
+    if metrics.len() != expression.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| w.starts_with(char::is_uppercase)).count() {
+        return Some(format!("the rule reads {} metrics, the page's formula {formula:?} another number", metrics.len()));
+    }
+    for field in ["period", "datapoints_to_alarm", "evaluation_periods"] {
+        if !same_number(&rule[field], expected(page, alarm, field)) {
+            return Some(format!("{field} {}, page {}", rule[field], alarm[field]));
+        }
+    }
+    if &rule["comparison"] != expected(page, alarm, "comparison") || alarm["comparison"] != "GreaterThanThreshold" {
+        return Some(format!("comparison {}, page {} (formula {formula:?})", rule["comparison"], alarm["comparison"]));
+    }
+    let Ok(threshold) = threshold.trim().parse::<f64>() else { return Some(format!("the page's formula {formula:?} has no numeric threshold")) };
+    if !same_number(&rule["threshold"], &Value::from(threshold)) {
+        return Some(format!("threshold {}, page's formula {threshold}", rule["threshold"]));
     }
     None
 }
@@ -146,7 +186,7 @@ fn no_listed_gap_is_in_fact_covered_and_every_gap_is_a_page_alarm_with_a_reason(
 /// Issue 11's target is a pack that holds 95% of the page (at most 7 gaps). It is not there yet:
 /// the gaps listed now are the most there may be, so coverage of the page can only grow. Lower
 /// this bound as types are added; the message says how far the target is.
-const MOST_GAPS: usize = 41;
+const MOST_GAPS: usize = 30;
 
 #[test]
 fn the_pack_gaps_only_shrink() {
@@ -160,4 +200,33 @@ fn the_pack_gaps_only_shrink() {
         page.alarms.len(),
         page.gaps.len()
     );
+}
+
+#[test]
+fn a_math_rule_answers_a_page_formula_only_with_its_metrics_statistic_and_threshold() {
+    let page = Page { alarms: Vec::new(), gaps: Vec::new(), deviations: Vec::new() };
+    let catalog = read("config/resource_types.json");
+    let alarm = read("docs/research/recommended_alarms.json")["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "aws-natgateway-packetsdropcount--natgatewayid")
+        .unwrap()
+        .clone();
+    let policy = read("policies/nat-gateway.json");
+    let rule = policy["alarms"].as_array().unwrap().iter().find(|r| r["id"] == "packets-dropped").unwrap().clone();
+    assert_eq!(difference(&page, &catalog, &alarm, &rule), None);
+    let changed = |edit: &dyn Fn(&mut Value)| {
+        let mut rule = rule.clone();
+        edit(&mut rule);
+        difference(&page, &catalog, &alarm, &rule)
+    };
+    assert!(changed(&|r| r["threshold"] = 0.1.into()).is_some_and(|why| why.contains("threshold")));
+    assert!(changed(&|r| r["metrics"]["dropped"]["statistic"] = "Average".into()).is_some_and(|why| why.contains("statistic")));
+    assert!(changed(&|r| r["metrics"]["from_source"]["metric"] = "BytesInFromSource".into()).is_some_and(|why| why.contains("formula")));
+    assert!(changed(&|r| r["evaluation_periods"] = 15.into()).is_some());
+    // Without the page's formula a math rule is another metric, as before.
+    let mut plain = alarm.clone();
+    plain["threshold_formula"] = Value::Null;
+    assert_eq!(difference(&page, &catalog, &plain, &rule).as_deref(), Some("another metric"));
 }

@@ -19,7 +19,7 @@ use crate::{
     config::{
         selector::{all_match, glob_match},
         waiver::Judged,
-        AlarmRule, DimensionError, ResourceType, Settings,
+        AlarmRule, DimensionError, PublishedMetric, ResourceType, Settings,
     },
     findings::{Code, Finding, Origin, Severity},
     model::{
@@ -501,7 +501,7 @@ impl<'a> Checker<'a> {
         let mut reported = Reported::default();
         for &policy_index in policies {
             let policy = &self.settings.policies[policy_index];
-            if !all_match(&policy.select, &resource.tags, &resource.attributes) {
+            if !all_match(&policy.select, &resource.tags, &resource.attributes) || !self.publishes_any(&policy.when_published, &keys) {
                 continue;
             }
             for rule_index in 0..policy.alarms.len() {
@@ -522,6 +522,15 @@ impl<'a> Checker<'a> {
         for (publisher, metrics) in reported.absent_metrics.iter().filter(|(_, metrics)| !metrics.is_empty()) {
             out.findings.push(findings::agent_metrics_missing(resource, publisher, metrics));
         }
+    }
+
+    /// Whether the account publishes one of `wanted` for the resource whose keys are `keys`
+    /// (true when the policy names none): a policy's `when_published`.
+    fn publishes_any(&self, wanted: &[PublishedMetric], keys: &[(&str, Result<Option<u32>, DimensionError>)]) -> bool {
+        wanted.is_empty()
+            || wanted.iter().any(|metric| {
+                keys.iter().any(|(namespace, id)| *namespace == metric.namespace && matches!(id, Ok(Some(id)) if self.metrics_present.contains(&(*id, metric.metric.as_str()))))
+            })
     }
 
     /// Judges one requirement that applies: the best-matching alarm, or why there is none.
