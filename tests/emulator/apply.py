@@ -8,16 +8,17 @@ Usage:
     python apply.py --endpoint URL declare RESOURCES.json   create declared resources, print their attributes
 
 RESOURCES is [{"address": "aws_lambda_function.api", "arguments": {...literal arguments}}, ...]
-(aws_lambda_function, aws_db_instance). The printed JSON maps each reference that `generate --into`
+(aws_lambda_function, aws_db_instance); "tags" are the resource's tags with the provider's
+default_tags merged in, as Terraform applies them (the Tagging API lists only tagged resources). The printed JSON maps each reference that `generate --into`
 writes ("aws_db_instance.main.identifier", ".arn", ".id", "aws_lambda_function.api.function_name")
-to the emulator's value, so the test substitutes them as Terraform would after apply; an
-aws_db_instance without `identifier` gets a generated one, as the AWS provider does.
-In `apply`, an alarm dimension value of the form "${ADDRESS.ATTRIBUTE}" is replaced from
-plan["references"] (that map).
+to the emulator's value, so the test substitutes them as Terraform would after apply (through
+onwatch's own reader: tests/it/declared.rs); an aws_db_instance without `identifier` gets a
+generated one, as the AWS provider does.
 
 PLAN is what the test resolved from the generated Terraform with onwatch's own reader:
 {"alarms": [onwatch inventory metric alarms], "dashboards": [{"name": ..., "body": ...}],
- "topics": [onwatch inventory SNS topics, optional], "log_metric_filters": [onwatch inventory metric filters, optional]}.
+ "topics": [onwatch inventory SNS topics, optional], "log_metric_filters": [onwatch inventory metric filters, optional],
+ "tags": {the provider's default_tags, put on each topic created, optional}}.
 """
 
 import argparse
@@ -76,27 +77,18 @@ def declare(endpoint, region, resources):
                 z.writestr("main.py", "def handler(event, context):\n    return None\n")
             made = client(endpoint, region, "lambda").create_function(
                 FunctionName=arguments["function_name"], Role=role, Handler=arguments.get("handler", "main.handler"),
-                Runtime=arguments.get("runtime", "python3.12"), Code={"ZipFile": code.getvalue()})
+                Runtime=arguments.get("runtime", "python3.12"), Code={"ZipFile": code.getvalue()}, Tags=arguments.get("tags", {}))
             values.update({f"{address}.function_name": made["FunctionName"], f"{address}.arn": made["FunctionArn"], f"{address}.id": made["FunctionName"]})
         elif kind == "aws_db_instance":
             identifier = arguments.get("identifier") or f"terraform-{20261203000000 + n:014d}"
             made = client(endpoint, region, "rds").create_db_instance(
                 DBInstanceIdentifier=identifier, Engine=arguments.get("engine", "postgres"), DBInstanceClass=arguments.get("instance_class", "db.t3.micro"),
-                AllocatedStorage=int(arguments.get("allocated_storage", 20)), MasterUsername="onwatch", MasterUserPassword="not-a-secret-1")["DBInstance"]
+                AllocatedStorage=int(arguments.get("allocated_storage", 20)), MasterUsername="onwatch", MasterUserPassword="not-a-secret-1",
+                Tags=[{"Key": k, "Value": v} for k, v in sorted(arguments.get("tags", {}).items())])["DBInstance"]
             values.update({f"{address}.identifier": made["DBInstanceIdentifier"], f"{address}.id": made["DBInstanceIdentifier"], f"{address}.arn": made["DBInstanceArn"]})
         else:
             raise SystemExit(f"apply.py declare: {address}: resource type {kind} is not supported")
     return values
-
-
-def resolve(value, references):
-    """A dimension value "${ADDRESS.ATTRIBUTE}" from references; any other value as it is."""
-    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
-        key = value[2:-1]
-        if key not in references:
-            raise SystemExit(f"apply.py: dimension refers to {key}, which no declared resource gives")
-        return references[key]
-    return value
 
 
 def main():
@@ -110,15 +102,14 @@ def main():
     if args.command == "apply":
         with open(args.args[0]) as f:
             plan = json.load(f)
-        references = plan.get("references", {})
         for alarm in plan["alarms"]:
-            alarm = dict(alarm, dimensions={k: resolve(v, references) for k, v in alarm.get("dimensions", {}).items()})
             put(cw, alarm)
         for dashboard in plan["dashboards"]:
             cw.put_dashboard(DashboardName=dashboard["name"], DashboardBody=dashboard["body"])
         sns, logs = client(args.endpoint, args.region, "sns"), client(args.endpoint, args.region, "logs")
         for topic in plan.get("topics", []):
-            arn = sns.create_topic(Name=topic["arn"].rsplit(":", 1)[1])["TopicArn"]
+            tags = [{"Key": k, "Value": v} for k, v in sorted(plan.get("tags", {}).items())]
+            arn = sns.create_topic(Name=topic["arn"].rsplit(":", 1)[1], Tags=tags)["TopicArn"]
             for subscription in topic["subscriptions"]:
                 sns.subscribe(TopicArn=arn, Protocol=subscription["protocol"], Endpoint=subscription["endpoint"])
         for f in plan.get("log_metric_filters", []):
