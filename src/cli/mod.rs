@@ -292,15 +292,16 @@ fn run_generate_per_account(
 
 /// `generate --into DIR`: the alarms of the resources DIR declares, into DIR/onwatch_alarms.tf.
 fn run_generate_into(args: &GenerateArgs, dir: &Path, settings: &config::Settings, as_of: time::Date) -> Result<u8, Error> {
-    let watch = terraform::Watch { arguments: settings.catalog.terraform_arguments() };
-    let declared = terraform::read_dir_watching(dir, &watch)?;
-    let source = dir.display().to_string();
+    // From a plan or from the Terraform in DIR; the file is written into DIR either way.
+    let dir_given = dir.to_path_buf();
+    let (declared, deleted, source) =
+        read_declared(args.plan.is_none().then_some(&dir_given), args.plan.as_ref(), &settings.catalog)?.expect("a directory or a plan is given");
     let live = args.source.inventory.is_some();
     let mut inventory = match live {
         true => load_inventory(&args.source, &args.aws, &settings.catalog)?.0,
         false => Inventory { version: crate::model::SNAPSHOT_VERSION, ..Inventory::default() },
     };
-    let input = check::DeclaredInput { declared: &declared, deleted: &[], source: &source, catalog: &settings.catalog, live };
+    let input = check::DeclaredInput { declared: &declared, deleted: &deleted, source: &source, catalog: &settings.catalog, live };
     let overlay = check::overlay_declared(&mut inventory, &input);
     for left_out in &overlay.notes {
         note(left_out);
