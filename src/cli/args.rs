@@ -408,6 +408,9 @@ pub(crate) struct GenerateArgs {
     /// (dimensions known only after apply by reference), instead of a module in --out.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "live"])]
     pub(crate) into: Option<PathBuf>,
+    /// With --into: read the declared resources from a plan (the JSON of `terraform show -json PLANFILE`) instead of the Terraform in DIR.
+    #[arg(long, value_name = "FILE", requires = "into")]
+    pub(crate) plan: Option<PathBuf>,
     /// Write nothing; exit 1 and print a diff when the files on disk differ from what would be generated.
     #[arg(long)]
     pub(crate) check: bool,

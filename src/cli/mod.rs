@@ -300,15 +300,16 @@ fn run_generate_per_account(
 
 /// `generate --into DIR`: the alarms of the resources DIR declares, into DIR/onwatch_alarms.tf.
 fn run_generate_into(args: &GenerateArgs, dir: &Path, settings: &config::Settings, as_of: time::Date) -> Result<u8, Error> {
-    let watch = terraform::Watch { arguments: settings.catalog.terraform_arguments() };
-    let declared = terraform::read_dir_watching(dir, &watch)?;
-    let source = dir.display().to_string();
+    // From a plan or from the Terraform in DIR; the file is written into DIR either way.
+    let dir_given = dir.to_path_buf();
+    let (declared, deleted, source) =
+        read_declared(args.plan.is_none().then_some(&dir_given), args.plan.as_ref(), &settings.catalog)?.expect("a directory or a plan is given");
     let live = args.source.inventory.is_some();
     let mut inventory = match live {
         true => load_inventory(&args.source, &args.aws, &settings.catalog)?.0,
         false => Inventory { version: crate::model::SNAPSHOT_VERSION, ..Inventory::default() },
     };
-    let input = check::DeclaredInput { declared: &declared, deleted: &[], source: &source, catalog: &settings.catalog, live };
+    let input = check::DeclaredInput { declared: &declared, deleted: &deleted, source: &source, catalog: &settings.catalog, live };
     let overlay = check::overlay_declared(&mut inventory, &input);
     for left_out in &overlay.notes {
         note(left_out);
@@ -367,10 +368,14 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
     let ignore = config::drift_ignore::load(config_dir.as_deref())?;
     let catalog = config::load_catalog(config_dir.as_deref())?;
     let bar = progress::Bar::new();
-    let declared = terraform::read_dir_observed(&args.terraform, &bar)?;
+    // The catalogue's arguments of declared resources are kept, as check reads them, so that a
+    // reference to one (`aws_lambda_function.api.function_name`) has its static value.
+    let watch = terraform::Watch { arguments: catalog.terraform_arguments() };
+    let declared = terraform::read_dir_watching_observed(&args.terraform, &watch, &bar)?;
     let (inventory, inventory_name) = load_inventory_observed(&args.source, &args.aws, &catalog, &bar)?;
     bar.stage("comparing with the account", 0);
-    let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of) };
+    let references = Some(std::sync::Arc::new(declared_references(&declared, &inventory, &catalog)));
+    let options = drift::DriftOptions { unmanaged_prefixes: args.unmanaged_prefixes, ignore, today: Some(as_of), references };
     let report = drift::drift(&declared, &inventory, &options);
     drop(bar);
     let terraform_name = args.terraform.display().to_string();
@@ -379,6 +384,18 @@ fn run_drift(args: DriftArgs) -> Result<u8, Error> {
     let drifted = report.has_drift();
     std::mem::forget((declared, inventory, report));
     Ok(if drifted { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+/// The values of references to the declared resources of `declared` that the source gives, in
+/// the inventory's one account and region (else unknown, so what depends on them stays unresolved).
+fn declared_references(declared: &terraform::Declared, inventory: &Inventory, catalog: &config::Catalog) -> terraform::watched::DeclaredInventory {
+    let unique = |values: Vec<&str>| {
+        let set: std::collections::BTreeSet<&str> = values.into_iter().collect();
+        (set.len() == 1).then(|| set.into_iter().next().unwrap().to_string())
+    };
+    let account = unique(inventory.scopes.iter().map(|s| s.account.as_str()).collect()).unwrap_or_else(|| terraform::watched::UNKNOWN_ACCOUNT.into());
+    let region = unique(inventory.scopes.iter().map(|s| s.region.as_str()).collect());
+    terraform::watched::declared_resources(declared, catalog, &terraform::watched::Scope { account, region })
 }
 
 fn run_check(args: CheckArgs) -> Result<u8, Error> {

@@ -308,6 +308,11 @@ pub fn read_dir_watching(dir: &Path, watch: &Watch) -> Result<Declared> {
     read_dir_with(dir, watch, &NoProgress)
 }
 
+/// [`read_dir_watching`], telling `progress` as [`read_dir_observed`] does.
+pub fn read_dir_watching_observed(dir: &Path, watch: &Watch, progress: &dyn Progress) -> Result<Declared> {
+    read_dir_with(dir, watch, progress)
+}
+
 fn read_dir_with(dir: &Path, watch: &Watch, progress: &dyn Progress) -> Result<Declared> {
     std::thread::scope(|scope| spawn(scope, || read_dir_here(dir, watch, progress)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 }

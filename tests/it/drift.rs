@@ -232,3 +232,87 @@ fn defect_16_seventy_levels_of_nesting_are_read_and_a_hundred_thousand_refused_n
     assert!(stderr.contains(&format!("terraform/main.tf:{}:", first + 1)) && stderr.contains("nested levels"), "{stderr}");
     assert!(!dir.path().join("drift.json").exists());
 }
+
+/// An alarm written the way teams write it, its dimension a reference to the function it watches:
+/// drift takes the function's name from its block and compares the alarm whole (no unresolved
+/// field), and a live change to it is drift. A value known only after apply (a database's
+/// generated identifier) is named as the reference it is.
+#[test]
+fn a_dimension_referring_to_a_declared_resource_is_compared_through_its_static_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"provider "aws" {
+  region = "eu-west-1"
+}
+
+resource "aws_lambda_function" "api" {
+  function_name = "api"
+  role          = "arn:aws:iam::111111111111:role/api"
+}
+
+resource "aws_db_instance" "main" {
+  engine = "postgres"
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_errors" {
+  alarm_name          = "api-errors"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1
+  dimensions = {
+    FunctionName = aws_lambda_function.api.function_name
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "db_cpu" {
+  alarm_name          = "db-cpu"
+  namespace           = "AWS/RDS"
+  metric_name         = "CPUUtilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 90
+  dimensions = {
+    DBInstanceIdentifier = aws_db_instance.main.identifier
+  }
+}
+"#;
+    fs::create_dir_all(dir.path().join("terraform")).unwrap();
+    fs::write(dir.path().join("terraform/main.tf"), source).unwrap();
+    let alarm = |name: &str, namespace: &str, metric: &str, statistic: &str, periods: u32, threshold: u32, dimension: (&str, &str)| {
+        serde_json::json!({"name": name, "region": "eu-west-1", "account": "111111111111", "namespace": namespace, "metric_name": metric,
+            "dimensions": {dimension.0: dimension.1}, "statistic": statistic, "period": 60, "evaluation_periods": periods,
+            "comparison_operator": "GreaterThanThreshold", "threshold": threshold, "actions_enabled": true,
+            "alarm_actions": [], "ok_actions": [], "insufficient_data_actions": []})
+    };
+    let inventory = |function: &str| {
+        serde_json::json!({"version": 1, "scopes": [{"account": "111111111111", "region": "eu-west-1"}], "resources": [], "alarms": [
+            alarm("api-errors", "AWS/Lambda", "Errors", "Sum", 3, 1, ("FunctionName", function)),
+            alarm("db-cpu", "AWS/RDS", "CPUUtilization", "Average", 5, 90, ("DBInstanceIdentifier", "terraform-20261203000001")),
+        ]})
+        .to_string()
+    };
+    fs::write(dir.path().join("inventory.json"), inventory("api")).unwrap();
+    let report = |dir: &Path| -> (i32, serde_json::Value) {
+        let (code, stdout, stderr) = drift(dir, &["--format", "json"]);
+        (code, serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}{stderr}")))
+    };
+    let (code, json) = report(dir.path());
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["summary"]["in_sync"], 2, "{json:#}");
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "only the database alarm's dimension is uncompared: {json:#}");
+    assert_eq!(findings[0]["alarm"], "db-cpu");
+    assert!(findings[0]["message"].as_str().unwrap().contains("refers to ${aws_db_instance.main.identifier}"), "{json:#}");
+
+    fs::write(dir.path().join("inventory.json"), inventory("api-v2")).unwrap();
+    let (code, json) = report(dir.path());
+    assert_eq!(code, 1, "{json:#}");
+    let changed = json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "drift-changed").unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(changed["alarm"], "api-errors");
+    assert_eq!(changed["changes"][0]["field"], "dimensions", "{changed:#}");
+}

@@ -35,6 +35,9 @@ pub struct DriftOptions {
     pub ignore: Vec<IgnoreRule>,
     /// The date ignore rules are judged against.
     pub today: Option<Date>,
+    /// Values of references to declared resources (`aws_lambda_function.api.function_name`), for
+    /// alarm dimensions; one known only after apply stays unresolved.
+    pub references: Option<std::sync::Arc<terraform::watched::DeclaredInventory>>,
 }
 
 /// One field that differs.
@@ -140,12 +143,30 @@ fn show_number(value: Option<f64>) -> String {
     value.map_or_else(|| "(unset)".to_string(), crate::support::format_number)
 }
 
-/// Names of declared SNS topics, by (module, address), for references to their ARNs.
+/// Names of declared SNS topics, by (module, address), for references to their ARNs; and the
+/// values of references to other declared resources, where drift has them.
 struct Topics<'a> {
     names: FxHashMap<(usize, &'a str), Field<String>>,
+    references: Option<&'a terraform::watched::DeclaredInventory>,
+    /// Per module (index): its address prefix (`module.app.`).
+    prefixes: Vec<&'a str>,
 }
 
 impl<'a> Topics<'a> {
+    fn with_references(declared: &'a Declared, references: Option<&'a terraform::watched::DeclaredInventory>) -> Self {
+        let prefixes = declared.module_info.iter().map(|m| m.prefix.as_str()).collect();
+        Topics { references, prefixes, ..Topics::new(declared) }
+    }
+
+    /// The static value of a dimension that refers to a declared resource.
+    fn reference(&self, module: usize, text: &str) -> Field<String> {
+        let value = self.references.and_then(|r| r.substitute(self.prefixes.get(module).copied().unwrap_or(""), text));
+        match value {
+            Some(value) if !terraform::watched::holds_token(&value) => Ok(value),
+            _ => Err(format!("refers to {}", terraform::display(text))),
+        }
+    }
+
     fn new(declared: &'a Declared) -> Self {
         let names = declared
             .of_kind(Kind::SnsTopic)
@@ -158,7 +179,7 @@ impl<'a> Topics<'a> {
                 ((topic.module, topic.address.as_str()), name)
             })
             .collect();
-        Topics { names }
+        Topics { names, references: None, prefixes: Vec::new() }
     }
 
     /// Resolves one action: a literal ARN, or a reference to a declared topic's ARN, which is
@@ -265,7 +286,7 @@ fn compare_metric_alarm(topics: &Topics, declared: &DeclaredResource, live: &Met
         Ok(Some(Value::Object(map))) => map
             .iter()
             .map(|(k, v)| match v {
-                Value::String(s) if terraform::holds_reference(s) => Err(format!("dimension {k} refers to {}", terraform::display(s))),
+                Value::String(s) if terraform::holds_reference(s) => topics.reference(declared.module, s).map(|v| (k.clone(), v)).map_err(|r| format!("dimension {k} {r}")),
                 Value::String(s) => Ok((k.clone(), s.clone())),
                 Value::Number(n) => Ok((k.clone(), n.to_string())),
                 other => Err(format!("dimension {k} is not a string: {other}")),
@@ -435,7 +456,7 @@ fn dashboard_arn(dashboard: &Dashboard) -> String {
 
 /// Compares what `declared` says with what `inventory` has.
 pub fn drift(declared: &Declared, inventory: &Inventory, options: &DriftOptions) -> DriftReport {
-    let topics = Topics::new(declared);
+    let topics = Topics::with_references(declared, options.references.as_deref());
     let mut live = Live::new(inventory);
     let mut items: Vec<DriftItem> = Vec::new();
     let mut summary = DriftSummary {
