@@ -707,6 +707,8 @@ fn base_alarm(
     MetricAlarm {
         metrics: Vec::new(),
         threshold_metric_id: None,
+        state_updated_at: None,
+        state_changes: None,
         arn: Some(format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")),
         name,
         region: region.clone(),
@@ -793,6 +795,8 @@ fn metric_math_alarm(rng: &mut Rng, made: &Made) -> MetricAlarm {
     MetricAlarm {
         metrics: Vec::new(),
         threshold_metric_id: None,
+        state_updated_at: None,
+        state_changes: None,
         arn: Some(format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")),
         name,
         region: region.clone(),
@@ -1079,6 +1083,8 @@ fn security(inventory: &mut Inventory, accounts: &[&str]) {
             inventory.alarms.push(MetricAlarm {
         metrics: Vec::new(),
         threshold_metric_id: None,
+        state_updated_at: None,
+        state_changes: None,
                 name: format!("cis-{}", control.detection),
                 arn: None,
                 region: region.into(),

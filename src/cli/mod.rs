@@ -23,7 +23,7 @@ use crate::{
     findings::{Code, Severity},
     generate,
     model::Inventory,
-    output::{diagnostic, interrupt, write_all_atomic, write_atomic, write_atomic_with},
+    output::{diagnostic, interrupt, write_all_atomic, write_atomic_with},
     report::{self, Document, Format, ReportSpec},
     support::Progress,
     scan, snapshot, terraform,
