@@ -159,7 +159,7 @@ pub fn evaluate_with(whole: &Inventory, settings: &Settings, today: Date, option
     // and reported as unknown instead.
     let known = known_scopes(whole);
     let inventory = known.as_ref();
-    let delivery = Delivery::new(inventory);
+    let delivery = Delivery::with_failed(inventory, failed_scopes(&known));
     let coverage = coverage::evaluate(inventory, settings, today, options, &delivery, failed_scopes(&known));
     let security = security::evaluate(inventory, &settings.security, today, &delivery);
 

@@ -191,3 +191,34 @@ fn an_alarm_whose_resource_lies_in_a_failed_scope_is_unknown_not_orphaned() {
     }
     assert_eq!(run(&inventory).summary.orphaned, 3);
 }
+
+/// The same rule for where an alarm notifies: a topic of a failed scope (a central alerting
+/// account's that could not be read) is of unknown existence, not `alarm-topic-unknown`; a topic
+/// missing from a scanned scope still is.
+#[test]
+fn an_alarm_notifying_a_topic_of_a_failed_scope_is_not_told_the_topic_is_unknown() {
+    use crate::common::{covered_instance, run, ACCOUNT, REGION};
+    use onwatch::{findings::Code, model::Scope};
+    let central = "999999999999";
+    let mut inventory = crate::common::inventory();
+    inventory.scopes = vec![
+        Scope { account: ACCOUNT.into(), region: REGION.into(), failed: None },
+        Scope { account: central.into(), region: REGION.into(), failed: Some("sts:AssumeRole: AccessDenied".into()) },
+    ];
+    covered_instance(&mut inventory, "i-web");
+    let central_topic = format!("arn:aws:sns:{REGION}:{central}:alerts");
+    let gone_topic = format!("arn:aws:sns:{REGION}:{ACCOUNT}:deleted-topic");
+    inventory.alarms[0].alarm_actions = vec![central_topic.clone()];
+    inventory.alarms[1].alarm_actions = vec![gone_topic.clone()];
+    let unknown_topics = |inventory: &onwatch::model::Inventory| -> Vec<String> {
+        run(inventory).findings.iter().filter(|f| f.code == Code::AlarmTopicUnknown).map(|f| f.message.clone()).collect()
+    };
+    let found = unknown_topics(&inventory);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains(&gone_topic), "{found:#?}");
+    // Scanned, the central account's missing topic is reported like any other.
+    inventory.scopes[1].failed = None;
+    let found = unknown_topics(&inventory);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found.iter().any(|m| m.contains(&central_topic)), "{found:#?}");
+}
