@@ -9,6 +9,7 @@
 //! [`evaluate`] runs coverage and security over one inventory and combines them into one
 //! [`Evaluation`]; drift compares two models and has its own entry point.
 
+pub mod accounts;
 pub mod baseline;
 pub mod coverage;
 pub mod declared;
@@ -22,6 +23,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+pub use accounts::AccountRow;
 pub use coverage::{Counts, RequirementResult, Status};
 pub use declared::{overlay_declared, DeclaredInput, DeclaredOverlay};
 
@@ -59,6 +61,9 @@ pub struct Summary {
     pub declared_without_alarms: usize,
     pub findings: BTreeMap<Severity, usize>,
     pub by_type: BTreeMap<String, Counts>,
+    /// One row per account, when the inventory holds more than one (failed accounts included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountRow>,
     /// Security-detection coverage (CloudTrail, metric filters, alarms) of the chosen benchmark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security: Option<security::SecuritySummary>,
@@ -150,13 +155,13 @@ pub fn evaluate(inventory: &Inventory, settings: &Settings, today: Date) -> Eval
     evaluate_with(inventory, settings, today, EvaluateOptions::default())
 }
 
-pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions) -> Evaluation {
+pub fn evaluate_with(whole: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions) -> Evaluation {
     // A failed scope holds no data: it is left out of the checks (never "missing everything")
     // and reported as unknown instead.
-    let known = known_scopes(inventory);
+    let known = known_scopes(whole);
     let inventory = known.as_ref();
-    let delivery = Delivery::new(inventory);
-    let coverage = coverage::evaluate(inventory, settings, today, options, &delivery);
+    let delivery = Delivery::with_failed(inventory, failed_scopes(&known));
+    let coverage = coverage::evaluate(inventory, settings, today, options, &delivery, failed_scopes(&known));
     let security = security::evaluate(inventory, &settings.security, today, &delivery);
 
     let overall = coverage.by_type.values().fold(Counts::default(), |mut all, counts| {
@@ -191,5 +196,6 @@ pub fn evaluate_with(inventory: &Inventory, settings: &Settings, today: Date, op
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
         summary.findings.insert(severity, findings.iter().filter(|f| f.severity == severity).count());
     }
+    summary.accounts = accounts::rows(whole, failed_scopes(&known), &coverage.by_account, &findings);
     Evaluation { summary, findings, requirements: coverage.requirements }
 }

@@ -5,7 +5,7 @@
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Inventory, MetricAlarm, SnsTopic};
+use super::{Arn, Inventory, MetricAlarm, Scope, SnsTopic};
 use crate::findings::Code;
 
 /// One reason an alarm's notifications do not reach anybody.
@@ -20,11 +20,28 @@ pub struct Delivery<'a> {
     topics: FxHashMap<&'a str, &'a SnsTopic>,
     /// Names of metric alarms a composite alarm with actions of its own watches.
     composite_children: FxHashSet<&'a str>,
+    /// Scopes that failed to scan: whether a topic there exists is unknown.
+    unknown: FxHashSet<(&'a str, &'a str)>,
 }
 
 impl<'a> Delivery<'a> {
     pub fn new(inventory: &'a Inventory) -> Self {
-        Delivery { topics: inventory.sns_topics.iter().map(|t| (t.arn.as_str(), t)).collect(), composite_children: composite_children(inventory) }
+        Delivery::with_failed(inventory, &[])
+    }
+
+    /// As [`Delivery::new`], knowing the scopes that failed to scan: a topic of one of them (a
+    /// central alerting account's, say) is not "not in the inventory", its existence is unknown.
+    pub fn with_failed(inventory: &'a Inventory, failed: &'a [Scope]) -> Self {
+        Delivery {
+            topics: inventory.sns_topics.iter().map(|t| (t.arn.as_str(), t)).collect(),
+            composite_children: composite_children(inventory),
+            unknown: failed.iter().map(|s| (s.account.as_str(), s.region.as_str())).collect(),
+        }
+    }
+
+    /// Whether `arn` lies in a scope that failed to scan.
+    fn in_unknown_scope(&self, arn: &str) -> bool {
+        !self.unknown.is_empty() && Arn::parse(arn).is_some_and(|arn| self.unknown.contains(&(arn.account, arn.region)))
     }
 
     pub fn topic(&self, arn: &str) -> Option<&'a SnsTopic> {
@@ -50,6 +67,7 @@ impl<'a> Delivery<'a> {
         }
         for action in alarm.alarm_actions.iter().filter(|action| action.contains(":sns:")) {
             let problem = match self.topic(action) {
+                None if self.in_unknown_scope(action) => None,
                 None => Some((Code::AlarmTopicUnknown, "which is not in the inventory")),
                 Some(topic) if topic.uses_aws_managed_key() => {
                     Some((Code::AlarmTopicAwsManagedKey, "encrypted with alias/aws/sns, which CloudWatch cannot publish to"))

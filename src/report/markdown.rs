@@ -32,6 +32,40 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the closing lines and the truncation notice.
 const RESERVE: usize = 512;
 
+/// The per-account rows of a multi-account inventory (none for one account), in at most `budget`
+/// characters: an organisation's rows would not fit a comment, so the rest are counted, not shown.
+fn accounts_markdown(out: &mut String, rows: &[crate::check::AccountRow], budget: usize) {
+    if rows.is_empty() {
+        return;
+    }
+    let start = out.len();
+    let _ = writeln!(out, "| Account | Resources | Required | Covered | Missing | Misconfigured | Coverage | Errors | Warnings | Info | Unknown regions |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (shown, row) in rows.iter().enumerate() {
+        if out.len() - start > budget {
+            let _ = writeln!(out, "\n{} not shown; the JSON report has every row.", plural(rows.len() - shown, "more account"));
+            break;
+        }
+        let count = |severity| row.findings.get(&severity).copied().unwrap_or(0);
+        let unknown = if row.unknown_regions.is_empty() { String::new() } else { format!("⚠️ {}", cell(&row.unknown_regions.join(", "))) };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {}% | {} | {} | {} | {unknown} |",
+            code_cell(&row.account),
+            row.resources,
+            row.required,
+            row.covered,
+            row.missing,
+            row.misconfigured,
+            row.coverage_percent,
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info)
+        );
+    }
+    out.push('\n');
+}
+
 fn coverage_markdown(document: &Document, report: &Coverage, limit: usize) -> String {
     let s = &report.evaluation.summary;
     let mut out = String::new();
@@ -66,6 +100,7 @@ fn coverage_markdown(document: &Document, report: &Coverage, limit: usize) -> St
         }
         out.push('\n');
     }
+    accounts_markdown(&mut out, &s.accounts, limit / 4);
 
     if let Some(security) = &s.security {
         let _ = writeln!(out, "### Security detections: {}% of {} `{}` controls\n", security.coverage_percent, security.required, security.benchmark);

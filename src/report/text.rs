@@ -119,7 +119,39 @@ fn coverage_text(report: &Coverage, color: bool) -> String {
             );
         }
     }
+    accounts_text(&mut out, &s.accounts);
     out
+}
+
+/// The per-account rows of a multi-account inventory (none for one account).
+fn accounts_text(out: &mut String, rows: &[crate::check::AccountRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n  {:<12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>13}  {:>8}  {:>6}  {:>8}  {:>4}  unknown regions",
+        "account", "resources", "required", "covered", "missing", "misconfigured", "coverage", "errors", "warnings", "info"
+    );
+    for row in rows {
+        let count = |severity| row.findings.get(&severity).copied().unwrap_or(0);
+        let unknown = if row.unknown_regions.is_empty() { "-".to_string() } else { row.unknown_regions.join(", ") };
+        let _ = writeln!(
+            out,
+            "  {:<12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>13}  {:>7}%  {:>6}  {:>8}  {:>4}  {}",
+            printable(if row.account.is_empty() { "(none)" } else { &row.account }),
+            row.resources,
+            row.required,
+            row.covered,
+            row.missing,
+            row.misconfigured,
+            row.coverage_percent,
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info),
+            printable(&unknown)
+        );
+    }
 }
 
 fn drift_text(report: &DriftReport) -> String {

@@ -107,6 +107,7 @@ async function check() {
   for (const severity of ['error', 'warning', 'info']) {
     assert.equal(Number(await text(`#summary-findings-${severity}`)), s.findings[severity] ?? 0, `headline ${severity} findings`);
   }
+  await checkAccounts(s.accounts ?? []);
   // The page's own style applies (its Content-Security-Policy hash matches).
   assert.equal(await page.$eval('section', (section) => getComputedStyle(section).borderTopLeftRadius), '8px', 'the inline style applies');
   const all = report.findings;
@@ -157,6 +158,25 @@ async function check() {
   assert.equal(await page.$eval('#filters', (form) => getComputedStyle(form).display), 'none', 'print hides the filters');
   await page.pdf({ path: path.join(artifacts, 'print.pdf') });
   await page.emulateMedia({ media: 'screen' });
+}
+
+/// The per-account table (a multi-account report only): one row per JSON row, every figure the same.
+async function checkAccounts(accounts) {
+  const rows = await page.$$eval('#accounts-table tbody tr', (trs) => trs.map((tr) =>
+    Object.fromEntries([...tr.querySelectorAll('[data-field]')].map((cell) => [cell.dataset.field, cell.textContent]))));
+  assert.equal(rows.length, accounts.length, 'one row per account');
+  accounts.forEach((account, i) => {
+    const row = rows[i];
+    assert.equal(row.account, account.account, `row ${i} account`);
+    for (const field of ['resources', 'required', 'covered', 'missing', 'misconfigured']) {
+      assert.equal(Number(row[field]), account[field], `${account.account} ${field}`);
+    }
+    assert.equal(row.coverage_percent, `${account.coverage_percent}%`, `${account.account} coverage`);
+    for (const severity of ['error', 'warning', 'info']) {
+      assert.equal(Number(row[`findings-${severity}`]), account.findings[severity] ?? 0, `${account.account} ${severity} findings`);
+    }
+    assert.equal(row.unknown_regions, (account.unknown_regions ?? []).join(', ') || '\u2014', `${account.account} unknown regions`);
+  });
 }
 
 /// A name that some findings have and others do not: the last part of a resource in the middle of the list.

@@ -161,6 +161,33 @@ fn merge_refuses_disagreeing_scopes_and_versions_naming_both_files() {
     assert_eq!(merged.resources.len(), 1);
 }
 
+#[test]
+fn merge_refuses_unsupported_versions_and_bad_account_ids_and_leaves_the_output_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = "111111111111";
+    snapshot(dir.path(), "one.json", 1, &[(a, "eu-west-1", None)], &[(a, "eu-west-1")]);
+    snapshot(dir.path(), "v2.json", 2, &[(a, "us-east-1", None)], &[]);
+    snapshot(dir.path(), "v2-too.json", 2, &[(a, "eu-west-1", None)], &[]);
+    snapshot(dir.path(), "v0.json", 0, &[(a, "us-east-1", None)], &[]);
+    snapshot(dir.path(), "short.json", 1, &[("123", "us-east-1", None)], &[]);
+    let before = "an earlier merge, kept\n";
+    fs::write(dir.path().join("merged.json"), before).unwrap();
+    let refused = |inputs: &[&str], expected: &[&str]| {
+        let mut args = vec!["merge", "--output", "merged.json"];
+        args.extend_from_slice(inputs);
+        let result = onwatch(&args, dir.path());
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{inputs:?}: {stderr}");
+        for part in expected {
+            assert!(stderr.contains(part), "{part:?} not in: {stderr}");
+        }
+        assert_eq!(fs::read_to_string(dir.path().join("merged.json")).unwrap(), before, "{inputs:?} replaced the output");
+    };
+    refused(&["v2.json", "v2-too.json"], &["v2.json", "$.version", "snapshot version 2 is not supported (this onwatch reads version 1)"]);
+    refused(&["v0.json", "one.json"], &["v0.json and one.json", "snapshot versions differ (0 and 1)", "nothing was written"]);
+    refused(&["one.json", "short.json"], &["short.json", "$.scopes[0].account", "12 digits"]);
+}
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }

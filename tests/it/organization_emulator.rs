@@ -138,7 +138,7 @@ fn generate_refuses_to_delete_alarms_in_a_failed_scope() {
 #[test]
 fn organization_account_filters_must_be_account_ids() {
     let dir = tempfile::tempdir().unwrap();
-    for (flag, value) in [("--account", "12345"), ("--exclude-account", "12345678901x")] {
+    for (flag, value) in [("--account", "123"), ("--account", "12345"), ("--account", "1234567890123"), ("--exclude-account", "123"), ("--exclude-account", "12345678901x")] {
         let result = onwatch(&["scan", "--organization", flag, value, "--region", "us-east-1", "--output", "out.json"], dir.path());
         let stderr = text(&result.stderr);
         assert_eq!(result.status.code(), Some(2), "{stderr}");
@@ -147,4 +147,78 @@ fn organization_account_filters_must_be_account_ids() {
     }
     let result = onwatch(&["scan", "--account", "123456789012", "--region", "us-east-1", "--output", "out.json"], dir.path());
     assert_eq!(result.status.code(), Some(2), "--account without --organization: {}", text(&result.stderr));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure checks of an inventory with a failed scope (no emulator).
+
+/// An alarm watches the metrics of its own account and region, so whether its resource exists is
+/// known exactly when that scope was scanned. In a scanned scope an alarm on a deleted resource
+/// is orphaned, even beside a failed scope of the same account or region; an alarm placed in a
+/// failed scope (a snapshot may carry one though a scan never writes it) watches a resource whose
+/// existence is unknown: it is not called orphaned, and the scope's `scope-unknown` covers it.
+#[test]
+fn an_alarm_whose_resource_lies_in_a_failed_scope_is_unknown_not_orphaned() {
+    use crate::common::{cpu_alarm, instance, run, ACCOUNT, REGION};
+    use onwatch::{findings::Code, model::Scope};
+    let other = "222222222222";
+    let mut inventory = crate::common::inventory();
+    inventory.scopes = vec![
+        Scope { account: ACCOUNT.into(), region: REGION.into(), failed: None },
+        Scope { account: ACCOUNT.into(), region: "eu-west-1".into(), failed: Some("cloudwatch:DescribeAlarms: Throttling".into()) },
+        Scope { account: other.into(), region: REGION.into(), failed: Some("sts:AssumeRole: AccessDenied".into()) },
+    ];
+    inventory.resources.push(instance("i-live", &[]));
+    // Deleted from a scanned scope: orphaned.
+    inventory.alarms.push(cpu_alarm("i-deleted", 80.0));
+    // In the failed scopes: unknown.
+    let mut in_failed_region = cpu_alarm("i-elsewhere", 80.0);
+    in_failed_region.region = "eu-west-1".into();
+    let mut in_failed_account = cpu_alarm("i-other", 80.0);
+    in_failed_account.account = other.into();
+    inventory.alarms.extend([in_failed_region, in_failed_account]);
+
+    let evaluation = run(&inventory);
+    let orphaned: Vec<&str> = evaluation.findings.iter().filter(|f| f.code == Code::OrphanedAlarm).filter_map(|f| f.alarm.as_deref()).collect();
+    assert_eq!(orphaned, ["i-deleted-cpu"], "{:#?}", evaluation.findings);
+    assert_eq!(evaluation.summary.orphaned, 1);
+    let unknown: Vec<&str> = evaluation.findings.iter().filter(|f| f.code == Code::ScopeUnknown).map(|f| f.resource.as_str()).collect();
+    assert_eq!(unknown, [format!("{ACCOUNT}/eu-west-1"), format!("{other}/{REGION}")]);
+
+    // The same inventory with every scope scanned calls all three orphaned: the rule is the scope's.
+    for scope in &mut inventory.scopes {
+        scope.failed = None;
+    }
+    assert_eq!(run(&inventory).summary.orphaned, 3);
+}
+
+/// The same rule for where an alarm notifies: a topic of a failed scope (a central alerting
+/// account's that could not be read) is of unknown existence, not `alarm-topic-unknown`; a topic
+/// missing from a scanned scope still is.
+#[test]
+fn an_alarm_notifying_a_topic_of_a_failed_scope_is_not_told_the_topic_is_unknown() {
+    use crate::common::{covered_instance, run, ACCOUNT, REGION};
+    use onwatch::{findings::Code, model::Scope};
+    let central = "999999999999";
+    let mut inventory = crate::common::inventory();
+    inventory.scopes = vec![
+        Scope { account: ACCOUNT.into(), region: REGION.into(), failed: None },
+        Scope { account: central.into(), region: REGION.into(), failed: Some("sts:AssumeRole: AccessDenied".into()) },
+    ];
+    covered_instance(&mut inventory, "i-web");
+    let central_topic = format!("arn:aws:sns:{REGION}:{central}:alerts");
+    let gone_topic = format!("arn:aws:sns:{REGION}:{ACCOUNT}:deleted-topic");
+    inventory.alarms[0].alarm_actions = vec![central_topic.clone()];
+    inventory.alarms[1].alarm_actions = vec![gone_topic.clone()];
+    let unknown_topics = |inventory: &onwatch::model::Inventory| -> Vec<String> {
+        run(inventory).findings.iter().filter(|f| f.code == Code::AlarmTopicUnknown).map(|f| f.message.clone()).collect()
+    };
+    let found = unknown_topics(&inventory);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains(&gone_topic), "{found:#?}");
+    // Scanned, the central account's missing topic is reported like any other.
+    inventory.scopes[1].failed = None;
+    let found = unknown_topics(&inventory);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found.iter().any(|m| m.contains(&central_topic)), "{found:#?}");
 }

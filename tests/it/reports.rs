@@ -155,3 +155,67 @@ fn audit_text_listing() {
 fn audit_json_listing() {
     insta::assert_snapshot!(audit_listing(Format::Json));
 }
+
+// Multi-account reports: one row per account after the totals (none for one account, so the
+// single-account snapshots above stay as they were).
+
+fn three_accounts_report(format: Format) -> String {
+    let evaluation = run(&three_accounts());
+    Document::coverage(&evaluation, None, "organization.json", "2026-11-25".into()).render(format, &Options::default())
+}
+
+#[test]
+fn three_account_text_report() {
+    insta::assert_snapshot!(three_accounts_report(Format::Text));
+}
+
+#[test]
+fn three_account_markdown_report() {
+    insta::assert_snapshot!(three_accounts_report(Format::Markdown));
+}
+
+#[test]
+fn three_account_json_report() {
+    insta::assert_snapshot!(three_accounts_report(Format::Json));
+}
+
+#[test]
+fn three_account_rows_match_the_totals_in_the_json_report() {
+    let json: serde_json::Value = serde_json::from_str(&three_accounts_report(Format::Json)).unwrap();
+    let summary = &json["summary"];
+    let rows = summary["accounts"].as_array().unwrap();
+    let accounts: Vec<&str> = rows.iter().map(|r| r["account"].as_str().unwrap()).collect();
+    assert_eq!(accounts, THREE_ACCOUNTS);
+    for field in ["resources", "required", "covered", "missing", "misconfigured"] {
+        assert_eq!(rows.iter().map(|r| r[field].as_u64().unwrap()).sum::<u64>(), summary[field].as_u64().unwrap(), "{field}");
+    }
+    for severity in ["error", "warning", "info"] {
+        assert_eq!(rows.iter().map(|r| r["findings"][severity].as_u64().unwrap()).sum::<u64>(), summary["findings"][severity].as_u64().unwrap(), "{severity}");
+    }
+    assert_eq!(rows[2]["unknown_regions"], serde_json::json!(["eu-west-1"]));
+    assert!(rows[0].get("unknown_regions").is_none(), "an account scanned whole lists no unknown regions");
+    // The failed region's scope-unknown error is the third account's, on top of the findings of the
+    // second (the same copy of the showcase; the fixture policies exempt ARNs of the first only).
+    assert_eq!(rows[2]["findings"]["error"].as_u64().unwrap(), rows[1]["findings"]["error"].as_u64().unwrap() + 1);
+    // One account: no rows at all.
+    let single: serde_json::Value = serde_json::from_str(&render(&showcase(), Format::Json)).unwrap();
+    assert!(single["summary"].get("accounts").is_none());
+}
+
+#[test]
+fn three_account_markdown_lists_a_bounded_number_of_accounts() {
+    let mut inventory = three_accounts();
+    for n in 0..2000 {
+        let mut resource = instance(&format!("i-{n:05}"), &[]);
+        let account = format!("{:012}", 400_000_000_000u64 + n);
+        resource.arn = resource.arn.replace(ACCOUNT, &account);
+        resource.account = account;
+        inventory.resources.push(resource);
+    }
+    let evaluation = run(&inventory);
+    let markdown = Document::coverage(&evaluation, None, "organization.json", "2026-11-25".into()).render(Format::Markdown, &Options::default());
+    assert!(markdown.chars().count() <= GITHUB_COMMENT_LIMIT, "{} characters", markdown.chars().count());
+    let shown = markdown.lines().filter(|line| line.starts_with("| `") && line.contains("` | ") && line.ends_with(" |") && line.matches('|').count() == 12).count();
+    assert!(shown > 10 && shown < 2003, "{shown} account rows");
+    assert!(markdown.contains(&format!("{} more accounts not shown; the JSON report has every row.", 2003 - shown)), "the truncation line");
+}

@@ -25,7 +25,7 @@ use crate::{
     model::{
         delivery::{Delivery, DeliveryProblem},
         math::{canonical_expression, AlarmKind},
-        Dimensions, Inventory, MetricAlarm, MetricStat, Resource, Statistic, TreatMissingData,
+        Dimensions, Inventory, MetricAlarm, MetricStat, Resource, Scope, Statistic, TreatMissingData,
     },
     support::{par_chunks, par_chunks_on},
 };
@@ -119,6 +119,8 @@ pub struct Outcome {
     pub requirements: Vec<RequirementResult>,
     /// Counts per catalogued resource type, coverage percentages computed.
     pub by_type: BTreeMap<String, Counts>,
+    /// Requirement counts per account (`resources` left 0: the rows count every resource, catalogued or not).
+    pub by_account: BTreeMap<String, Counts>,
     pub orphaned: usize,
 }
 
@@ -178,10 +180,13 @@ fn same_threshold(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
-/// Checks coverage of `inventory` under `settings` as of `today` (for exemption expiry).
-pub fn evaluate(inventory: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions, delivery: &Delivery) -> Outcome {
+/// Checks coverage of `inventory` under `settings` as of `today` (for exemption expiry). `failed`
+/// are the scopes that could not be read: what an alarm watches there is unknown, never orphaned.
+pub fn evaluate(inventory: &Inventory, settings: &Settings, today: Date, options: EvaluateOptions, delivery: &Delivery, failed: &[Scope]) -> Outcome {
     let account_regions = settings.account_resources(inventory);
-    Checker::new(inventory, &account_regions, settings, today, options, delivery).run()
+    let mut checker = Checker::new(inventory, &account_regions, settings, today, options, delivery);
+    checker.unknown = failed.iter().map(|s| (s.account.as_str(), s.region.as_str())).collect();
+    checker.run()
 }
 
 /// Per alarm rule, what does not depend on the resource.
@@ -218,6 +223,8 @@ struct Checker<'a> {
     policies_by_type: FxHashMap<&'a str, Vec<usize>>,
     rules: Vec<Vec<RuleInfo>>,
     opt_out_tag: String,
+    /// The (account, region) scopes that failed to scan: whether a resource there exists is unknown.
+    unknown: FxHashSet<(&'a str, &'a str)>,
 }
 
 /// What checking a share of the resources produces; shares are checked in parallel and merged in order.
@@ -225,7 +232,8 @@ struct Checker<'a> {
 struct Output<'a> {
     findings: Vec<Finding>,
     requirements: Vec<RequirementResult>,
-    counts: FxHashMap<&'a str, Counts>,
+    /// Per (account, resource type).
+    counts: FxHashMap<(&'a str, &'a str), Counts>,
     /// Interned resource keys of the resources seen, for orphan detection.
     known: FxHashSet<u32>,
 }
@@ -234,8 +242,8 @@ impl<'a> Output<'a> {
     fn absorb(&mut self, other: Output<'a>) {
         self.findings.extend(other.findings);
         self.requirements.extend(other.requirements);
-        for (name, counts) in other.counts {
-            self.counts.entry(name).or_default().merge(&counts);
+        for (key, counts) in other.counts {
+            self.counts.entry(key).or_default().merge(&counts);
         }
         self.known.extend(other.known);
     }
@@ -339,6 +347,7 @@ impl<'a> Checker<'a> {
             policies_by_type,
             rules,
             opt_out_tag: format!("{}ignore", thresholds.tag_prefix),
+            unknown: FxHashSet::default(),
         }
     }
 
@@ -379,7 +388,7 @@ impl<'a> Checker<'a> {
         for index in alarms {
             let alarm = &self.inventory.alarms[index];
             match self.alarm_resources[index] {
-                Some(id) if !out.known.contains(&id) => {
+                Some(id) if !out.known.contains(&id) && !self.watches_unknown_scope(alarm) => {
                     orphaned += 1;
                     out.findings.push(findings::orphaned_alarm(alarm));
                 }
@@ -389,21 +398,31 @@ impl<'a> Checker<'a> {
         orphaned
     }
 
+    /// Whether the resource an alarm watches lies in a scope that failed to scan. Matching keys an
+    /// alarm's resource by the alarm's own account and region (a CloudWatch alarm watches the
+    /// metrics of its account and region), so that scope is the alarm's.
+    fn watches_unknown_scope(&self, alarm: &MetricAlarm) -> bool {
+        !self.unknown.is_empty() && self.unknown.contains(&(alarm.account.as_str(), alarm.region.as_str()))
+    }
+
     fn finish(self, out: Output<'a>, orphaned: usize) -> Outcome {
-        let mut by_type = out.counts;
+        let (mut by_type, mut by_account) = (FxHashMap::<&str, Counts>::default(), BTreeMap::<String, Counts>::new());
+        for ((account, resource_type), counts) in &out.counts {
+            by_type.entry(resource_type).or_default().merge(counts);
+            by_account.entry(account.to_string()).or_default().merge(counts);
+        }
         for resource in self.inventory.resources.iter().chain(self.account_regions) {
             if self.settings.catalog.get(&resource.resource_type).is_some() {
                 by_type.entry(resource.resource_type.as_str()).or_default().resources += 1;
             }
         }
-        let by_type = by_type
-            .into_iter()
-            .map(|(name, mut counts)| {
-                counts.coverage_percent = coverage_percent(counts.covered, counts.required);
-                (name.to_string(), counts)
-            })
-            .collect();
-        Outcome { findings: out.findings, requirements: out.requirements, by_type, orphaned }
+        let percent = |mut counts: Counts| {
+            counts.coverage_percent = coverage_percent(counts.covered, counts.required);
+            counts
+        };
+        let by_type = by_type.into_iter().map(|(name, counts)| (name.to_string(), percent(counts))).collect();
+        let by_account = by_account.into_iter().map(|(account, counts)| (account, percent(counts))).collect();
+        Outcome { findings: out.findings, requirements: out.requirements, by_type, by_account, orphaned }
     }
 
     /// Records the outcome of one requirement.
@@ -425,7 +444,7 @@ impl<'a> Checker<'a> {
         threshold: f64,
         detail: impl FnOnce() -> Option<String>,
     ) {
-        out.counts.entry(resource.resource_type.as_str()).or_default().add(status);
+        out.counts.entry((resource.account.as_str(), resource.resource_type.as_str())).or_default().add(status);
         if self.options.requirements {
             let policy = &self.settings.policies[policy];
             out.requirements.push(RequirementResult {

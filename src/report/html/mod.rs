@@ -51,6 +51,7 @@ pub fn check_page(evaluation: &Evaluation, delta: Option<&Delta>, inventory: &st
         sections::delta(&mut out, delta);
     }
     sections::coverage_charts(&mut out, evaluation);
+    sections::accounts(&mut out, evaluation);
     let rows = table::check_rows(evaluation);
     table::render(&mut out, &rows, table::Labels::CHECK);
     sections::security(&mut out, evaluation);

@@ -198,6 +198,54 @@ fn bar_chart<'a>(out: &mut String, id: &str, title: &str, groups: impl Iterator<
     out.push_str("</figure>\n");
 }
 
+/// One row per account of a multi-account inventory (no section for one account). Each cell has
+/// the `data-field` of its JSON field, so the browser test can hold the page to the JSON report.
+pub(super) fn accounts(out: &mut String, evaluation: &Evaluation) {
+    let rows = &evaluation.summary.accounts;
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section id=\"accounts\" aria-labelledby=\"accounts-title\">\n<h2 id=\"accounts-title\">By account</h2>\n\
+         <div class=\"table-wrap\"><table class=\"controls\" id=\"accounts-table\">\n<thead><tr><th scope=\"col\">Account</th>\
+         <th scope=\"col\">Resources</th><th scope=\"col\">Required</th><th scope=\"col\">Covered</th><th scope=\"col\">Missing</th>\
+         <th scope=\"col\">Misconfigured</th><th scope=\"col\">Coverage</th><th scope=\"col\">Errors</th><th scope=\"col\">Warnings</th>\
+         <th scope=\"col\">Info</th><th scope=\"col\">Unknown regions</th></tr></thead><tbody>"
+    );
+    for row in rows {
+        let account = if row.account.is_empty() { "(none)" } else { &row.account };
+        let _ = write!(out, "<tr><th scope=\"row\" data-label=\"Account\" data-field=\"account\"><code>{}</code></th>", Esc(account));
+        for (label, field, value) in [
+            ("Resources", "resources", row.resources),
+            ("Required", "required", row.required),
+            ("Covered", "covered", row.covered),
+            ("Missing", "missing", row.missing),
+            ("Misconfigured", "misconfigured", row.misconfigured),
+        ] {
+            let _ = write!(out, "<td data-label=\"{label}\" data-field=\"{field}\">{value}</td>");
+        }
+        let _ = write!(out, "<td data-label=\"Coverage\" data-field=\"coverage_percent\">{}%</td>", row.coverage_percent);
+        for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+            let name = severity.as_str();
+            let count = row.findings.get(&severity).copied().unwrap_or(0);
+            let label = match severity {
+                Severity::Error => "Errors",
+                Severity::Warning => "Warnings",
+                Severity::Info => "Info",
+            };
+            let _ = write!(out, "<td data-label=\"{label}\" data-field=\"findings-{name}\" class=\"sev-{name}\">{count}</td>");
+        }
+        let unknown = if row.unknown_regions.is_empty() {
+            "—".to_string()
+        } else {
+            format!("<span class=\"status uncovered\">{}</span>", Esc(&row.unknown_regions.join(", ")))
+        };
+        let _ = writeln!(out, "<td data-label=\"Unknown regions\" data-field=\"unknown_regions\">{unknown}</td></tr>");
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+}
+
 /// The benchmark's controls, one table per account.
 pub(super) fn security(out: &mut String, evaluation: &Evaluation) {
     let Some(security) = &evaluation.summary.security else {

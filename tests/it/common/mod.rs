@@ -190,3 +190,25 @@ pub fn drifted_workspace() -> tempfile::TempDir {
     edit(dir.path().join("terraform/alerts/queues.tf"), "orders = 300", "orders = 300\n    billing = 600");
     dir
 }
+
+/// The accounts of [`three_accounts`]: the showcase's, and two copies of it.
+pub const THREE_ACCOUNTS: [&str; 3] = [ACCOUNT, "222222222222", "333333333333"];
+
+/// An organisation of three accounts, each the [`showcase`] in us-east-1 (the copies' ARNs,
+/// alarms and topics moved to their own account), the third also with eu-west-1, which failed to
+/// scan (`scan --allow-partial`): its coverage is unknown.
+pub fn three_accounts() -> Inventory {
+    let text = serde_json::to_string(&showcase()).unwrap();
+    let mut whole = Inventory { version: SNAPSHOT_VERSION, ..Inventory::default() };
+    for account in THREE_ACCOUNTS {
+        let copy: Inventory = serde_json::from_str(&text.replace(ACCOUNT, account)).unwrap();
+        whole.scopes.push(Scope { account: account.into(), region: REGION.into(), failed: None });
+        whole.resources.extend(copy.resources);
+        whole.alarms.extend(copy.alarms);
+        whole.metrics.extend(copy.metrics);
+        whole.sns_topics.extend(copy.sns_topics);
+    }
+    let failed = "sts:AssumeRole in 333333333333 eu-west-1: AccessDenied: not authorized to perform sts:AssumeRole";
+    whole.scopes.push(Scope { account: THREE_ACCOUNTS[2].into(), region: "eu-west-1".into(), failed: Some(failed.into()) });
+    whole
+}
