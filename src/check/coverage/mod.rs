@@ -636,7 +636,9 @@ impl<'a> Checker<'a> {
             Some(best) => {
                 let status = if best.serious == 0 { Status::Covered } else { Status::Misconfigured };
                 let alarm = &self.inventory.alarms[best.index];
-                if let Some(key) = self.settings.composites.as_ref().filter(|_| status == Status::Covered).and_then(|c| c.rollup_of(resource, &rule.severity)) {
+                // An alarm right in all but delivery is a roll-up member: a roll-up that leaves it out is why it notifies nobody.
+                let settings_right = best.serious == self.undelivered[best.index].len();
+                if let Some(key) = self.settings.composites.as_ref().filter(|_| settings_right).and_then(|c| c.rollup_of(resource, &rule.severity)) {
                     out.rollups.push((key, alarm.name.as_str()));
                 }
                 out.findings.extend(best.mismatches.iter().map(|mismatch| findings::misconfigured(&required, alarm, mismatch)));
