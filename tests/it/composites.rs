@@ -423,3 +423,47 @@ fn the_rollup_module_is_canonical_and_passes_checkov() {
     let checked = passed.iter().filter(|(c, r)| c == "CKV_AWS_319" && r.starts_with("aws_cloudwatch_metric_alarm.ec2_")).count();
     assert_eq!(checked, alarms_tf.matches("resource \"aws_cloudwatch_metric_alarm\"").count());
 }
+
+#[test]
+fn check_terraform_counts_a_generated_rollup_before_it_is_applied() {
+    let config = config_dir(ROLLUPS);
+    let work = tempfile::tempdir().unwrap();
+    fs::write(work.path().join("inventory.json"), serde_json::to_string(&bare_shop(2)).unwrap()).unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_onwatch"))
+            .args(args)
+            .args(["--inventory", "inventory.json", "--config"])
+            .arg(config.path())
+            .arg("--policies")
+            .arg(fixtures().join("policies"))
+            .current_dir(work.path())
+            .output()
+            .unwrap();
+        assert!(matches!(output.status.code(), Some(0 | 1)), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["generate", "--out", "generated"]);
+    // Findings on the members or the roll-up (the module's audit alarm is an orphan here either way).
+    let codes_of = |report: &str| -> Vec<String> {
+        let report: serde_json::Value = serde_json::from_str(report).unwrap();
+        let ours = |f: &serde_json::Value| f["alarm"].as_str().is_some_and(|a| a.starts_with("onwatch-member-") || a == PARENT);
+        report["findings"].as_array().unwrap().iter().filter(|f| ours(f)).map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    };
+    let declared = codes_of(&run(&["check", "--terraform", "generated", "--format", "json", "--fail-on", "never", "--as-of", "2026-11-25"]));
+    // The fixture's warning topic has no subscription: the members say so through their roll-up.
+    assert_eq!(declared, vec!["alarm-topic-unconfirmed"; 4], "the declared roll-up is what the declared members notify through");
+    let thresholds = config.path().join("alert_thresholds.json");
+    let subscribed = fs::read_to_string(&thresholds).unwrap().replace("\"topic\": \"alerts-warning\"", "\"topic\": \"alerts-warning\", \"email\": [\"shop@example.com\"]");
+    fs::write(&thresholds, subscribed).unwrap();
+    run(&["generate", "--out", "generated"]);
+    let declared = codes_of(&run(&["check", "--terraform", "generated", "--format", "json", "--fail-on", "never", "--as-of", "2026-11-25"]));
+    assert_eq!(declared, Vec::<String>::new(), "the declared roll-up routes its declared members");
+    // The same module without its roll-up: the members notify nobody, and the roll-up is missing.
+    let alarms = work.path().join("generated/alarms.tf");
+    let text = fs::read_to_string(&alarms).unwrap();
+    let cut = text.find("resource \"aws_cloudwatch_composite_alarm\"").expect("a roll-up");
+    fs::write(&alarms, &text[..cut]).unwrap();
+    let without = codes_of(&run(&["check", "--terraform", "generated", "--format", "json", "--fail-on", "never", "--as-of", "2026-11-25"]));
+    assert_eq!(without.iter().filter(|c| *c == "alarm-no-actions").count(), 4, "{without:?}");
+    assert_eq!(without.iter().filter(|c| *c == "rollup-incomplete").count(), 1, "{without:?}");
+}
