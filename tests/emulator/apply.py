@@ -7,7 +7,7 @@ Usage:
     python apply.py --endpoint URL add NAME                 create one alarm by hand
 
 PLAN is what the test resolved from the generated Terraform with onwatch's own reader:
-{"alarms": [onwatch inventory metric alarms], "dashboards": [{"name": ..., "body": ...}],
+{"alarms": [onwatch inventory metric alarms], "composite_alarms": [onwatch inventory composite alarms, optional], "dashboards": [{"name": ..., "body": ...}],
  "topics": [onwatch inventory SNS topics, optional], "log_metric_filters": [onwatch inventory metric filters, optional]}.
 """
 
@@ -63,6 +63,11 @@ def main():
             plan = json.load(f)
         for alarm in plan["alarms"]:
             put(cw, alarm)
+        # Composite alarms after the alarms their rules name, a roll-up's parts before its parent.
+        for composite in sorted(plan.get("composite_alarms", []), key=lambda c: "-member-" not in c["name"]):
+            cw.put_composite_alarm(AlarmName=composite["name"], AlarmRule=composite["alarm_rule"],
+                                   ActionsEnabled=composite.get("actions_enabled", True),
+                                   AlarmActions=composite.get("alarm_actions", []), OKActions=composite.get("ok_actions", []))
         for dashboard in plan["dashboards"]:
             cw.put_dashboard(DashboardName=dashboard["name"], DashboardBody=dashboard["body"])
         sns, logs = client(args.endpoint, args.region, "sns"), client(args.endpoint, args.region, "logs")
@@ -73,7 +78,7 @@ def main():
         for f in plan.get("log_metric_filters", []):
             logs.put_metric_filter(logGroupName=f["log_group"], filterName=f["name"], filterPattern=f["pattern"],
                                    metricTransformations=[{"metricName": m["name"], "metricNamespace": m["namespace"], "metricValue": "1"} for m in f["metrics"]])
-        print(json.dumps({"alarms": len(plan["alarms"]), "dashboards": len(plan["dashboards"]), "log_metric_filters": len(plan.get("log_metric_filters", []))}))
+        print(json.dumps({"alarms": len(plan["alarms"]), "composite_alarms": len(plan.get("composite_alarms", [])), "dashboards": len(plan["dashboards"]), "log_metric_filters": len(plan.get("log_metric_filters", []))}))
     elif args.command == "set-threshold":
         name, value = args.args
         described = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]

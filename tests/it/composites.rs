@@ -467,3 +467,59 @@ fn check_terraform_counts_a_generated_rollup_before_it_is_applied() {
     assert_eq!(without.iter().filter(|c| *c == "alarm-no-actions").count(), 4, "{without:?}");
     assert_eq!(without.iter().filter(|c| *c == "rollup-incomplete").count(), 1, "{without:?}");
 }
+
+#[test]
+#[ignore = "conformance: needs the moto emulator; scripts/test.sh runs it"]
+fn on_the_emulator_a_generated_rollup_once_applied_routes_its_members() {
+    use crate::harness::{onwatch as run, text, tool, Emulator};
+    let emulator = Emulator::start();
+    emulator.seed(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fs::create_dir(dir.path().join("config")).unwrap();
+    for entry in fs::read_dir(root.join("config")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join("config").join(entry.file_name())).unwrap();
+    }
+    fs::write(dir.path().join("config/composites.json"), r#"{ "tag": "team", "severities": ["critical", "warning"] }"#).unwrap();
+    let ok = |args: &[&str]| {
+        let result = run(args, dir.path());
+        assert_eq!(result.status.code(), Some(0), "{args:?}:\n{}\nemulator:\n{}", text(&result.stderr), emulator.stderr());
+        text(&result.stdout)
+    };
+    ok(&["scan", "--endpoint-url", &emulator.endpoint, "--region", REGION, "--output", "before.json"]);
+    ok(&["generate", "--inventory", "before.json", "--config", "config", "--out", "generated", "--as-of", "2026-11-25"]);
+    // "Apply" what the module declares, as onwatch's Terraform reader resolves it.
+    let inventory = onwatch::snapshot::read(&dir.path().join("before.json")).unwrap();
+    let declared = onwatch::terraform::read_dir(&dir.path().join("generated")).unwrap();
+    let plan = onwatch::check::drift::declared_as_live(&declared, &inventory);
+    let rollups: Vec<&str> = plan.composite_alarms.iter().map(|c| c.name.as_str()).filter(|n| !n.contains("-member-")).collect();
+    assert!(rollups.contains(&"onwatch-critical-rollup-shop-team") || rollups.contains(&"onwatch-warning-rollup-shop-team"), "{rollups:?}");
+    let plan_json = serde_json::json!({"alarms": plan.alarms, "composite_alarms": plan.composite_alarms, "dashboards": [], "topics": plan.topics});
+    fs::write(dir.path().join("plan.json"), plan_json.to_string()).unwrap();
+    let apply = Command::new(tool("ONWATCH_PYTHON"))
+        .arg(root.join("tests/emulator/apply.py"))
+        .args(["--endpoint", &emulator.endpoint, "--region", REGION, "apply"])
+        .arg(dir.path().join("plan.json"))
+        .output()
+        .unwrap();
+    assert!(apply.status.success(), "apply.py failed:\n{}\nemulator:\n{}", text(&apply.stderr), emulator.stderr());
+
+    ok(&["scan", "--endpoint-url", &emulator.endpoint, "--region", REGION, "--output", "after.json"]);
+    let after = onwatch::snapshot::read(&dir.path().join("after.json")).unwrap();
+    for name in &rollups {
+        let live = after.composite_alarms.iter().find(|c| c.name == *name).unwrap_or_else(|| panic!("{name} was not scanned"));
+        assert!(!live.alarm_actions.is_empty() && live.alarm_rule.contains("ALARM(\""), "{live:#?}");
+    }
+    let members = after.alarms.iter().filter(|a| a.name.starts_with("onwatch-member-")).count();
+    assert!(members > 0 && after.alarms.iter().filter(|a| a.name.starts_with("onwatch-member-")).all(|a| a.alarm_actions.is_empty()));
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["check", "--inventory", "after.json", "--config", "config", "--format", "json", "--fail-on", "never", "--as-of", "2026-11-25"])).unwrap();
+    let about_rollups: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "rollup-incomplete" || f["alarm"].as_str().is_some_and(|a| a.starts_with("onwatch-member-")))
+        .collect();
+    assert_eq!(about_rollups, Vec::<&serde_json::Value>::new(), "{members} members, all routed through their roll-ups");
+}
