@@ -96,6 +96,9 @@ codes! {
     OrphanedAlarm = "orphaned-alarm", Warning,
         "The alarm watches a resource that is not in the inventory, most likely one that was deleted.",
         "Delete the alarm if the resource is gone; if the resource exists, make sure the scan sees it (tag it, or scan its account and region).";
+    RollupIncomplete = "rollup-incomplete", Error,
+        "A roll-up configured in config/composites.json is missing, or its composite alarm leaves out alarms of the application and severity it rolls up, or refers to alarms that do not exist: those alarms notify nobody through it.",
+        "Run `onwatch generate` (it writes each roll-up over all its members) and apply it, or add the alarms the message names to the composite's rule.";
     AgentMetricsMissing = "agent-metrics-missing", Warning,
         "Metrics that AWS does not publish by itself (EC2 memory and disk from the CloudWatch agent, Container Insights, Lambda Insights) are absent for this resource, so they cannot be alarmed on.",
         "Enable the publisher the message names for this resource (install the CloudWatch agent with memory and disk metrics; turn on Container Insights or Lambda Insights).";

@@ -18,6 +18,7 @@ pub fn shipped_schemas() -> Vec<(&'static str, Value)> {
         ("drift_ignore.schema.json", schema_of::<DriftIgnoreFile>()),
         ("security_detections.schema.json", schema_of::<SecurityDetectionsFile>()),
         ("security_controls.schema.json", schema_of::<SecurityControlsFile>()),
+        ("composites.schema.json", schema_of::<CompositesFile>()),
     ]
 }
 
@@ -34,6 +35,7 @@ fn file_match(schema_file: &str) -> Vec<&'static str> {
         "drift_ignore.schema.json" => vec!["**/config/drift_ignore.json"],
         "security_detections.schema.json" => vec!["**/config/security_detections.json"],
         "security_controls.schema.json" => vec!["**/config/security_controls.json"],
+        "composites.schema.json" => vec!["**/config/composites.json"],
         _ => vec![],
     }
 }

@@ -167,7 +167,11 @@ pub fn overlay_declared(inventory: &mut Inventory, input: &DeclaredInput) -> Dec
         overlay.alarms.insert(alarm.name.clone());
     }
     inventory.resources.extend(new);
+    if !added.composite_alarms.is_empty() {
+        overlay.notes.push(format!("terraform: {} composite alarms declared in {source} and not yet live, counted for delivery", added.composite_alarms.len()));
+    }
     inventory.alarms.extend(added.alarms);
+    inventory.composite_alarms.extend(added.composite_alarms);
     inventory.sns_topics.extend(added.topics);
     inventory.log_metric_filters.extend(added.log_metric_filters);
     overlay

@@ -4,6 +4,7 @@
 
 mod catalog;
 pub mod drift_ignore;
+pub mod rollup;
 pub mod security;
 pub mod selector;
 mod terraform_map;
@@ -19,6 +20,7 @@ use std::{
 pub use catalog::{AttributeSource, Catalog, DimensionError, Located, Namespace, Place, ResourceType};
 pub use terraform_map::{Placement, Template, TerraformMapping};
 pub use security::{Control, SecuritySettings};
+pub use rollup::{member_prefix, RollupKey, ROLLUP_MEMBER_WORD};
 pub use selector::Selector;
 use time::Date;
 pub use types::*;
@@ -101,6 +103,8 @@ pub struct Settings {
     pub dashboards: DashboardConfigFile,
     pub audit: AuditLogSchemaFile,
     pub security: SecuritySettings,
+    /// Roll-ups from `config/composites.json`; `None` without the file.
+    pub composites: Option<CompositesFile>,
 }
 
 impl Settings {
@@ -123,6 +127,8 @@ pub const DASHBOARD_FILE: &str = "dashboard_config.json";
 pub const AUDIT_FILE: &str = "audit_log_schema.json";
 pub const SECURITY_FILE: &str = "security_detections.json";
 pub const SECURITY_CONTROLS_FILE: &str = "security_controls.json";
+/// Optional, with no built-in: without it nothing is rolled up.
+pub const COMPOSITES_FILE: &str = "composites.json";
 
 /// A file's text and the name to report it under.
 struct Source {
@@ -144,6 +150,12 @@ fn read_config_file(dir: Option<&Path>, name: &str) -> Result<Source> {
         .find(|(file, _)| *file == name)
         .unwrap_or_else(|| panic!("built-in {name} is embedded"));
     Ok(Source { name: format!("<built-in>/config/{name}"), text: text.to_string() })
+}
+
+/// `dir/name` when the directory has it; a file with no built-in.
+fn read_optional_file(dir: Option<&Path>, name: &str) -> Result<Option<Source>> {
+    let Some(path) = dir.map(|dir| dir.join(name)) else { return Ok(None) };
+    Ok(read_if_present(&path)?.map(|text| Source { name: path.display().to_string(), text }))
 }
 
 /// The text of `path`; `None` only when there is no entry of that name at all. Whatever is
@@ -216,6 +228,7 @@ pub fn load(sources: &Sources) -> Result<Settings> {
     let security_source = read_config_file(config_dir, SECURITY_FILE)?;
     let controls_source = read_config_file(config_dir, SECURITY_CONTROLS_FILE)?;
     let policy_sources = read_policy_files(sources.policies_dir.as_deref())?;
+    let composites_source = read_optional_file(config_dir, COMPOSITES_FILE)?;
 
     let catalog_file = parse_validated::<ResourceTypesFile>(&catalog_source.name, &catalog_source.text);
     let thresholds_file = parse_validated::<ThresholdsFile>(&thresholds_source.name, &thresholds_source.text);
@@ -262,6 +275,10 @@ pub fn load(sources: &Sources) -> Result<Settings> {
             Some(security::check_security(&controls_source.name, controls, &security_source.name, &security_source.text, security, severities.as_ref())?);
         Ok(())
     }));
+    let mut composites = None;
+    if let Some(source) = &composites_source {
+        collect(rollup::check(&source.name, &source.text, severities.as_ref()).map(|file| composites = Some(file)));
+    }
     let mut policies = Vec::new();
     let mut seen_ids: HashMap<String, String> = HashMap::new();
     for parsed in policy_files {
@@ -288,6 +305,7 @@ pub fn load(sources: &Sources) -> Result<Settings> {
         dashboards: checked_dashboards.expect("no problems means dashboards parsed"),
         audit: checked_audit.expect("no problems means audit schema parsed"),
         security: checked_security.expect("no problems means security settings parsed"),
+        composites,
     })
 }
 

@@ -699,3 +699,38 @@ pub struct SampleEvent {
     /// A JSON merge patch onto `sample_base`.
     pub event: serde_json::Value,
 }
+
+/// `config/composites.json` (optional): roll-ups. Per value of an application tag and per
+/// severity, one composite alarm over the members' alarms carries the notification; the members
+/// onwatch generates have no actions of their own.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "onwatch composite roll-ups")]
+pub struct CompositesFile {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The resource tag that names the application (`app`): resources with the same value roll up together.
+    #[schemars(length(min = 1, max = 128))]
+    pub tag: String,
+    /// Severities rolled up (keys of `alert_thresholds.json`'s `severities`); other severities notify per alarm.
+    #[schemars(length(min = 1))]
+    pub severities: Vec<String>,
+    /// Mutes the roll-ups while another alarm (a maintenance window) is in ALARM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressor: Option<SuppressorFile>,
+}
+
+/// A composite alarm's actions suppressor.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressorFile {
+    /// Name (or ARN) of the alarm whose ALARM state suppresses the roll-ups' actions.
+    #[schemars(length(min = 1, max = 255))]
+    pub alarm: String,
+    /// Seconds a roll-up that goes into ALARM waits for the suppressor to go into ALARM too before it notifies.
+    #[schemars(range(min = 1))]
+    pub wait_period: u32,
+    /// Seconds the roll-up stays suppressed after the suppressor leaves ALARM.
+    #[schemars(range(min = 1))]
+    pub extension_period: u32,
+}

@@ -2,6 +2,7 @@
 //! to the files of a Terraform module, rendered from handlebars templates; plus the guarded,
 //! atomic writing of those files.
 
+pub mod composites;
 mod dashboards;
 pub mod delivery;
 pub mod hcl;
@@ -84,6 +85,8 @@ struct AlarmContext {
     queries: Vec<QueryContext>,
     /// The band query of an anomaly alarm.
     threshold_metric_id: Option<String>,
+    /// A roll-up member: no actions of its own, its composite notifies.
+    member: bool,
 }
 
 /// One `metric_query` block: an expression or a metric.
@@ -171,6 +174,7 @@ struct ModuleContext {
     #[serde(skip)]
     alarms: Vec<AlarmContext>,
     alarm_count: usize,
+    composites: Vec<composites::CompositeContext>,
     dashboards: Vec<DashboardContext>,
     delivery: DeliveryContext,
     security: security::SecurityContext,
@@ -294,7 +298,8 @@ fn plan(
     let name_prefix = settings.thresholds.alarm_name_prefix.clone();
     let primary = primary_region.label();
     let resources: HashMap<&str, &Resource> = inventory.resources.iter().chain(account_regions).map(|r| (r.arn.as_str(), r)).collect();
-    let alarms = alarm_contexts(inventory, settings, evaluation, &resources, options)?;
+    let (alarms, members) = alarm_contexts(inventory, settings, evaluation, &resources, options)?;
+    let composites = composites::composite_contexts(settings, &members)?;
     let thresholds = &settings.thresholds;
     let (slack, teams) = (thresholds.severities.values().any(|s| s.slack), thresholds.severities.values().any(|s| s.teams));
 
@@ -336,6 +341,7 @@ fn plan(
         teams,
         alarm_count: alarms.len(),
         alarms,
+        composites,
         dashboards,
         security: security_context,
         audit: audit_context,
@@ -348,15 +354,17 @@ fn plan(
 }
 
 /// One alarm per requirement that needs one (missing, misconfigured, or one onwatch made
-/// earlier), sorted by address; two with one name in one region are an error.
+/// earlier), sorted by address; two with one name in one region are an error. Also the members
+/// of each roll-up: the generated alarm, or the alarm that covers the requirement.
 fn alarm_contexts(
     inventory: &Inventory,
     settings: &Settings,
     evaluation: &Evaluation,
     resources: &HashMap<&str, &Resource>,
     options: &GenerateOptions,
-) -> Result<Vec<AlarmContext>> {
+) -> Result<(Vec<AlarmContext>, composites::Members)> {
     let name_prefix = &settings.thresholds.alarm_name_prefix;
+    let member_prefix = crate::config::member_prefix(name_prefix);
     let rules: HashMap<(&str, &str), &AlarmRule> = settings
         .policies
         .iter()
@@ -364,6 +372,7 @@ fn alarm_contexts(
         .collect();
     let existing_names: BTreeSet<(&str, &str)> = inventory.alarms.iter().map(|a| (a.region.as_str(), a.name.as_str())).collect();
     let mut alarms = Vec::new();
+    let mut members = composites::Members::new();
     for requirement in &evaluation.requirements {
         if matches!(requirement.status, Status::Exempted | Status::Unresolved) {
             continue;
@@ -377,20 +386,31 @@ fn alarm_contexts(
             Some(sub) => format!("{}-{}", rule.id, sub.value),
             None => rule.id.clone(),
         };
-        let name = alarm_name(name_prefix, &severity(&rule.severity)?, &requirement.policy, resource, &rule_part)?;
-        // An alarm onwatch created earlier is covered now; keep declaring it, or the next
-        // apply would delete the very alarm that covers the requirement.
-        let ours = existing_names.contains(&(resource.region.as_str(), name.as_str()));
+        let severity = severity(&rule.severity)?;
+        let rollup = settings.composites.as_ref().and_then(|c| c.rollup_of(resource, &rule.severity));
+        let plain = alarm_name(name_prefix, &severity, &requirement.policy, resource, &rule_part)?;
+        let name = if rollup.is_some() { alarm_name(&member_prefix, &severity, &requirement.policy, resource, &rule_part)? } else { plain.clone() };
+        // An alarm onwatch created earlier is covered now; keep declaring it (under its member
+        // name once rolled up), or the next apply would delete the very alarm that covers the requirement.
+        let ours = [&plain, &name].iter().any(|n| existing_names.contains(&(resource.region.as_str(), n.as_str())));
         let wanted = options.all || ours || matches!(requirement.status, Status::Missing | Status::Misconfigured);
         if wanted {
-            alarms.push(alarm_context(settings, requirement, resource, rule, name)?);
+            let mut context = alarm_context(settings, requirement, resource, rule, name)?;
+            context.member = rollup.is_some();
+            if let Some(key) = rollup {
+                members.entry(key).or_default().insert(context.name.as_str().to_string(), Some(context.address.as_str().to_string()));
+            }
+            alarms.push(context);
+        } else if let (Some(key), Status::Covered, Some(alarm)) = (rollup, requirement.status, requirement.alarm.as_deref()) {
+            // A covering alarm onwatch does not own is a member by its own name.
+            members.entry(key).or_default().entry(alarm.to_string()).or_insert(None);
         }
     }
     alarms.sort_by(|a, b| a.address.cmp(&b.address));
     if let Some(pair) = alarms.windows(2).find(|pair| pair[0].name == pair[1].name && pair[0].provider == pair[1].provider) {
         return Err(Error::Usage(format!("two generated alarms would share the name {:?}", pair[0].name.as_str())));
     }
-    Ok(alarms)
+    Ok((alarms, members))
 }
 
 fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource: &Resource, rule: &AlarmRule, name: AlarmName) -> Result<AlarmContext> {
@@ -430,6 +450,7 @@ fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource:
         treat_missing_data: rule.treat_missing_data.as_str().to_string(),
         queries: queries(rule, &dimensions),
         threshold_metric_id: rule.anomaly_band.map(|_| BAND_QUERY.to_string()),
+        member: false,
         dimensions: dimensions.into_iter().map(|(key, value)| KeyValue { key, value }).collect(),
         tags: vec![
             KeyValue { key: "onwatch:policy".into(), value: format!("{}/{}", requirement.policy, rule.id) },

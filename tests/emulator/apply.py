@@ -17,7 +17,7 @@ onwatch's own reader: tests/it/declared.rs); an aws_db_instance without `identif
 generated one, as the AWS provider does.
 
 PLAN is what the test resolved from the generated Terraform with onwatch's own reader:
-{"alarms": [onwatch inventory metric alarms], "dashboards": [{"name": ..., "body": ...}],
+{"alarms": [onwatch inventory metric alarms], "composite_alarms": [onwatch inventory composite alarms, optional], "dashboards": [{"name": ..., "body": ...}],
  "topics": [onwatch inventory SNS topics, optional], "log_metric_filters": [onwatch inventory metric filters, optional],
  "tags": {the provider's default_tags, put on each topic created, optional}}.
 """
@@ -105,6 +105,11 @@ def main():
             plan = json.load(f)
         for alarm in plan["alarms"]:
             put(cw, alarm)
+        # Composite alarms after the alarms their rules name, a roll-up's parts before its parent.
+        for composite in sorted(plan.get("composite_alarms", []), key=lambda c: "-member-" not in c["name"]):
+            cw.put_composite_alarm(AlarmName=composite["name"], AlarmRule=composite["alarm_rule"],
+                                   ActionsEnabled=composite.get("actions_enabled", True),
+                                   AlarmActions=composite.get("alarm_actions", []), OKActions=composite.get("ok_actions", []))
         for dashboard in plan["dashboards"]:
             cw.put_dashboard(DashboardName=dashboard["name"], DashboardBody=dashboard["body"])
         sns, logs = client(args.endpoint, args.region, "sns"), client(args.endpoint, args.region, "logs")
@@ -116,7 +121,7 @@ def main():
         for f in plan.get("log_metric_filters", []):
             logs.put_metric_filter(logGroupName=f["log_group"], filterName=f["name"], filterPattern=f["pattern"],
                                    metricTransformations=[{"metricName": m["name"], "metricNamespace": m["namespace"], "metricValue": "1"} for m in f["metrics"]])
-        print(json.dumps({"alarms": len(plan["alarms"]), "dashboards": len(plan["dashboards"]), "log_metric_filters": len(plan.get("log_metric_filters", []))}))
+        print(json.dumps({"alarms": len(plan["alarms"]), "composite_alarms": len(plan.get("composite_alarms", [])), "dashboards": len(plan["dashboards"]), "log_metric_filters": len(plan.get("log_metric_filters", []))}))
     elif args.command == "declare":
         with open(args.args[0]) as f:
             print(json.dumps(declare(args.endpoint, args.region, json.load(f)), sort_keys=True))

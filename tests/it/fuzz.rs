@@ -163,6 +163,24 @@ proptest! {
     }
 
     #[test]
+    fn composites_files_damaged_are_read_or_refused_naming_the_file(mutations in prop::collection::vec(mutation(), 1..6)) {
+        // config/composites.json has no built-in; this is the documented example.
+        let seed = br#"{ "tag": "app", "severities": ["critical", "warning"], "suppressor": { "alarm": "maintenance-window", "wait_period": 120, "extension_period": 300 } }"#;
+        let dir = tempfile::tempdir().unwrap();
+        for entry in fs::read_dir(root().join("config")).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+        let bytes = apply(seed.to_vec(), &mutations, JSON_TOKENS);
+        fs::write(dir.path().join("composites.json"), &bytes).unwrap();
+        // No policies: they take most of a load's time, and composites.json depends on none.
+        let policies = dir.path().join("no-policies");
+        fs::create_dir(&policies).unwrap();
+        let sources = Sources { config_dir: Some(dir.path().to_path_buf()), policies_dir: Some(policies) };
+        check_case("composites.json", || config::load(&sources))?;
+    }
+
+    #[test]
     fn baseline_reports_damaged_are_read_or_refused_naming_the_file(mutations in prop::collection::vec(mutation(), 1..6)) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("baseline.json");

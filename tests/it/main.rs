@@ -17,6 +17,7 @@ mod audit_emulator;
 mod catalog;
 mod check;
 mod check_terraform;
+mod composites;
 mod declared;
 mod ci_examples;
 mod cli;

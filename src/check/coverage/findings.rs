@@ -3,9 +3,13 @@
 
 use super::{Mismatch, Threshold};
 use crate::{
-    config::{AlarmRule, CheckedExemption, Policy},
+    config::{AlarmRule, CheckedExemption, Policy, RollupKey},
     findings::{Code, Finding, Origin},
-    model::{delivery::DeliveryProblem, ComparisonOperator, MetricAlarm, Resource, Scope},
+    model::{
+        arn::{alarm_arn, partition_of_region},
+        delivery::DeliveryProblem,
+        ComparisonOperator, MetricAlarm, Resource, Scope,
+    },
     support::format_number,
 };
 
@@ -178,4 +182,33 @@ pub(crate) fn scope_unknown(scope: &Scope, failure: &str) -> Finding {
 
 pub(super) fn band_message(actual: f64, required: f64) -> String {
     format!("anomaly band is {} standard deviations wide, required {} (policy default)", format_number(actual), format_number(required))
+}
+
+/// What is wrong with one configured roll-up, for [`rollup_incomplete`].
+pub(super) enum RollupGap<'a> {
+    /// No composite alarm of the roll-up's name exists; these alarms would be its members.
+    Absent { members: Vec<&'a str> },
+    /// The composite exists: the members its rule (and the parts it references) leaves out, and
+    /// the alarms it references that do not exist.
+    Incomplete { left_out: Vec<&'a str>, dangling: Vec<&'a str> },
+}
+
+/// A roll-up of `config/composites.json` that does not notify for all of its members.
+pub(super) fn rollup_incomplete(key: &RollupKey, tag: &str, name: &str, gap: &RollupGap) -> Finding {
+    let what = format!("roll-up {name:?} ({tag}={:?}, severity {}, {})", key.value, key.severity, key.region);
+    let quoted = |names: &[&str]| names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ");
+    let message = match gap {
+        RollupGap::Absent { members } => format!("{what} does not exist, so nothing notifies for its {} member alarms: {}", members.len(), quoted(members)),
+        RollupGap::Incomplete { left_out, dangling } => {
+            let mut parts = Vec::new();
+            if !left_out.is_empty() {
+                parts.push(format!("leaves out {} alarms of its application and severity: {}", left_out.len(), quoted(left_out)));
+            }
+            if !dangling.is_empty() {
+                parts.push(format!("refers to {} alarms that do not exist: {}", dangling.len(), quoted(dangling)));
+            }
+            format!("{what} {}", parts.join("; it "))
+        }
+    };
+    Finding::new(Code::RollupIncomplete, alarm_arn(partition_of_region(&key.region), &key.region, &key.account, name), message, Code::RollupIncomplete.fix()).with_alarm(name)
 }

@@ -19,13 +19,13 @@ use crate::{
     config::{
         selector::{all_match, glob_match},
         waiver::Judged,
-        AlarmRule, DimensionError, PublishedMetric, ResourceType, Settings,
+        AlarmRule, DimensionError, PublishedMetric, ResourceType, RollupKey, Settings,
     },
     findings::{Code, Finding, Origin, Severity},
     model::{
-        delivery::{Delivery, DeliveryProblem},
+        delivery::{rule_references, Delivery, DeliveryProblem},
         math::{canonical_expression, AlarmKind},
-        Dimensions, Inventory, MetricAlarm, MetricStat, Resource, Scope, Statistic, TreatMissingData,
+        CompositeAlarm, Dimensions, Inventory, MetricAlarm, MetricStat, Resource, Scope, Statistic, TreatMissingData,
     },
     support::{par_chunks, par_chunks_on},
 };
@@ -236,6 +236,8 @@ struct Output<'a> {
     counts: FxHashMap<(&'a str, &'a str), Counts>,
     /// Interned resource keys of the resources seen, for orphan detection.
     known: FxHashSet<u32>,
+    /// The covering alarm of each covered requirement that a configured roll-up rolls up.
+    rollups: Vec<(RollupKey, &'a str)>,
 }
 
 impl<'a> Output<'a> {
@@ -246,6 +248,7 @@ impl<'a> Output<'a> {
             self.counts.entry(key).or_default().merge(&counts);
         }
         self.known.extend(other.known);
+        self.rollups.extend(other.rollups);
     }
 }
 
@@ -373,6 +376,7 @@ impl<'a> Checker<'a> {
             out.absorb(share);
         }
         let orphaned = self.alarm_findings(&mut out);
+        self.rollup_findings(&mut out);
         self.finish(out, orphaned)
     }
 
@@ -403,6 +407,37 @@ impl<'a> Checker<'a> {
     /// metrics of its account and region), so that scope is the alarm's.
     fn watches_unknown_scope(&self, alarm: &MetricAlarm) -> bool {
         !self.unknown.is_empty() && self.unknown.contains(&(alarm.account.as_str(), alarm.region.as_str()))
+    }
+
+    /// Each configured roll-up that some covered requirement's alarm belongs to must exist and
+    /// watch every such alarm (directly or through its parts), and only alarms that exist.
+    fn rollup_findings(&self, out: &mut Output<'a>) {
+        let Some(config) = &self.settings.composites else { return };
+        let mut rollups: BTreeMap<RollupKey, BTreeSet<&str>> = BTreeMap::new();
+        for (key, alarm) in std::mem::take(&mut out.rollups) {
+            rollups.entry(key).or_default().insert(alarm);
+        }
+        let inventory = self.inventory;
+        let composites: FxHashMap<(&str, &str, &str), &CompositeAlarm> =
+            inventory.composite_alarms.iter().map(|c| ((c.account.as_str(), c.region.as_str(), c.name.as_str()), c)).collect();
+        let alarms: FxHashSet<(&str, &str, &str)> = inventory.alarms.iter().map(|a| (a.account.as_str(), a.region.as_str(), a.name.as_str())).collect();
+        for (key, members) in &rollups {
+            let Ok(name) = config.parent_name(&self.settings.thresholds.alarm_name_prefix, key) else { continue };
+            let at = |name: &'a str| (key.account.as_str(), key.region.as_str(), name);
+            let gap = match composites.get(&(key.account.as_str(), key.region.as_str(), name.as_str())) {
+                None => findings::RollupGap::Absent { members: members.iter().copied().collect() },
+                Some(parent) => {
+                    let watched = watched_alarms(parent, &|name| composites.get(&at(name)).copied());
+                    let left_out: Vec<&str> = members.iter().copied().filter(|m| !watched.contains(m)).collect();
+                    let dangling: Vec<&str> = watched.iter().copied().filter(|w| !alarms.contains(&at(w)) && !composites.contains_key(&at(w))).collect();
+                    if left_out.is_empty() && dangling.is_empty() {
+                        continue;
+                    }
+                    findings::RollupGap::Incomplete { left_out, dangling }
+                }
+            };
+            out.findings.push(findings::rollup_incomplete(key, &config.tag, name.as_str(), &gap));
+        }
     }
 
     fn finish(self, out: Output<'a>, orphaned: usize) -> Outcome {
@@ -629,6 +664,11 @@ impl<'a> Checker<'a> {
             Some(best) => {
                 let status = if best.serious == 0 { Status::Covered } else { Status::Misconfigured };
                 let alarm = &self.inventory.alarms[best.index];
+                // An alarm right in all but delivery is a roll-up member: a roll-up that leaves it out is why it notifies nobody.
+                let settings_right = best.serious == self.undelivered[best.index].len();
+                if let Some(key) = self.settings.composites.as_ref().filter(|_| settings_right).and_then(|c| c.rollup_of(resource, &rule.severity)) {
+                    out.rollups.push((key, alarm.name.as_str()));
+                }
                 out.findings.extend(best.mismatches.iter().map(|mismatch| findings::misconfigured(&required, alarm, mismatch)));
                 self.record_sub(out, resource, at, sub, status, Some(&alarm.name), threshold.value, || {
                     let details: Vec<&str> =
@@ -731,6 +771,20 @@ impl<'a> Checker<'a> {
         }
         None
     }
+}
+
+/// The alarms a composite watches, directly or through the composites it references, by name.
+fn watched_alarms<'a>(composite: &'a CompositeAlarm, lookup: &dyn Fn(&'a str) -> Option<&'a CompositeAlarm>) -> BTreeSet<&'a str> {
+    let mut watched = BTreeSet::new();
+    let mut pending = vec![composite];
+    while let Some(composite) = pending.pop() {
+        for name in rule_references(&composite.alarm_rule) {
+            if watched.insert(name) {
+                pending.extend(lookup(name));
+            }
+        }
+    }
+    watched
 }
 
 /// The alarm chosen for a requirement, with what is wrong with it.

@@ -583,6 +583,8 @@ fn apply_ignore_rules(items: &mut Vec<DriftItem>, summary: &mut DriftSummary, op
 /// inventory covers several accounts. Subscriptions declared for a new topic are taken as confirmed.
 pub struct DeclaredAsLive {
     pub alarms: Vec<MetricAlarm>,
+    /// Declared composite alarms that are not live (roll-ups), their rules and actions resolved.
+    pub composite_alarms: Vec<CompositeAlarm>,
     pub topics: Vec<crate::model::SnsTopic>,
     /// Declared CloudWatch Logs metric filters that are not live (security detections).
     pub log_metric_filters: Vec<crate::model::LogMetricFilter>,
@@ -609,7 +611,7 @@ pub struct AsLive<'a> {
 
 /// [`declared_as_live`], with fallbacks and references resolved.
 pub fn declared_as_live_with(declared: &Declared, inventory: &Inventory, context: &AsLive) -> DeclaredAsLive {
-    let mut out = DeclaredAsLive { alarms: Vec::new(), topics: Vec::new(), log_metric_filters: Vec::new(), skipped: Vec::new(), origins: Vec::new() };
+    let mut out = DeclaredAsLive { alarms: Vec::new(), composite_alarms: Vec::new(), topics: Vec::new(), log_metric_filters: Vec::new(), skipped: Vec::new(), origins: Vec::new() };
     let unique = |values: Vec<&str>| -> Option<String> {
         let set: std::collections::BTreeSet<&str> = values.into_iter().collect();
         (set.len() == 1).then(|| set.into_iter().next().unwrap().to_string())
@@ -649,21 +651,16 @@ pub fn declared_as_live_with(declared: &Declared, inventory: &Inventory, context
         match alarm_from_declaration(&topics, resource, &name, account, &region, &dimension) {
             Ok(alarm) => {
                 out.origins.push((format!("{prefix}{}", resource.address), location(resource)));
-                for action in alarm.alarm_actions.iter().chain(&alarm.ok_actions) {
-                    if action.contains(":sns:") && !live_topics.contains(action.as_str()) {
-                        new_topics.entry(action.clone()).or_insert_with(|| crate::model::SnsTopic {
-                            arn: action.clone(),
-                            region: region.clone(),
-                            account: account.clone(),
-                            kms_master_key_id: None,
-                            subscriptions: Vec::new(),
-                        });
-                    }
-                }
+                add_topics(&mut new_topics, &live_topics, alarm.alarm_actions.iter().chain(&alarm.ok_actions), &region, account);
                 out.alarms.push(alarm);
             }
             Err(reason) => skip(reason),
         }
+    }
+    let region_of = |resource: &DeclaredResource| resource.region.clone().or_else(|| module_region(resource)).or_else(|| only_region.clone());
+    composites_as_live(declared, inventory, &topics, account.as_deref(), &region_of, &mut out);
+    for composite in &out.composite_alarms {
+        add_topics(&mut new_topics, &live_topics, composite.alarm_actions.iter().chain(&composite.ok_actions), &composite.region, &composite.account);
     }
     // A new topic counts as delivering when the repository subscribes something to it.
     for subscription in declared.of_kind(Kind::SnsSubscription) {
@@ -707,6 +704,70 @@ pub fn declared_as_live_with(declared: &Declared, inventory: &Inventory, context
         }
     }
     out
+}
+
+/// The SNS topics among `actions` that are not live, as new topics without subscriptions yet.
+fn add_topics<'a>(
+    new_topics: &mut BTreeMap<String, crate::model::SnsTopic>,
+    live_topics: &FxHashSet<&str>,
+    actions: impl Iterator<Item = &'a String>,
+    region: &str,
+    account: &str,
+) {
+    for action in actions.filter(|action| action.contains(":sns:") && !live_topics.contains(action.as_str())) {
+        new_topics.entry(action.clone()).or_insert_with(|| crate::model::SnsTopic {
+            arn: action.clone(),
+            region: region.to_string(),
+            account: account.to_string(),
+            kms_master_key_id: None,
+            subscriptions: Vec::new(),
+        });
+    }
+}
+
+/// Declared composite alarms the inventory does not have yet, as live ones, into `out`: a
+/// generated roll-up routes its members before it is applied, as its alarms count as coverage.
+fn composites_as_live(
+    declared: &Declared,
+    inventory: &Inventory,
+    topics: &Topics,
+    account: Option<&str>,
+    region_of: &dyn Fn(&DeclaredResource) -> Option<String>,
+    out: &mut DeclaredAsLive,
+) {
+    let live: FxHashSet<(&str, &str)> = inventory.composite_alarms.iter().map(|c| (c.region.as_str(), c.name.as_str())).collect();
+    for resource in declared.of_kind(Kind::CompositeAlarm) {
+        let (Some(account), Some(region)) = (account, region_of(resource)) else {
+            out.skipped.push((resource.address.clone(), "its account or region is unknown".into()));
+            continue;
+        };
+        let name = match resource.name() {
+            Ok(Some(name)) if !live.contains(&(region.as_str(), name.as_str())) => name,
+            Ok(_) => continue,
+            Err(reason) => {
+                out.skipped.push((resource.address.clone(), reason));
+                continue;
+            }
+        };
+        let arn = alarm_arn(&region, account, &name);
+        let composite = (|| {
+            Ok::<_, String>(CompositeAlarm {
+                alarm_rule: text(resource, "alarm_rule").and_then(|v| v.ok_or_else(|| "alarm_rule is not set".to_string()))?,
+                actions_enabled: boolean(resource, "actions_enabled")?.unwrap_or(true),
+                alarm_actions: topics.actions(resource, "alarm_actions", &arn, &region, account).map_err(|r| format!("alarm_actions: {r}"))?,
+                ok_actions: topics.actions(resource, "ok_actions", &arn, &region, account).map_err(|r| format!("ok_actions: {r}"))?,
+                name: name.clone(),
+                arn: Some(arn.clone()),
+                region: region.clone(),
+                account: account.to_string(),
+                state: None,
+            })
+        })();
+        match composite {
+            Ok(composite) => out.composite_alarms.push(composite),
+            Err(reason) => out.skipped.push((resource.address.clone(), reason)),
+        }
+    }
 }
 
 /// `file:line` of a declared block, or the file alone where the line is unknown (a plan).
