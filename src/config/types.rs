@@ -103,6 +103,12 @@ pub struct NamespaceSpec {
     /// Requirements on such metrics also check that the metric exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_by: Option<String>,
+    /// Attributes that which metrics a resource publishes tell: attribute name, then value, then
+    /// the metrics only resources with that value publish (`ProtocolType`: `WEBSOCKET` for
+    /// `ConnectCount`, `HTTP` for `4xx`). The scanner sets the attribute when the resource's metrics
+    /// name exactly one value's; a value given otherwise (snapshot, Terraform) is kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes_by_metric: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 /// One coverage policy (`policies/*.json`): which resources it selects and which alarms each must have.

@@ -453,3 +453,69 @@ fn two_dimension_fan_out_alarm_on_a_pair_with_a_one_dimension_rule_covers_neithe
     // The alarm carries path and fstype: it is the pair's, not the path-only requirement's.
     assert_eq!(found, vec![("ec2-disk", 1, Status::Missing), ("ec2-disk-two", 2, Status::Covered)]);
 }
+
+fn v2_stage(api: &str, protocol: Option<&str>) -> Resource {
+    Resource {
+        arn: format!("arn:aws:apigateway:us-east-1::/apis/{api}/stages/$default"),
+        resource_type: "apigateway:apis/stages".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: Default::default(),
+        attributes: protocol.map(|p| ("ProtocolType".to_string(), p.to_string())).into_iter().collect(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+fn v2_metric(api: &str, metric: &str, route: Option<&str>) -> Metric {
+    let mut dims = vec![("ApiId", api), ("Stage", "$default")];
+    dims.extend(route.map(|r| ("Route", r)));
+    Metric { namespace: "AWS/ApiGateway".into(), metric_name: metric.into(), dimensions: tags(&dims).into(), region: REGION.into(), account: ACCOUNT.into() }
+}
+
+#[test]
+fn api_gateway_v2_stages_get_the_alarms_of_their_protocol_and_per_route_fan_out() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(v2_stage("f6g7h8i9j0", Some("HTTP")));
+    inv.resources.push(v2_stage("k1l2m3n4o5", Some("WEBSOCKET")));
+    inv.resources.push(v2_stage("u1v2w3x4y5", None));
+    inv.metrics.push(v2_metric("f6g7h8i9j0", "Latency", Some("GET /orders")));
+    for route in ["$connect", "sendmessage"] {
+        inv.metrics.push(v2_metric("k1l2m3n4o5", "IntegrationLatency", Some(route)));
+    }
+    let evaluation = evaluate(&inv, &settings, today());
+    let of = |api: &str| -> Vec<String> {
+        let mut found: Vec<String> = evaluation
+            .requirements
+            .iter()
+            .filter(|r| r.resource.contains(api))
+            .map(|r| format!("{}/{}{}", r.policy, r.alarm_rule, r.sub_dimensions.iter().map(|s| format!("[{}={}]", s.name, s.value)).collect::<String>()))
+            .collect();
+        found.sort();
+        found
+    };
+    let http = [
+        "apigateway-http-stage/4xx-rate",
+        "apigateway-http-stage/5xx-rate",
+        "apigateway-http-stage/latency-p90",
+        "apigateway-http-stage/route-latency-p90[Route=GET /orders]",
+    ];
+    assert_eq!(of("f6g7h8i9j0"), http);
+    assert_eq!(
+        of("k1l2m3n4o5"),
+        [
+            "apigateway-websocket-stage/client-error-rate",
+            "apigateway-websocket-stage/execution-error-rate",
+            "apigateway-websocket-stage/integration-latency-p90",
+            "apigateway-websocket-stage/route-integration-latency-p90[Route=$connect]",
+            "apigateway-websocket-stage/route-integration-latency-p90[Route=sendmessage]",
+        ]
+    );
+    // A stage whose protocol nothing told is taken for HTTP, the common kind.
+    assert_eq!(of("u1v2w3x4y5"), http[..3]);
+    let files = generate::generate(&inv, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions::default()).unwrap();
+    let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+    assert!(all.contains("Route = \"$connect\"") || all.contains("Route   = \"$connect\""), "no per-route dimension");
+    assert!(all.contains("metric_name         = \"5xx\""), "no HTTP 5xx alarm");
+    assert!(all.contains("ApiId = \"k1l2m3n4o5\"") || all.contains("ApiId   = \"k1l2m3n4o5\""), "no ApiId dimension");
+}
