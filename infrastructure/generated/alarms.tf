@@ -3,6 +3,149 @@
 # One alarm per requirement the account lacks or has wrong (all of them with --all).
 # Each block is rendered from alarm.hbs.
 
+resource "aws_cloudwatch_metric_alarm" "apigateway-http-stage_f6g7h8i9j0_stages__default_4xx-rate_6e14f0da" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-http-stage-f6g7h8i9j0/stages/$default-4xx-rate"
+  alarm_description   = "Required by onwatch policy apigateway-http-stage/4xx-rate for arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): more than 5% of requests get a 4xx for 5 consecutive minutes (authorisation, missing routes, throttling)."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "4xx"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "f6g7h8i9j0"
+    Stage = "$default"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-http-stage/4xx-rate"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-http-stage_f6g7h8i9j0_stages__default_5xx-rate_ce40e741" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-apigateway-http-stage-f6g7h8i9j0/stages/$default-5xx-rate"
+  alarm_description   = "Required by onwatch policy apigateway-http-stage/5xx-rate for arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): more than 5% of requests get a 5xx for 3 consecutive minutes; the integration is failing. HTTP APIs publish 5xx (lower-case x), REST APIs 5XXError."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5xx"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "f6g7h8i9j0"
+    Stage = "$default"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-http-stage/5xx-rate"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-http-stage_f6g7h8i9j0_stages__default_latency-p90_74b5982b" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-http-stage-f6g7h8i9j0/stages/$default-latency-p90"
+  alarm_description   = "Required by onwatch policy apigateway-http-stage/latency-p90 for arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): p90 latency of 2500 ms or more for 5 consecutive minutes. AWS: a starting point; tune with onwatch:Latency."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  extended_statistic  = "p90"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 2500
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "f6g7h8i9j0"
+    Stage = "$default"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-http-stage/latency-p90"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-http-stage_f6g7h8i9j0_stages__default_route-latency-p90_GET___318cc370" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-http-stage-f6g7h8i9j0/stages/$default-route-latency-p90-GET /orders"
+  alarm_description   = "Required by onwatch policy apigateway-http-stage/route-latency-p90 for arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default (Route=GET /orders): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (as published by HTTP APIs, per Route): p90 latency of one route at 2500 ms or more for 5 consecutive minutes (detailed metrics)."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  extended_statistic  = "p90"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 2500
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "f6g7h8i9j0"
+    Route = "GET /orders"
+    Stage = "$default"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-http-stage/route-latency-p90"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/f6g7h8i9j0/stages/$default"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-stage-methods_a1b2c3d4e5_stages_prod_latency-p90__orders_GET_c6212bd0" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-stage-methods-a1b2c3d4e5/stages/prod-latency-p90-/orders-GET"
+  alarm_description   = "Required by onwatch policy apigateway-stage-methods/latency-p90 for arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod (Resource=/orders, Method=GET): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): p90 latency of one resource and method at 2500 ms or more for 5 consecutive minutes. AWS: a starting point, tune per resource and method (onwatch:Latency). Needs detailed CloudWatch metrics on the stage."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  extended_statistic  = "p90"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 2500
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiName  = "shop-api"
+    Method   = "GET"
+    Resource = "/orders"
+    Stage    = "prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-stage-methods/latency-p90"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "apigateway-stage_a1b2c3d4e5_stages_dev_4xx-rate_2812fe11" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-apigateway-stage-a1b2c3d4e5/stages/dev-4xx-rate"
@@ -84,6 +227,148 @@ resource "aws_cloudwatch_metric_alarm" "apigateway-stage_a1b2c3d4e5_stages_dev_l
   tags = merge(var.tags, {
     "onwatch:policy"   = "apigateway-stage/latency-p90"
     "onwatch:resource" = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/dev"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-websocket-stage_k1l2m3n4o5_stages_prod_client-error-rate_6c6c0569" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-websocket-stage-k1l2m3n4o5/stages/prod-client-error-rate"
+  alarm_description   = "Required by onwatch policy apigateway-websocket-stage/client-error-rate for arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): more than 5% of requests get a 4xx before the integration is invoked, for 5 consecutive minutes."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "ClientError"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "k1l2m3n4o5"
+    Stage = "prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-websocket-stage/client-error-rate"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-websocket-stage_k1l2m3n4o5_stages_prod_execution-error-rate_5f8bba1e" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-apigateway-websocket-stage-k1l2m3n4o5/stages/prod-execution-error-rate"
+  alarm_description   = "Required by onwatch policy apigateway-websocket-stage/execution-error-rate for arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): more than 5% of requests hit an error calling the integration, for 3 consecutive minutes."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "ExecutionError"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0.05
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "k1l2m3n4o5"
+    Stage = "prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-websocket-stage/execution-error-rate"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-websocket-stage_k1l2m3n4o5_stages_prod_integration-latency-p9_86270bad" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-websocket-stage-k1l2m3n4o5/stages/prod-integration-latency-p90"
+  alarm_description   = "Required by onwatch policy apigateway-websocket-stage/integration-latency-p90 for arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): p90 integration latency of 2000 ms or more for 5 consecutive minutes; the backend is slow. AWS: a starting point, recommended for WebSocket APIs; tune with onwatch:IntegrationLatency."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "IntegrationLatency"
+  extended_statistic  = "p90"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 2000
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "k1l2m3n4o5"
+    Stage = "prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-websocket-stage/integration-latency-p90"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-websocket-stage_k1l2m3n4o5_stages_prod_route-integration-late_217f58bd" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-websocket-stage-k1l2m3n4o5/stages/prod-route-integration-latency-p90-sendmessage"
+  alarm_description   = "Required by onwatch policy apigateway-websocket-stage/route-integration-latency-p90 for arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod (Route=sendmessage): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): p90 integration latency of one route ($connect, sendmessage, ...) at 2000 ms or more for 5 consecutive minutes (detailed metrics)."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "IntegrationLatency"
+  extended_statistic  = "p90"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 2000
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "k1l2m3n4o5"
+    Route = "sendmessage"
+    Stage = "prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-websocket-stage/route-integration-latency-p90"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "apigateway-websocket-stage_k1l2m3n4o5_stages_prod_route-integration-late_2ac583fe" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-apigateway-websocket-stage-k1l2m3n4o5/stages/prod-route-integration-latency-p90-$connect"
+  alarm_description   = "Required by onwatch policy apigateway-websocket-stage/route-integration-latency-p90 for arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod (Route=$connect): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms'): p90 integration latency of one route ($connect, sendmessage, ...) at 2000 ms or more for 5 consecutive minutes (detailed metrics)."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "IntegrationLatency"
+  extended_statistic  = "p90"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 2000
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ApiId = "k1l2m3n4o5"
+    Route = "$connect"
+    Stage = "prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "apigateway-websocket-stage/route-integration-latency-p90"
+    "onwatch:resource" = "arn:aws:apigateway:us-east-1::/apis/k1l2m3n4o5/stages/prod"
   })
 }
 

@@ -18,6 +18,7 @@ output "dashboard_names" {
   description = "Names of the CloudWatch dashboards."
   value = [
     aws_cloudwatch_dashboard.onwatch-overview_85dd009a.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-api-gateway-v2_abcb53ad.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-ec2_ec0b5eed.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-nat-gateway_ea68f6cf.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-route-53_3c208bff.dashboard_name,

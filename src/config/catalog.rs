@@ -29,6 +29,8 @@ pub struct Namespace {
     pub published_by: Option<String>,
     /// The dimension names of a metric that names one resource of the type; empty when none does.
     pub discovery: Vec<String>,
+    /// Attribute, then value, then the metrics that tell it (`attributes_by_metric`).
+    pub attributes_by_metric: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 impl Namespace {
@@ -560,7 +562,19 @@ fn compile_namespace(ns: &NamespaceSpec, account_level: bool, groups: &HashSet<S
         metrics: ns.metrics.iter().cloned().collect(),
         published_by: ns.published_by.clone(),
         discovery: ns.discovery.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
+        attributes_by_metric: ns.attributes_by_metric.clone(),
     };
+    for (attribute, values) in &ns.attributes_by_metric {
+        for (value, metrics) in values {
+            for (index, metric) in metrics.iter().enumerate().filter(|(_, metric)| !namespace.metrics.contains(*metric)) {
+                problem(format!(".attributes_by_metric.{attribute}.{value}[{index}]"), format!("{metric:?} is not one of this namespace's metrics"));
+            }
+            let shared = values.iter().filter(|(other, _)| *other != value).flat_map(|(_, others)| others).find(|m| metrics.contains(m));
+            if let Some(metric) = shared {
+                problem(format!(".attributes_by_metric.{attribute}.{value}"), format!("{metric:?} tells two values of {attribute}"));
+            }
+        }
+    }
     check_discovery(&ns.discovery, &namespace, arn, problem);
     namespace
 }

@@ -497,6 +497,35 @@ fn check_math_metrics(file: &str, index: usize, rule: &AlarmRule, spec: &Resourc
     }
 }
 
+/// A fan-out names further dimensions than the resource's own, each once.
+fn check_fan_out<'a>(
+    file: &str,
+    at: &str,
+    fan_out: &FanOut,
+    identifying: impl Iterator<Item = &'a str>,
+    resource_type: &str,
+    namespace: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let identifying: Vec<&str> = identifying.collect();
+    let names = fan_out.names();
+    if names.is_empty() {
+        problems.push(problem(file, at.to_string(), "for_each_dimension needs at least one dimension name".into()));
+    }
+    for (index, name) in names.iter().enumerate() {
+        let here = match fan_out {
+            FanOut::One(_) => at.to_string(),
+            FanOut::Many(_) => format!("{at}[{index}]"),
+        };
+        if identifying.contains(&name.as_str()) {
+            let message = format!("for_each_dimension {name:?} already identifies the {resource_type} resource in {namespace}: name a further dimension");
+            problems.push(problem(file, here, message));
+        } else if names[..index].contains(name) {
+            problems.push(problem(file, here, format!("for_each_dimension names {name:?} twice")));
+        }
+    }
+}
+
 /// Exactly one of a static threshold and an anomaly band, each with its comparisons; statistics
 /// on the rule for one metric, on the metrics for an expression.
 fn check_alarm_kind(file: &str, index: usize, rule: &AlarmRule, problems: &mut Vec<Problem>) {
@@ -581,11 +610,8 @@ fn check_policy(
                 check_math_metrics(file, index, rule, spec, &parsed.resource_type, &mut problems);
             } else if !spec.knows(&rule.namespace, &rule.metric) {
                 problems.push(problem(file, at(".metric"), format!("unknown metric {:?} in {} for {}", rule.metric, rule.namespace, parsed.resource_type)));
-            } else if let Some(extra) = &rule.for_each_dimension {
-                if spec.namespaces[&rule.namespace].dimension_names().any(|name| name == extra) {
-                    let message = format!("for_each_dimension {extra:?} already identifies the {} resource in {}: name a further dimension", parsed.resource_type, rule.namespace);
-                    problems.push(problem(file, at(".for_each_dimension"), message));
-                }
+            } else if let Some(fan_out) = &rule.for_each_dimension {
+                check_fan_out(file, &at(".for_each_dimension"), fan_out, spec.namespaces[&rule.namespace].dimension_names(), &parsed.resource_type, &rule.namespace, &mut problems);
             }
         }
         check_alarm_kind(file, index, rule, &mut problems);

@@ -103,6 +103,12 @@ pub struct NamespaceSpec {
     /// Requirements on such metrics also check that the metric exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_by: Option<String>,
+    /// Attributes that which metrics a resource publishes tell: attribute name, then value, then
+    /// the metrics only resources with that value publish (`ProtocolType`: `WEBSOCKET` for
+    /// `ConnectCount`, `HTTP` for `4xx`). The scanner sets the attribute when the resource's metrics
+    /// name exactly one value's; a value given otherwise (snapshot, Terraform) is kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes_by_metric: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 /// One coverage policy (`policies/*.json`): which resources it selects and which alarms each must have.
@@ -199,12 +205,31 @@ pub struct AlarmRule {
     pub severity: String,
     /// Why this alarm matters and why this threshold.
     pub description: String,
-    /// An extra dimension to fan out on (`UserPoolClient`, `Route`, `TunnelIpAddress`): one
-    /// requirement per distinct value of it among the account's metrics on this namespace, metric
-    /// and the resource's dimensions; the alarm carries the resource's dimensions and this one.
+    /// Extra dimensions to fan out on: one name (`UserPoolClient`, `Route`, `TunnelIpAddress`) or a
+    /// list of them (`["Resource", "Method"]`): one requirement per distinct value (per combination
+    /// of values) among the account's metrics on this namespace, metric and the resource's
+    /// dimensions that carry all of them; the alarm carries the resource's dimensions and these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[^\s].{0,254}$"))]
-    pub for_each_dimension: Option<String>,
+    pub for_each_dimension: Option<FanOut>,
+}
+
+/// `for_each_dimension`: one dimension name, or several fanned out together.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FanOut {
+    One(#[schemars(regex(pattern = r"^[^\s].{0,254}$"))] String),
+    /// Up to 10 distinct names, each combination of their values one requirement.
+    Many(#[schemars(length(min = 1, max = 10), inner(regex(pattern = r"^[^\s].{0,254}$")))] Vec<String>),
+}
+
+impl FanOut {
+    /// The dimension names, in the policy's order.
+    pub fn names(&self) -> &[String] {
+        match self {
+            FanOut::One(name) => std::slice::from_ref(name),
+            FanOut::Many(names) => names,
+        }
+    }
 }
 
 impl AlarmRule {

@@ -382,10 +382,7 @@ fn alarm_contexts(
         else {
             continue;
         };
-        let rule_part = match &requirement.sub_dimension {
-            Some(sub) => format!("{}-{}", rule.id, sub.value),
-            None => rule.id.clone(),
-        };
+        let rule_part = std::iter::once(rule.id.as_str()).chain(requirement.sub_dimensions.iter().map(|sub| sub.value.as_str())).collect::<Vec<_>>().join("-");
         let severity = severity(&rule.severity)?;
         let rollup = settings.composites.as_ref().and_then(|c| c.rollup_of(resource, &rule.severity));
         let plain = alarm_name(name_prefix, &severity, &requirement.policy, resource, &rule_part)?;
@@ -420,7 +417,7 @@ fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource:
     let region = region(&resource.region, &resource.arn)?;
     let mut identity = vec![resource.account.as_str(), resource.region.as_str(), resource.arn.as_str(), requirement.policy.as_str(), rule.id.as_str()];
     let mut readable_parts = vec![requirement.policy.as_str(), readable, rule.id.as_str()];
-    if let Some(sub) = &requirement.sub_dimension {
+    for sub in &requirement.sub_dimensions {
         dimensions.insert(sub.name.as_str(), sub.value.as_str());
         identity.extend([sub.name.as_str(), sub.value.as_str()]);
         readable_parts.push(sub.value.as_str());
@@ -431,9 +428,12 @@ fn alarm_context(settings: &Settings, requirement: &RequirementResult, resource:
         topic: TerraformIdentifier::topic(&severity(&rule.severity)?, &region),
         region,
         description: truncate(
-            &match &requirement.sub_dimension {
-                Some(sub) => format!("Required by onwatch policy {}/{} for {} ({}={}): {}", requirement.policy, rule.id, resource.arn, sub.name, sub.value, rule.description),
-                None => format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
+            &match requirement.sub_dimensions.as_slice() {
+                [] => format!("Required by onwatch policy {}/{} for {}: {}", requirement.policy, rule.id, resource.arn, rule.description),
+                subs => {
+                    let values: Vec<String> = subs.iter().map(|sub| format!("{}={}", sub.name, sub.value)).collect();
+                    format!("Required by onwatch policy {}/{} for {} ({}): {}", requirement.policy, rule.id, resource.arn, values.join(", "), rule.description)
+                }
             },
             MAX_ALARM_DESCRIPTION,
         ),

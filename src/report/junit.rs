@@ -185,9 +185,12 @@ fn security_cases(report: &Coverage) -> Vec<Case> {
 
 /// `<resource> <policy>/<rule>`, with `[Dimension=value]` for a fanned-out requirement.
 fn testcase_name(r: &RequirementResult) -> String {
-    match &r.sub_dimension {
-        Some(sub) => format!("{} {}/{}[{}={}]", r.resource, r.policy, r.alarm_rule, sub.name, sub.value),
-        None => format!("{} {}/{}", r.resource, r.policy, r.alarm_rule),
+    match r.sub_dimensions.as_slice() {
+        [] => format!("{} {}/{}", r.resource, r.policy, r.alarm_rule),
+        subs => {
+            let values: Vec<String> = subs.iter().map(|sub| format!("{}={}", sub.name, sub.value)).collect();
+            format!("{} {}/{}[{}]", r.resource, r.policy, r.alarm_rule, values.join(", "))
+        }
     }
 }
 

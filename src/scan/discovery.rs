@@ -63,7 +63,47 @@ pub fn complete(resources: &mut Vec<Resource>, metrics: &[Metric], place: &Place
     let added = found.len();
     resources.extend(found.into_values());
     fill_attributes(resources, metrics, &at, catalog);
+    fill_attributes_by_metric(resources, metrics, catalog);
     added
+}
+
+/// `name=value␟...` of identifying dimensions, in name order.
+fn identity_key<'d>(dimensions: impl Iterator<Item = (&'d str, &'d str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = dimensions.collect();
+    pairs.sort_unstable();
+    pairs.iter().map(|(name, value)| format!("{name}={value}\u{1f}")).collect()
+}
+
+/// Sets the attributes that the metrics a resource publishes tell (a catalogue namespace's
+/// `attributes_by_metric`: a WebSocket API stage publishes `ConnectCount`, an HTTP one `4xx`),
+/// when they tell exactly one value; a value the resource has already is kept.
+fn fill_attributes_by_metric(resources: &mut [Resource], metrics: &[Metric], catalog: &Catalog) {
+    let telling: HashSet<&str> = resources
+        .iter()
+        .filter_map(|r| catalog.get(&r.resource_type))
+        .flat_map(|t| t.namespaces.iter().filter(|(_, ns)| !ns.attributes_by_metric.is_empty()).map(|(name, _)| name.as_str()))
+        .collect();
+    if telling.is_empty() {
+        return;
+    }
+    let mut published: HashMap<(&str, String), HashSet<&str>> = HashMap::new();
+    for metric in metrics.iter().filter(|m| telling.contains(m.namespace.as_str())) {
+        let Some(identity) = catalog.identity(&metric.namespace, &metric.dimensions) else { continue };
+        published.entry((metric.namespace.as_str(), identity_key(identity))).or_default().insert(metric.metric_name.as_str());
+    }
+    for resource in resources.iter_mut() {
+        let Some(resource_type) = catalog.get(&resource.resource_type) else { continue };
+        for (namespace, spec) in resource_type.namespaces.iter().filter(|(_, ns)| !ns.attributes_by_metric.is_empty()) {
+            let Ok(dimensions) = resource_type.dimensions(resource, namespace) else { continue };
+            let Some(names) = published.get(&(namespace.as_str(), identity_key(dimensions.iter()))) else { continue };
+            for (attribute, values) in &spec.attributes_by_metric {
+                let told: Vec<&String> = values.iter().filter(|(_, metrics)| metrics.iter().any(|m| names.contains(m.as_str()))).map(|(value, _)| value).collect();
+                if let [value] = told.as_slice() {
+                    resource.attributes.entry(attribute.clone()).or_insert_with(|| (*value).clone());
+                }
+            }
+        }
+    }
 }
 
 /// Per (type, attribute, resource key): the values the metrics carry, or how many resources have the key.
@@ -205,5 +245,35 @@ mod tests {
         assert_eq!(attribute(volume, "InstanceId").as_deref(), Some("i-0000000000000000a"));
         assert_eq!(attribute(stage, "ApiName").as_deref(), Some("shop"));
         assert_eq!(attribute(twin_a, "ApiName"), None, "two stages named live: ambiguous");
+    }
+
+    #[test]
+    fn v2_stages_are_discovered_and_their_protocol_told_by_the_metrics_they_publish() {
+        let http = "arn:aws:apigateway:eu-west-1::/apis/f6g7h8i9j0/stages/$default";
+        let socket = "arn:aws:apigateway:eu-west-1::/apis/k1l2m3n4o5/stages/prod";
+        let both = "arn:aws:apigateway:eu-west-1::/apis/p1q2r3s4t5/stages/prod";
+        let mut declared = tagged("arn:aws:apigateway:eu-west-1::/apis/u1v2w3x4y5/stages/live");
+        declared.attributes.insert("ProtocolType".into(), "HTTP".into());
+        let mut resources = vec![tagged(http), declared.clone()];
+        let stage = |api: &'static str, stage: &'static str| [("ApiId", api), ("Stage", stage)];
+        let metrics = vec![
+            metric("AWS/ApiGateway", "4xx", &stage("f6g7h8i9j0", "$default")),
+            metric("AWS/ApiGateway", "Latency", &[("ApiId", "f6g7h8i9j0"), ("Stage", "$default"), ("Route", "GET /orders")]),
+            metric("AWS/ApiGateway", "ConnectCount", &stage("k1l2m3n4o5", "prod")),
+            metric("AWS/ApiGateway", "MessageCount", &[("ApiId", "k1l2m3n4o5"), ("Stage", "prod"), ("Route", "$connect")]),
+            metric("AWS/ApiGateway", "5xx", &stage("p1q2r3s4t5", "prod")),
+            metric("AWS/ApiGateway", "ExecutionError", &stage("p1q2r3s4t5", "prod")),
+            metric("AWS/ApiGateway", "ConnectCount", &stage("u1v2w3x4y5", "live")),
+        ];
+        let added = complete(&mut resources, &metrics, &place(), &catalog());
+        assert_eq!(added, 2, "the WebSocket stage and the ambiguous one are discovered from their metrics");
+        let found = |arn: &str| resources.iter().find(|r| r.arn == arn).unwrap_or_else(|| panic!("{arn} not in {resources:#?}"));
+        assert_eq!(found(socket).resource_type, "apigateway:apis/stages");
+        assert_eq!(found(socket).discovered_by, DiscoveredBy::Metrics);
+        let protocol = |arn: &str| found(arn).attributes.get("ProtocolType").cloned();
+        assert_eq!(protocol(http).as_deref(), Some("HTTP"));
+        assert_eq!(protocol(socket).as_deref(), Some("WEBSOCKET"));
+        assert_eq!(protocol(both), None, "metrics of both protocols tell neither");
+        assert_eq!(protocol(&declared.arn).as_deref(), Some("HTTP"), "a value the resource has is kept");
     }
 }

@@ -134,6 +134,15 @@ def showcase(client, endpoint, region):
     sqs.create_queue(QueueName="legacy-jobs")
     put_metrics(cw, "AWS/SQS", [("ApproximateAgeOfOldestMessage", {"QueueName": q}) for q in ("orders", "legacy-jobs")])
 
+    # --- API Gateway v2: an HTTP and a WebSocket stage that only their metrics reveal; which
+    # metrics they publish tells their protocol (4xx/5xx for HTTP, ConnectCount for WebSocket).
+    put_metrics(cw, "AWS/ApiGateway", [
+        ("5xx", {"ApiId": "f6g7h8i9j0", "Stage": "$default"}),
+        ("Latency", {"ApiId": "f6g7h8i9j0", "Stage": "$default"}),
+        ("ConnectCount", {"ApiId": "k1l2m3n4o5", "Stage": "prod"}),
+        ("IntegrationLatency", {"ApiId": "k1l2m3n4o5", "Stage": "prod", "Route": "$connect"}),
+    ])
+
     # --- DynamoDB.
     client("dynamodb").create_table(
         TableName="sessions", BillingMode="PAY_PER_REQUEST",

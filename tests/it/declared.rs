@@ -887,3 +887,39 @@ fn generate_into_from_a_plan_writes_what_the_source_gives() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--into"), "{stderr}");
 }
+
+/// An API Gateway v2 stage declared in Terraform is read as `apigateway:apis/stages`; its API's
+/// `protocol_type` is not read (a cross-resource lookup the reader does not make), so it is held to
+/// the HTTP alarms, the pack's default for a stage whose protocol nothing told.
+#[test]
+fn a_declared_api_gateway_v2_stage_is_checked_at_its_line() {
+    const STAGE: &str = r#"provider "aws" {
+  region = "eu-west-1"
+}
+
+resource "aws_apigatewayv2_api" "shop" {
+  name          = "shop"
+  protocol_type = "HTTP"
+}
+
+resource "aws_apigatewayv2_stage" "live" {
+  api_id = "f6g7h8i9j0"
+  name   = "$default"
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tf/main.tf", STAGE);
+    let (code, stdout, stderr) = check(dir.path(), &["--terraform", "tf", "--format", "json", "--output", "report.json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let report = json(dir.path(), "report.json");
+    assert_eq!(report["summary"]["declared_resources"], 1, "{report}");
+    let missing: Vec<&Value> = findings(&report).into_iter().filter(|f| f["code"] == "missing-alarm").collect();
+    let requirements: Vec<&str> = missing.iter().filter_map(|f| f["requirement"].as_str()).collect();
+    assert_eq!(requirements, ["apigateway-http-stage/5xx-rate", "apigateway-http-stage/4xx-rate", "apigateway-http-stage/latency-p90"], "{report}");
+    let line = format!("tf/main.tf:{}", line_of(STAGE, "resource \"aws_apigatewayv2_stage\""));
+    for finding in &missing {
+        assert_eq!(finding["location"], line.as_str());
+        assert_eq!(finding["resource"], "arn:aws:apigateway:eu-west-1::/apis/f6g7h8i9j0/stages/$default");
+        assert!(finding["message"].as_str().unwrap().contains("ApiId=f6g7h8i9j0, Stage=$default"), "{finding}");
+    }
+}

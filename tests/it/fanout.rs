@@ -1,5 +1,6 @@
 //! `for_each_dimension`: a policy alarm fanned out over the values of one extra dimension that the
-//! account publishes (a disk alarm per mount path here, a Cognito alarm per app client in the pack).
+//! account publishes (a disk alarm per mount path here, a Cognito alarm per app client in the pack),
+//! or over the value pairs of two (an API Gateway alarm per resource and method).
 
 use std::{fs, path::Path};
 
@@ -89,7 +90,7 @@ fn disk_requirements(evaluation: &onwatch::check::Evaluation) -> Vec<(String, St
         .requirements
         .iter()
         .filter(|r| r.alarm_rule == "disk-full")
-        .map(|r| (r.sub_dimension.as_ref().map(|s| format!("{}={}", s.name, s.value)).unwrap_or_default(), r.status))
+        .map(|r| (r.sub_dimensions.iter().map(|s| format!("{}={}", s.name, s.value)).collect::<Vec<_>>().join(","), r.status))
         .collect()
 }
 
@@ -191,7 +192,7 @@ fn requirements_of<'e>(evaluation: &'e onwatch::check::Evaluation, policy: &str)
         .requirements
         .iter()
         .filter(|r| r.policy == policy)
-        .map(|r| (r.alarm_rule.as_str(), r.sub_dimension.as_ref().map(|s| s.value.as_str()), r.status))
+        .map(|r| (r.alarm_rule.as_str(), r.sub_dimensions.first().map(|s| s.value.as_str()), r.status))
         .collect()
 }
 
@@ -290,4 +291,231 @@ fn cognito_user_pool_requires_throttling_alarms_per_app_client_with_aws_settings
     let all: String = files.iter().map(|f| f.contents.as_str()).collect();
     assert!(all.contains("UserPoolClient = \"5r2mobileclient\""), "no per-client dimension in the generated alarms");
     assert_eq!(all.matches("metric_name         = \"SignUpThrottles\"").count(), 2, "one sign-up alarm per client");
+}
+
+fn rest_stage() -> Resource {
+    Resource {
+        arn: "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod".into(),
+        resource_type: "apigateway:stage".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: Default::default(),
+        attributes: [("ApiName".to_string(), "orders-api".to_string())].into(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+fn method_dims(method: Option<(&str, &str)>) -> Dimensions {
+    let mut dims = vec![("ApiName", "orders-api"), ("Stage", "prod")];
+    if let Some((resource, verb)) = method {
+        dims.extend([("Resource", resource), ("Method", verb)]);
+    }
+    tags(&dims).into()
+}
+
+fn latency_metric(method: Option<(&str, &str)>) -> Metric {
+    Metric { namespace: "AWS/ApiGateway".into(), metric_name: "Latency".into(), dimensions: method_dims(method), region: REGION.into(), account: ACCOUNT.into() }
+}
+
+fn latency_alarm(name: &str, dimensions: Dimensions) -> MetricAlarm {
+    MetricAlarm {
+        name: name.into(),
+        namespace: Some("AWS/ApiGateway".into()),
+        metric_name: Some("Latency".into()),
+        dimensions,
+        statistic: None,
+        extended_statistic: Some("p90".into()),
+        period: Some(60),
+        evaluation_periods: 5,
+        datapoints_to_alarm: Some(5),
+        comparison_operator: ComparisonOperator::GreaterThanOrEqualToThreshold,
+        ..cpu_alarm("unused", 2500.0)
+    }
+}
+
+/// A REST stage with detailed metrics on three (resource, method) pairs, one of them alarmed.
+fn stage_with_methods() -> Inventory {
+    let mut inv = inventory();
+    inv.resources.push(rest_stage());
+    inv.metrics.push(latency_metric(None));
+    for pair in [("/orders", "GET"), ("/orders", "POST"), ("/items/{id}", "GET")] {
+        inv.metrics.push(latency_metric(Some(pair)));
+    }
+    // A metric with the resource but no method names no pair.
+    inv.metrics.push(Metric { dimensions: tags(&[("ApiName", "orders-api"), ("Stage", "prod"), ("Resource", "/health")]).into(), ..latency_metric(None) });
+    inv.alarms.push(latency_alarm("orders-get-latency", method_dims(Some(("/orders", "GET")))));
+    inv
+}
+
+fn method_requirements(evaluation: &onwatch::check::Evaluation) -> Vec<(Vec<(String, String)>, Status)> {
+    evaluation
+        .requirements
+        .iter()
+        .filter(|r| r.policy == "apigateway-stage-methods" && r.alarm_rule == "latency-p90")
+        .map(|r| (r.sub_dimensions.iter().map(|s| (s.name.clone(), s.value.clone())).collect(), r.status))
+        .collect()
+}
+
+fn pair(resource: &str, method: &str) -> Vec<(String, String)> {
+    vec![("Resource".to_string(), resource.to_string()), ("Method".to_string(), method.to_string())]
+}
+
+#[test]
+fn two_dimension_fan_out_requires_one_alarm_per_published_pair() {
+    let settings = builtin();
+    let evaluation = evaluate(&stage_with_methods(), &settings, today());
+    assert_eq!(
+        method_requirements(&evaluation),
+        vec![(pair("/items/{id}", "GET"), Status::Missing), (pair("/orders", "GET"), Status::Covered), (pair("/orders", "POST"), Status::Missing)]
+    );
+    let missing: Vec<_> = evaluation.findings.iter().filter(|f| f.code == Code::MissingAlarm && f.requirement.as_deref().is_some_and(|r| r.starts_with("apigateway-stage-methods/"))).collect();
+    assert_eq!(missing.len(), 2, "{missing:#?}");
+    assert_eq!(missing[1].requirement.as_deref(), Some("apigateway-stage-methods/latency-p90[Resource=/orders, Method=POST]"));
+    assert!(missing[1].message.contains("ApiName=orders-api, Stage=prod, Resource=/orders, Method=POST"), "{}", missing[1].message);
+    // The method's alarm does not cover the stage-wide latency requirement on the same metric.
+    let stage = evaluation.requirements.iter().find(|r| r.policy == "apigateway-stage" && r.alarm_rule == "latency-p90").unwrap();
+    assert_eq!(stage.status, Status::Missing);
+}
+
+#[test]
+fn two_dimension_fan_out_is_covered_only_by_an_alarm_on_both_values() {
+    let settings = builtin();
+    let mut inv = stage_with_methods();
+    inv.alarms.clear();
+    // One alarm on the resource only (every method), one on the right method of another resource.
+    inv.alarms.push(latency_alarm("orders-any", tags(&[("ApiName", "orders-api"), ("Stage", "prod"), ("Resource", "/orders")]).into()));
+    inv.alarms.push(latency_alarm("items-get", method_dims(Some(("/items/{id}", "GET")))));
+    let evaluation = evaluate(&inv, &settings, today());
+    assert_eq!(
+        method_requirements(&evaluation),
+        vec![(pair("/items/{id}", "GET"), Status::Covered), (pair("/orders", "GET"), Status::Missing), (pair("/orders", "POST"), Status::Missing)]
+    );
+    let stage = evaluation.requirements.iter().find(|r| r.policy == "apigateway-stage" && r.alarm_rule == "latency-p90").unwrap();
+    assert_eq!(stage.status, Status::Missing, "an alarm on one resource is not the stage's");
+}
+
+#[test]
+fn two_dimension_fan_out_generates_one_alarm_per_pair_with_both_dimensions() {
+    let settings = builtin();
+    let inv = stage_with_methods();
+    let evaluation = evaluate(&inv, &settings, today());
+    let files = generate::generate(&inv, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions::default()).unwrap();
+    let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+    assert!(all.contains("\"onwatch-warning-apigateway-stage-methods-a1b2c3d4e5/stages/prod-latency-p90-/orders-POST\""), "no alarm for /orders POST:\n{all}");
+    assert!(all.contains("\"onwatch-warning-apigateway-stage-methods-a1b2c3d4e5/stages/prod-latency-p90-/items/{id}-GET\""), "no alarm for /items/{{id}} GET");
+    assert!(!all.contains("latency-p90-/orders-GET\""), "the covered pair was generated again");
+    assert!(!all.contains("/health"), "a metric without a method became a requirement");
+    let block = all.split("resource \"aws_cloudwatch_metric_alarm\"").find(|b| b.contains("latency-p90-/orders-POST")).unwrap();
+    for dimension in ["Resource = \"/orders\"", "Method   = \"POST\"", "ApiName  = \"orders-api\"", "Stage    = \"prod\""] {
+        assert!(block.contains(dimension), "no {dimension} in:\n{block}");
+    }
+}
+
+#[test]
+fn fan_out_lists_are_checked_name_by_name_with_json_paths() {
+    let policy = |fan_out: &str| DISK_POLICY.replace("\"for_each_dimension\": \"path\"", &format!("\"for_each_dimension\": {fan_out}"));
+    let settings = settings_with(&policy(r#"["path", "fstype"]"#)).unwrap();
+    let rule = &settings.policies.iter().find(|p| p.id == "ec2-disk").unwrap().alarms[0];
+    assert_eq!(rule.for_each_dimension.as_ref().unwrap().names(), ["path", "fstype"]);
+    for (fan_out, path, words) in [
+        (r#"["path", "path"]"#, "$.alarms[0].for_each_dimension[1]", "twice"),
+        (r#"["path", "InstanceId"]"#, "$.alarms[0].for_each_dimension[1]", "already identifies"),
+    ] {
+        let text = settings_with(&policy(fan_out)).err().expect("refused").to_string();
+        assert!(text.contains("ec2-disk.json") && text.contains(path) && text.contains(words), "{fan_out}: {text}");
+    }
+    let text = settings_with(&policy("[]")).err().expect("an empty list is refused").to_string();
+    assert!(text.contains("ec2-disk.json") && text.contains("for_each_dimension"), "{text}");
+}
+
+#[test]
+fn two_dimension_fan_out_alarm_on_a_pair_with_a_one_dimension_rule_covers_neither() {
+    // A pair's alarm carries both dimensions; a rule fanned out on the first alone wants an alarm on that value only.
+    let one = DISK_POLICY;
+    let two = one.replace("\"id\": \"ec2-disk\"", "\"id\": \"ec2-disk-two\"").replace("\"for_each_dimension\": \"path\"", "\"for_each_dimension\": [\"path\", \"fstype\"]");
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    fs::create_dir(&policies).unwrap();
+    for entry in fs::read_dir(fixtures().join("policies")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), policies.join(entry.file_name())).unwrap();
+    }
+    fs::write(policies.join("ec2-disk.json"), one).unwrap();
+    fs::write(policies.join("ec2-disk-two.json"), &two).unwrap();
+    let settings = config::load(&Sources { config_dir: Some(Path::new("tests/fixtures/config").to_path_buf()), policies_dir: Some(policies) }).unwrap();
+    let mut inv = inventory();
+    covered_instance(&mut inv, "i-disks");
+    inv.metrics.push(disk_metric("i-disks", "/"));
+    inv.alarms.push(disk_alarm("i-disks", "/", 90.0));
+    let evaluation = evaluate(&inv, &settings, today());
+    let found: Vec<(&str, usize, Status)> =
+        evaluation.requirements.iter().filter(|r| r.alarm_rule == "disk-full").map(|r| (r.policy.as_str(), r.sub_dimensions.len(), r.status)).collect();
+    // The alarm carries path and fstype: it is the pair's, not the path-only requirement's.
+    assert_eq!(found, vec![("ec2-disk", 1, Status::Missing), ("ec2-disk-two", 2, Status::Covered)]);
+}
+
+fn v2_stage(api: &str, protocol: Option<&str>) -> Resource {
+    Resource {
+        arn: format!("arn:aws:apigateway:us-east-1::/apis/{api}/stages/$default"),
+        resource_type: "apigateway:apis/stages".into(),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        tags: Default::default(),
+        attributes: protocol.map(|p| ("ProtocolType".to_string(), p.to_string())).into_iter().collect(),
+        discovered_by: DiscoveredBy::Tagging,
+    }
+}
+
+fn v2_metric(api: &str, metric: &str, route: Option<&str>) -> Metric {
+    let mut dims = vec![("ApiId", api), ("Stage", "$default")];
+    dims.extend(route.map(|r| ("Route", r)));
+    Metric { namespace: "AWS/ApiGateway".into(), metric_name: metric.into(), dimensions: tags(&dims).into(), region: REGION.into(), account: ACCOUNT.into() }
+}
+
+#[test]
+fn api_gateway_v2_stages_get_the_alarms_of_their_protocol_and_per_route_fan_out() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(v2_stage("f6g7h8i9j0", Some("HTTP")));
+    inv.resources.push(v2_stage("k1l2m3n4o5", Some("WEBSOCKET")));
+    inv.resources.push(v2_stage("u1v2w3x4y5", None));
+    inv.metrics.push(v2_metric("f6g7h8i9j0", "Latency", Some("GET /orders")));
+    for route in ["$connect", "sendmessage"] {
+        inv.metrics.push(v2_metric("k1l2m3n4o5", "IntegrationLatency", Some(route)));
+    }
+    let evaluation = evaluate(&inv, &settings, today());
+    let of = |api: &str| -> Vec<String> {
+        let mut found: Vec<String> = evaluation
+            .requirements
+            .iter()
+            .filter(|r| r.resource.contains(api))
+            .map(|r| format!("{}/{}{}", r.policy, r.alarm_rule, r.sub_dimensions.iter().map(|s| format!("[{}={}]", s.name, s.value)).collect::<String>()))
+            .collect();
+        found.sort();
+        found
+    };
+    let http = [
+        "apigateway-http-stage/4xx-rate",
+        "apigateway-http-stage/5xx-rate",
+        "apigateway-http-stage/latency-p90",
+        "apigateway-http-stage/route-latency-p90[Route=GET /orders]",
+    ];
+    assert_eq!(of("f6g7h8i9j0"), http);
+    assert_eq!(
+        of("k1l2m3n4o5"),
+        [
+            "apigateway-websocket-stage/client-error-rate",
+            "apigateway-websocket-stage/execution-error-rate",
+            "apigateway-websocket-stage/integration-latency-p90",
+            "apigateway-websocket-stage/route-integration-latency-p90[Route=$connect]",
+            "apigateway-websocket-stage/route-integration-latency-p90[Route=sendmessage]",
+        ]
+    );
+    // A stage whose protocol nothing told is taken for HTTP, the common kind.
+    assert_eq!(of("u1v2w3x4y5"), http[..3]);
+    let files = generate::generate(&inv, &settings, &evaluation, &Templates::load(None).unwrap(), &GenerateOptions::default()).unwrap();
+    let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+    assert!(all.contains("Route = \"$connect\"") || all.contains("Route   = \"$connect\""), "no per-route dimension");
+    assert!(all.contains("metric_name         = \"5xx\""), "no HTTP 5xx alarm");
+    assert!(all.contains("ApiId = \"k1l2m3n4o5\"") || all.contains("ApiId   = \"k1l2m3n4o5\""), "no ApiId dimension");
 }

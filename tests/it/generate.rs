@@ -591,6 +591,12 @@ fn defect_5_values_spelling_the_block_marker_land_as_literals() {
                 *name = format!("zzprobe{spelling}{name}");
             }
         }
+        // The stage's per-method metrics carry its ApiName too.
+        for metric in &mut inventory.metrics {
+            if let Some(name) = metric.dimensions.get("ApiName").map(str::to_string) {
+                metric.dimensions.insert("ApiName", format!("zzprobe{spelling}{name}"));
+            }
+        }
         let clean = generate_for(&example(), &settings, true);
         let files = generate_for(&inventory, &settings, true);
         let escaped = onwatch::generate::hcl::string(spelling);

@@ -73,8 +73,13 @@ fn difference(page: &Page, catalog: &Value, alarm: &Value, rule: &Value) -> Opti
     }
     let mut dimensions: BTreeSet<String> =
         catalog["resource_types"][resource_type]["namespaces"][namespace]["dimensions"].as_object().map(|d| d.keys().cloned().collect()).unwrap_or_default();
-    if let Some(extra) = rule["for_each_dimension"].as_str() {
-        dimensions.insert(extra.to_string());
+    // `for_each_dimension` is one name or a list of them.
+    match &rule["for_each_dimension"] {
+        Value::String(extra) => {
+            dimensions.insert(extra.clone());
+        }
+        Value::Array(extras) => dimensions.extend(extras.iter().filter_map(Value::as_str).map(str::to_string)),
+        _ => {}
     }
     let wanted: BTreeSet<String> = alarm["dimensions"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
     if dimensions != wanted {
@@ -186,7 +191,7 @@ fn no_listed_gap_is_in_fact_covered_and_every_gap_is_a_page_alarm_with_a_reason(
 /// Issue 11's target is a pack that holds 95% of the page (at most 7 gaps). It is not there yet:
 /// the gaps listed now are the most there may be, so coverage of the page can only grow. Lower
 /// this bound as types are added; the message says how far the target is.
-const MOST_GAPS: usize = 30;
+const MOST_GAPS: usize = 15;
 
 #[test]
 fn the_pack_gaps_only_shrink() {

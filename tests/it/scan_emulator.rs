@@ -80,6 +80,13 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     let group = resource(made["target_group"]["dimension"].as_str().unwrap());
     assert_eq!(group.resource_type, "elasticloadbalancing:targetgroup");
     assert_eq!(group.attributes.get("LoadBalancer").map(String::as_str), Some(balancer), "filled from the target group's metrics");
+    // API Gateway v2 stages from their metrics alone, their protocol told by which metrics they publish.
+    for (suffix, protocol) in [("/apis/f6g7h8i9j0/stages/$default", "HTTP"), ("/apis/k1l2m3n4o5/stages/prod", "WEBSOCKET")] {
+        let stage = resource(suffix);
+        assert_eq!((stage.resource_type.as_str(), stage.discovered_by), ("apigateway:apis/stages", DiscoveredBy::Metrics), "{suffix}");
+        assert_eq!(stage.attributes.get("ProtocolType").map(String::as_str), Some(protocol), "{suffix}");
+        assert_eq!(stage.account, *account, "{suffix}: the stage's ARN has no account; the scan's scope gives it");
+    }
     // The pager queue has neither tags nor metrics: invisible, as in AWS.
     assert!(!inventory.resources.iter().any(|r| r.arn.ends_with(":oncall-pager")));
     let mut arns: Vec<&str> = inventory.resources.iter().map(|r| r.arn.as_str()).collect();
@@ -145,6 +152,14 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert!(has(&found, "agent-metrics-missing", &batch, ""), "{found:#?}");
     assert!(has(&found, "missing-alarm", &untagged, ""), "{found:#?}");
     assert!(has(&found, "missing-alarm", ":legacy-jobs", ""), "{found:#?}");
+    let messages_of = |resource: &str| -> Vec<String> {
+        report["findings"].as_array().unwrap().iter().filter(|f| f["resource"].as_str().is_some_and(|r| r.ends_with(resource))).filter_map(|f| f["message"].as_str().map(str::to_string)).collect()
+    };
+    let websocket = messages_of("/apis/k1l2m3n4o5/stages/prod");
+    assert!(websocket.iter().any(|m| m.contains("apigateway-websocket-stage/route-integration-latency-p90[Route=$connect]")), "{websocket:#?}");
+    assert!(!websocket.iter().any(|m| m.contains("apigateway-http-stage/")), "a WebSocket stage needs no HTTP alarms: {websocket:#?}");
+    let http = messages_of("/apis/f6g7h8i9j0/stages/$default");
+    assert!(http.iter().any(|m| m.contains("apigateway-http-stage/5xx-rate")), "{http:#?}");
     assert!(has(&found, "alarm-no-actions", ":alarm:orders-db-cpu", "orders-db-cpu"), "{found:#?}");
     assert!(has(&found, "orphaned-alarm", ":alarm:gone-cpu", "gone-cpu"), "{found:#?}");
     // The rate under other query ids covers the pack's error-rate requirement; the band is too wide;
@@ -156,7 +171,7 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert!(!found.iter().any(|(_, _, alarm)| alarm == "checkout-error-rate"), "{found:#?}");
     assert!(!found.iter().any(|(code, r, _)| code == "alarm-no-actions" && r.contains(":alarm:checkout-")), "{found:#?}");
     assert!(!found.iter().any(|(_, r, _)| r.ends_with(&web)), "web is fully covered: {found:#?}");
-    assert_eq!(report["summary"]["discovered_by_metrics"], 2);
+    assert_eq!(report["summary"]["discovered_by_metrics"], 4);
     assert_eq!(report["summary"]["orphaned"], 1);
 
     // Scanning the same account again gives the same bytes.

@@ -63,12 +63,13 @@ pub struct RequirementResult {
     /// Why it is exempted, or what is wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// For a policy alarm with `for_each_dimension`: the value of that dimension this requirement is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_dimension: Option<SubDimension>,
+    /// For a policy alarm with `for_each_dimension`: the value of each of its dimensions this
+    /// requirement is for, in the rule's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub_dimensions: Vec<SubDimension>,
 }
 
-/// One value of a policy alarm's `for_each_dimension` (`UserPoolClient` = `6f...`).
+/// The value of one of a policy alarm's `for_each_dimension` dimensions (`UserPoolClient` = `6f...`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SubDimension {
     pub name: String,
@@ -214,8 +215,9 @@ struct Checker<'a> {
     keys: FxHashMap<String, u32>,
     alarms_by_metric: FxHashMap<(u32, &'a str), Vec<u32>>,
     metrics_present: FxHashSet<(u32, &'a str)>,
-    /// Per (resource key, metric, fan-out dimension): the values of that dimension the account publishes.
-    fanout: FxHashMap<(u32, &'a str, &'a str), BTreeSet<&'a str>>,
+    /// Per (resource key, metric, fan-out dimensions): the values (one per dimension, in the
+    /// rule's order) the account publishes together.
+    fanout: FxHashMap<(u32, &'a str, &'a [String]), BTreeSet<Vec<&'a str>>>,
     /// Per (namespace, metric): the dimensions some rule fans out on. An alarm carrying one of
     /// them watches one value (one container, one client) and covers no whole-resource requirement.
     fanned_by_metric: FxHashMap<(&'a str, &'a str), Vec<&'a str>>,
@@ -262,6 +264,36 @@ struct Reported<'a> {
     absent_metrics: BTreeMap<&'a str, Vec<&'a str>>,
 }
 
+/// The fan-outs of the rules, by namespace: a metric carrying all of a fan-out's dimensions holds one combination of values.
+fn fan_outs_by_namespace(settings: &Settings) -> FxHashMap<&str, Vec<&[String]>> {
+    let mut fan_outs: FxHashMap<&str, Vec<&[String]>> = FxHashMap::default();
+    for rule in settings.policies.iter().flat_map(|p| &p.alarms) {
+        if let Some(fan_out) = &rule.for_each_dimension {
+            let known = fan_outs.entry(rule.namespace.as_str()).or_default();
+            if !known.contains(&fan_out.names()) {
+                known.push(fan_out.names());
+            }
+        }
+    }
+    fan_outs
+}
+
+/// Per (namespace, metric): every dimension some rule fans out on.
+fn fanned_by_metric(settings: &Settings) -> FxHashMap<(&str, &str), Vec<&str>> {
+    let mut fanned_by_metric: FxHashMap<(&str, &str), Vec<&str>> = FxHashMap::default();
+    for rule in settings.policies.iter().flat_map(|p| &p.alarms) {
+        if let Some(fan_out) = &rule.for_each_dimension {
+            let fanned = fanned_by_metric.entry((rule.namespace.as_str(), rule.metric.as_str())).or_default();
+            for name in fan_out.names() {
+                if !fanned.contains(&name.as_str()) {
+                    fanned.push(name);
+                }
+            }
+        }
+    }
+    fanned_by_metric
+}
+
 /// Below this many resources one thread is faster than starting more.
 const PARALLEL_THRESHOLD: usize = 4096;
 
@@ -294,25 +326,23 @@ impl<'a> Checker<'a> {
             }
             alarm_resources.push(first);
         }
-        let fanned: FxHashSet<&str> = settings.policies.iter().flat_map(|p| p.alarms.iter().filter_map(|rule| rule.for_each_dimension.as_deref())).collect();
+        let fan_outs = fan_outs_by_namespace(settings);
         let mut metrics_present = FxHashSet::default();
-        let mut fanout: FxHashMap<(u32, &str, &str), BTreeSet<&str>> = FxHashMap::default();
+        let mut fanout: FxHashMap<(u32, &str, &[String]), BTreeSet<Vec<&str>>> = FxHashMap::default();
         for metric in &inventory.metrics {
             let Some(identity) = catalog.identity(&metric.namespace, &metric.dimensions) else {
                 continue;
             };
             let id = intern(resource_key(&metric.account, &metric.region, &metric.namespace, identity));
             metrics_present.insert((id, metric.metric_name.as_str()));
-            for (name, value) in metric.dimensions.iter().filter(|(name, _)| fanned.contains(name)) {
-                fanout.entry((id, metric.metric_name.as_str(), name)).or_default().insert(value);
+            for &names in fan_outs.get(metric.namespace.as_str()).into_iter().flatten() {
+                let values: Option<Vec<&str>> = names.iter().map(|name| metric.dimensions.get(name)).collect();
+                if let Some(values) = values {
+                    fanout.entry((id, metric.metric_name.as_str(), names)).or_default().insert(values);
+                }
             }
         }
-        let mut fanned_by_metric: FxHashMap<(&str, &str), Vec<&str>> = FxHashMap::default();
-        for rule in settings.policies.iter().flat_map(|p| &p.alarms) {
-            if let Some(extra) = rule.for_each_dimension.as_deref() {
-                fanned_by_metric.entry((rule.namespace.as_str(), rule.metric.as_str())).or_default().push(extra);
-            }
-        }
+        let fanned_by_metric = fanned_by_metric(settings);
         let mut policies_by_type: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let thresholds = &settings.thresholds;
         let mut rules = Vec::with_capacity(settings.policies.len());
@@ -463,17 +493,17 @@ impl<'a> Checker<'a> {
     /// Records the outcome of one requirement.
     #[allow(clippy::too_many_arguments)]
     fn record(&self, out: &mut Output<'a>, resource: &'a Resource, at: (usize, usize), status: Status, alarm: Option<&str>, threshold: f64, detail: impl FnOnce() -> Option<String>) {
-        self.record_sub(out, resource, at, None, status, alarm, threshold, detail);
+        self.record_sub(out, resource, at, &[], status, alarm, threshold, detail);
     }
 
-    /// Records the outcome of one requirement, fanned out on `sub` when given.
+    /// Records the outcome of one requirement, fanned out on `sub` when not empty.
     #[allow(clippy::too_many_arguments)]
     fn record_sub(
         &self,
         out: &mut Output<'a>,
         resource: &'a Resource,
         (policy, rule): (usize, usize),
-        sub: Option<(&str, &str)>,
+        sub: &[(&str, &str)],
         status: Status,
         alarm: Option<&str>,
         threshold: f64,
@@ -493,7 +523,7 @@ impl<'a> Checker<'a> {
                 alarm: alarm.map(str::to_string),
                 threshold,
                 detail: detail(),
-                sub_dimension: sub.map(|(name, value)| SubDimension { name: name.to_string(), value: value.to_string() }),
+                sub_dimensions: sub.iter().map(|(name, value)| SubDimension { name: name.to_string(), value: value.to_string() }).collect(),
             });
         }
     }
@@ -623,18 +653,20 @@ impl<'a> Checker<'a> {
             }
         }
         match &rule.for_each_dimension {
-            None => self.judge(resource_type, resource, at, threshold, id, None, out),
-            Some(extra) => {
-                // One requirement per value the account publishes; none when it publishes none.
-                let values = id.and_then(|id| self.fanout.get(&(id, rule.metric.as_str(), extra.as_str())));
-                for value in values.into_iter().flatten() {
-                    self.judge(resource_type, resource, at, threshold, id, Some((extra.as_str(), value)), out);
+            None => self.judge(resource_type, resource, at, threshold, id, &[], out),
+            Some(fan_out) => {
+                // One requirement per combination of values the account publishes; none when it publishes none.
+                let names = fan_out.names();
+                let combinations = id.and_then(|id| self.fanout.get(&(id, rule.metric.as_str(), names)));
+                for values in combinations.into_iter().flatten() {
+                    let sub: Vec<(&str, &str)> = names.iter().map(String::as_str).zip(values.iter().copied()).collect();
+                    self.judge(resource_type, resource, at, threshold, id, &sub, out);
                 }
             }
         }
     }
 
-    /// Judges one requirement (for one value of the rule's fan-out dimension when `sub` is given).
+    /// Judges one requirement (for one value of each of the rule's fan-out dimensions when `sub` is not empty).
     #[allow(clippy::too_many_arguments)]
     fn judge(
         &self,
@@ -643,19 +675,20 @@ impl<'a> Checker<'a> {
         at: (usize, usize),
         threshold: Threshold,
         id: Option<u32>,
-        sub: Option<(&'a str, &'a str)>,
+        sub: &[(&'a str, &'a str)],
         out: &mut Output<'a>,
     ) {
         let mut required = self.required(resource, at);
-        if let Some((name, value)) = sub {
-            required.requirement = Cow::Owned(format!("{}[{name}={value}]", required.requirement));
+        if !sub.is_empty() {
+            let values: Vec<String> = sub.iter().map(|(name, value)| format!("{name}={value}")).collect();
+            required.requirement = Cow::Owned(format!("{}[{}]", required.requirement, values.join(", ")));
         }
         let rule = required.rule;
         match self.best_alarm(id, at, &threshold, sub) {
             None => {
                 let dimensions = resource_type
                     .dimensions(resource, &rule.namespace)
-                    .map(|dims| dims.iter().chain(sub).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+                    .map(|dims| dims.iter().chain(sub.iter().copied()).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
                     .unwrap_or_default();
                 let message = findings::missing_alarm_message(&required, &dimensions, threshold.value);
                 out.findings.push(findings::missing_alarm(&required, message.clone(), threshold.value));
@@ -680,9 +713,9 @@ impl<'a> Checker<'a> {
     }
 
     /// Of the alarms on the rule's metric for this resource, the one with the fewest serious
-    /// problems (then fewest problems, then first by name); with `sub`, only alarms on that value
-    /// of the fan-out dimension.
-    fn best_alarm(&self, id: Option<u32>, (policy, rule_index): (usize, usize), threshold: &Threshold, sub: Option<(&str, &str)>) -> Option<Best> {
+    /// problems (then fewest problems, then first by name); with `sub`, only alarms on those values
+    /// of the fan-out dimensions and on no other dimension some rule fans out on.
+    fn best_alarm(&self, id: Option<u32>, (policy, rule_index): (usize, usize), threshold: &Threshold, sub: &[(&str, &str)]) -> Option<Best> {
         let rule = &self.settings.policies[policy].alarms[rule_index];
         let id = id?;
         let first_metric = rule.source_metrics()[0];
@@ -691,10 +724,9 @@ impl<'a> Checker<'a> {
             .iter()
             .filter(|&&index| {
                 let dimensions = &self.inventory.alarms[index as usize].dimensions;
-                match sub {
-                    Some((name, value)) => dimensions.get(name) == Some(value),
-                    None => self.fanned_by_metric.get(&(rule.namespace.as_str(), rule.metric.as_str())).is_none_or(|fanned| !fanned.iter().any(|d| dimensions.contains_key(d))),
-                }
+                let fanned = self.fanned_by_metric.get(&(rule.namespace.as_str(), rule.metric.as_str()));
+                sub.iter().all(|&(name, value)| dimensions.get(name) == Some(value))
+                    && fanned.is_none_or(|fanned| fanned.iter().all(|d| !dimensions.contains_key(d) || sub.iter().any(|(name, _)| name == d)))
             })
             .filter_map(|&index| {
                 let index = index as usize;
