@@ -60,7 +60,7 @@ fn found(evaluation: &Evaluation, policy: &str) -> Vec<(String, Option<String>, 
         .requirements
         .iter()
         .filter(|r| r.policy == policy)
-        .map(|r| (r.alarm_rule.clone(), r.sub_dimension.as_ref().map(|s| s.value.clone()), r.region.clone(), r.status))
+        .map(|r| (r.alarm_rule.clone(), r.sub_dimensions.first().map(|s| s.value.clone()), r.region.clone(), r.status))
         .collect();
     found.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
     found
