@@ -60,7 +60,8 @@ fn expected<'a>(page: &'a Page, alarm: &'a Value, field: &str) -> &'a Value {
 fn difference(page: &Page, catalog: &Value, alarm: &Value, rule: &Value) -> Option<String> {
     let resource_type = alarm["resource_type"].as_str().unwrap();
     let namespace = alarm["namespace"].as_str().unwrap();
-    if rule["namespace"] != alarm["namespace"] || rule["metric"] != alarm["metric"] {
+    // A metric the page misspells (one the service does not publish) is a recorded deviation.
+    if rule["namespace"] != alarm["namespace"] || &rule["metric"] != expected(page, alarm, "metric") {
         return Some("another metric".into());
     }
     let mut dimensions: BTreeSet<String> =
@@ -146,7 +147,7 @@ fn no_listed_gap_is_in_fact_covered_and_every_gap_is_a_page_alarm_with_a_reason(
 /// Issue 11's target is a pack that holds 95% of the page (at most 7 gaps). It is not there yet:
 /// the gaps listed now are the most there may be, so coverage of the page can only grow. Lower
 /// this bound as types are added; the message says how far the target is.
-const MOST_GAPS: usize = 41;
+const MOST_GAPS: usize = 32;
 
 #[test]
 fn the_pack_gaps_only_shrink() {
