@@ -18,6 +18,11 @@ output "dashboard_names" {
   description = "Names of the CloudWatch dashboards."
   value = [
     aws_cloudwatch_dashboard.onwatch-overview_85dd009a.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-auto-scaling_4274aa4e.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-ec2_ec0b5eed.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-privatelink-endpoints_a8c4cd33.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-privatelink-endpoint-services_67758e91.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-ecs-container-instances_98653529.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-eks_151bd54c.dashboard_name,
   ]
 }

@@ -384,7 +384,7 @@ fn deletion_guard_refuses_to_empty_a_module() {
     let empty = Inventory { version: 1, ..Inventory::default() };
     let error = write(dir.path(), &generate_for(&empty, &settings, false)).unwrap_err();
     // The security detections and the audit trail's own alarms stay: they do not depend on resources.
-    assert!(error.to_string().contains("would delete 128 of the 143 alarms"), "{error}");
+    assert!(error.to_string().contains("would delete 139 of the 154 alarms"), "{error}");
     assert!(error.to_string().contains("--allow-deletions"));
     assert_eq!(fs::read_to_string(dir.path().join("alarms.tf")).unwrap(), before, "nothing may be written");
     let allowed = generate::write_files(dir.path(), &generate_for(&empty, &settings, false), &WriteOptions { allow_deletions: true, ..Default::default() });
@@ -468,7 +468,7 @@ fn templates_can_be_overridden_and_extended() {
     let settings = builtin_settings();
     let evaluation = evaluate(&example(), &settings, today());
     let files = generate::generate(&example(), &settings, &evaluation, &templates, &GenerateOptions::default()).unwrap();
-    assert!(file(&files, "extra.tf").contains("alarm_count = 128"));
+    assert!(file(&files, "extra.tf").contains("alarm_count = 139"));
 
     // A template that renders broken HCL is refused before anything is written.
     fs::write(dir.path().join("versions.tf.hbs"), "terraform {\n").unwrap();

@@ -233,3 +233,99 @@ fn container_instances_are_discovered_from_container_insights_and_need_a_filesys
     let all = generated(&inv, &settings, &evaluation);
     assert!(all.contains("ContainerInstanceId = \"0a1b2c3d4e5f60718293a4b5c6d7e8f9\"") && all.contains("InstanceId          = \"i-0a1b2c3d4e5f60001\""), "{all}");
 }
+
+fn auto_scaling_group(name: &str, tag_pairs: &[(&str, &str)]) -> Resource {
+    let arn = format!("arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b:autoScalingGroupName/{name}");
+    resource(arn, "autoscaling:autoScalingGroup", tag_pairs)
+}
+
+#[test]
+fn auto_scaling_group_needs_an_in_service_capacity_alarm_whose_floor_a_tag_sets() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(auto_scaling_group("web", &[("onwatch:GroupInServiceCapacity", "2")]));
+    inv.resources.push(auto_scaling_group("batch", &[]));
+    for name in ["web", "batch"] {
+        inv.metrics.push(metric("AWS/AutoScaling", "GroupInServiceCapacity", &[("AutoScalingGroupName", name)]));
+    }
+    let mut low = alarm("web-in-service", "AWS/AutoScaling", "GroupInServiceCapacity", &[("AutoScalingGroupName", "web")], Statistic::Average, 10, 1.0);
+    low.comparison_operator = ComparisonOperator::LessThanThreshold;
+    inv.alarms.push(low);
+    let evaluation = evaluate(&inv, &settings, today());
+    let found: Vec<_> = evaluation.requirements.iter().filter(|r| r.policy == "autoscaling-group").map(|r| (r.resource.rsplit('/').next().unwrap(), r.status, r.threshold)).collect();
+    assert!(found.contains(&("web", Status::Misconfigured, 2.0)), "the tag's floor is 2, the alarm's 1: {found:?}");
+    assert!(found.contains(&("batch", Status::Missing, 1.0)), "{found:?}");
+    let all = generated(&inv, &settings, &evaluation);
+    assert!(all.contains("AutoScalingGroupName = \"batch\"") && all.contains("treat_missing_data  = \"breaching\""), "{all}");
+}
+
+#[test]
+fn auto_scaling_group_without_metrics_collection_is_told_why() {
+    let settings = builtin();
+    let mut inv = inventory();
+    inv.resources.push(auto_scaling_group("quiet", &[]));
+    let evaluation = evaluate(&inv, &settings, today());
+    let why = evaluation.findings.iter().find(|f| f.code == Code::AgentMetricsMissing).expect("agent-metrics-missing");
+    assert!(why.message.contains("group-metrics-collection publishes no GroupInServiceCapacity"), "{}", why.message);
+}
+
+const DECLARED: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_eks_cluster" "shop" {
+  name     = "shop"
+  role_arn = "arn:aws:iam::111111111111:role/eks"
+  vpc_config {
+    subnet_ids = ["subnet-0aaa", "subnet-0bbb"]
+  }
+  tags = { "onwatch:container-insights" = "enabled" }
+}
+
+resource "aws_autoscaling_group" "workers" {
+  name             = "workers"
+  min_size         = 2
+  max_size         = 6
+  desired_capacity = 2
+}
+
+resource "aws_vpc_endpoint" "sqs" {
+  vpc_id            = "vpc-0a1b2c3d"
+  service_name      = "com.amazonaws.us-east-1.sqs"
+  vpc_endpoint_type = "Interface"
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id       = "vpc-0a1b2c3d"
+  service_name = "com.amazonaws.us-east-1.s3"
+}
+
+resource "aws_vpc_endpoint_service" "partner" {
+  acceptance_required        = true
+  network_load_balancer_arns = ["arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/edge/50dc6c495c0c9189"]
+}
+"#;
+
+#[test]
+fn terraform_declares_eks_clusters_auto_scaling_groups_and_privatelink_for_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tf")).unwrap();
+    std::fs::write(dir.path().join("tf/main.tf"), DECLARED).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (config, policies) = (root.join("config"), root.join("policies"));
+    let args = ["check", "--as-of", "2026-11-25", "--config", config.to_str().unwrap(), "--policies", policies.to_str().unwrap()];
+    let (code, stdout, stderr) = onwatch_in(dir.path(), &[&args[..], &["--terraform", "tf", "--format", "json", "--output", "report.json"]].concat());
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    // The gateway endpoint (s3, the provider's default type) is not an interface endpoint.
+    assert_eq!(report["summary"]["declared_resources"], 4, "{report}");
+    let findings = report["findings"].as_array().unwrap();
+    let line = |start: &str| DECLARED.lines().position(|l| l.starts_with(start)).unwrap() + 1;
+    let at = |requirement: &str| findings.iter().find(|f| f["requirement"] == requirement).unwrap_or_else(|| panic!("no {requirement} in {report}"));
+    let group = at("autoscaling-group/in-service-capacity-low");
+    assert_eq!((group["terraform_address"].as_str(), group["location"].as_str()), (Some("aws_autoscaling_group.workers"), Some(format!("tf/main.tf:{}", line("resource \"aws_autoscaling_group\"")).as_str())));
+    assert!(group["message"].as_str().unwrap().contains("AutoScalingGroupName=workers"), "{group}");
+    let cluster = at("eks-cluster-container-insights/node-cpu-utilization-high");
+    assert_eq!(cluster["terraform_address"], "aws_eks_cluster.shop");
+    assert_eq!(cluster["resource"], "arn:aws:eks:us-east-1:${account}:cluster/shop");
+}

@@ -147,7 +147,7 @@ fn no_listed_gap_is_in_fact_covered_and_every_gap_is_a_page_alarm_with_a_reason(
 /// Issue 11's target is a pack that holds 95% of the page (at most 7 gaps). It is not there yet:
 /// the gaps listed now are the most there may be, so coverage of the page can only grow. Lower
 /// this bound as types are added; the message says how far the target is.
-const MOST_GAPS: usize = 32;
+const MOST_GAPS: usize = 31;
 
 #[test]
 fn the_pack_gaps_only_shrink() {
