@@ -21,6 +21,10 @@ use crate::{
     model::{Arn, DiscoveredBy, Dimensions, Resource, ACCOUNT_REGION_TYPE},
 };
 
+/// The listings besides the Tagging API that the scanner calls for the types that name them
+/// (`listed_by`): the scanner's call table holds each one's IAM action.
+pub const LISTINGS: &[&str] = &["autoscaling:DescribeAutoScalingGroups"];
+
 #[derive(Debug, Clone)]
 pub struct Namespace {
     /// Dimension name and the template of its value.
@@ -54,6 +58,8 @@ pub struct ResourceType {
     arn_service: String,
     /// The Tagging API resource type filter that lists the type.
     pub tagging_filter: Option<String>,
+    /// The API that lists the type where the Tagging API does not (one of [`LISTINGS`]).
+    pub listed_by: Option<String>,
     /// Real-shaped ARNs of the type, each matching `arn_resource` and rebuilt by `arn`.
     pub example_arns: Vec<String>,
     pub namespaces: BTreeMap<String, Namespace>,
@@ -350,6 +356,11 @@ impl Catalog {
         self.by_service.get(service)?.iter().map(|name| &self.types[name]).find(|t| t.matches(arn))
     }
 
+    /// Whether a type of the catalogue is listed by `listing` (one of [`LISTINGS`]).
+    pub fn is_listed_by(&self, listing: &str) -> bool {
+        self.types.values().any(|t| t.listed_by.as_deref() == Some(listing))
+    }
+
     /// Every type's Tagging API resource type filter, once each, sorted.
     pub fn tagging_filters(&self) -> Vec<&str> {
         let filters: BTreeSet<&str> = self.types.values().filter_map(|t| t.tagging_filter.as_deref()).collect();
@@ -485,6 +496,9 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
             problem(".tagging_filter".into(), format!("{filter:?} is not a Tagging API filter of the ARN's service: {service} or {service}:TYPE"));
         }
     }
+    if let Some(listing) = spec.listed_by.as_deref().filter(|listing| !LISTINGS.contains(listing)) {
+        problem(".listed_by".into(), format!("{listing:?} is not a listing the scanner knows (known: {})", LISTINGS.join(", ")));
+    }
     let mut namespaces = BTreeMap::new();
     for (namespace, ns) in spec.namespaces {
         let account_level = name == ACCOUNT_REGION_TYPE;
@@ -509,6 +523,7 @@ fn compile(file: &str, name: &str, spec: ResourceTypeSpec) -> Result<ResourceTyp
             arn,
             arn_service,
             tagging_filter: spec.tagging_filter,
+            listed_by: spec.listed_by,
             example_arns: spec.example_arns,
             namespaces,
             terraform,

@@ -37,6 +37,11 @@ pub struct ResourceTypeSpec {
     /// or a whole service: `sqs`). Without one, the scanner finds the type only through its metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tagging_filter: Option<String>,
+    /// The API that lists this type where the Tagging API does not: `autoscaling:DescribeAutoScalingGroups`
+    /// (Auto Scaling groups are not Tagging API resources). One of the listings the scanner knows
+    /// (`config::catalog::LISTINGS`); it reads the ARN, tags and attributes from the listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed_by: Option<String>,
     /// Real-shaped ARNs of this type: each must match `arn_resource`, be rebuilt by `arn` and be
     /// of no other type; tests compute every namespace's dimensions from them. Every type of the
     /// shipped catalogue has one; optional in a custom catalogue.

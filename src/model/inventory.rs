@@ -110,7 +110,8 @@ pub struct Scope {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DiscoveredBy {
-    /// Listed by the Resource Groups Tagging API (or written by hand in a snapshot).
+    /// Listed by the Resource Groups Tagging API, or by the API of a type it does not list (the
+    /// catalogue's `listed_by`: Auto Scaling groups), or written by hand in a snapshot.
     #[default]
     Tagging,
     /// Never tagged, so invisible to the Tagging API; found through the metrics it publishes.

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use aws_sdk_autoscaling as autoscaling;
 use aws_sdk_cloudtrail as cloudtrail;
 use aws_sdk_cloudwatch as cloudwatch;
 use aws_sdk_cloudwatchlogs as logs;
@@ -32,6 +33,7 @@ pub const TAGGING_MAX_TYPE_FILTERS: usize = 100;
 pub const ALARMS_PAGE_SIZE: i32 = 100;
 pub const METRIC_FILTERS_PAGE_SIZE: i32 = 50;
 pub const ALARM_HISTORY_PAGE_SIZE: i32 = 100;
+pub const AUTO_SCALING_GROUPS_PAGE_SIZE: i32 = 100;
 /// Requests in flight at once for per-item calls (GetDashboard, GetTopicAttributes, ...) in one region.
 const PER_ITEM_CONCURRENCY: usize = 8;
 /// A backstop against a service that hands out new tokens for ever.
@@ -45,6 +47,7 @@ pub struct AwsClients {
     sns: sns::Client,
     cloudtrail: cloudtrail::Client,
     logs: logs::Client,
+    autoscaling: autoscaling::Client,
 }
 
 impl AwsClients {
@@ -58,7 +61,14 @@ impl AwsClients {
                 )
             };
         }
-        AwsClients { tagging: client!(tagging), cloudwatch: client!(cloudwatch), sns: client!(sns), cloudtrail: client!(cloudtrail), logs: client!(logs) }
+        AwsClients {
+            tagging: client!(tagging),
+            cloudwatch: client!(cloudwatch),
+            sns: client!(sns),
+            cloudtrail: client!(cloudtrail),
+            logs: client!(logs),
+            autoscaling: client!(autoscaling),
+        }
     }
 
     /// Clients built elsewhere (tests build them on a mocked HTTP layer).
@@ -68,14 +78,21 @@ impl AwsClients {
         sns: sns::Client,
         cloudtrail: cloudtrail::Client,
         logs: logs::Client,
+        autoscaling: autoscaling::Client,
     ) -> Self {
-        AwsClients { tagging, cloudwatch, sns, cloudtrail, logs }
+        AwsClients { tagging, cloudwatch, sns, cloudtrail, logs, autoscaling }
     }
 
     /// Every resource of the catalogue's types that the Resource Groups Tagging API lists (those
-    /// tagged now or before), asked for with the types' `tagging_filter`s. No call when no type
-    /// has one.
+    /// tagged now or before), asked for with the types' `tagging_filter`s, then those of the types
+    /// another API lists (`listed_by`). No call for a source no type names.
     pub async fn resources(&self, at: &Place, catalog: &Catalog) -> Result<Vec<Resource>> {
+        let (mut resources, groups) = futures_util::future::try_join(self.tagged(at, catalog), self.auto_scaling_groups(at, catalog)).await?;
+        resources.extend(groups);
+        Ok(resources)
+    }
+
+    async fn tagged(&self, at: &Place, catalog: &Catalog) -> Result<Vec<Resource>> {
         const ACTION: &str = "tag:GetResources";
         let filters = catalog.tagging_filters();
         let mut resources = Vec::new();
@@ -102,6 +119,37 @@ impl AwsClients {
                         discovered_by: Default::default(),
                     });
                 }
+            }
+        }
+        Ok(resources)
+    }
+
+    /// Auto Scaling groups (not Tagging API resources), with their tags and capacities as
+    /// attributes, when a catalogue type is `listed_by` DescribeAutoScalingGroups.
+    async fn auto_scaling_groups(&self, at: &Place, catalog: &Catalog) -> Result<Vec<Resource>> {
+        const ACTION: &str = "autoscaling:DescribeAutoScalingGroups";
+        if !catalog.is_listed_by(ACTION) {
+            return Ok(Vec::new());
+        }
+        let mut pages = self.autoscaling.describe_auto_scaling_groups().max_records(AUTO_SCALING_GROUPS_PAGE_SIZE).into_paginator().send();
+        let mut tokens = Tokens::default();
+        let mut resources = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(at, ACTION, e))?;
+            tokens.check(at, ACTION, page.next_token())?;
+            for group in page.auto_scaling_groups() {
+                let Some(arn) = group.auto_scaling_group_arn() else { continue };
+                let Some(resource_type) = super::arn::resource_type(catalog, arn) else { continue };
+                let capacities = [("DesiredCapacity", group.desired_capacity()), ("MinSize", group.min_size()), ("MaxSize", group.max_size())];
+                resources.push(Resource {
+                    arn: arn.to_string(),
+                    resource_type,
+                    region: at.region.clone(),
+                    account: at.account.clone(),
+                    tags: group.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect(),
+                    attributes: capacities.into_iter().filter_map(|(name, value)| Some((name.to_string(), value?.to_string()))).collect(),
+                    discovered_by: Default::default(),
+                });
             }
         }
         Ok(resources)

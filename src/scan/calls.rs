@@ -55,6 +55,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("CloudTrail", "DescribeTrails", "cloudtrail:DescribeTrails"),
     op("CloudTrail", "GetTrailStatus", "cloudtrail:GetTrailStatus"),
     op("CloudWatch Logs", "DescribeMetricFilters", "logs:DescribeMetricFilters"),
+    op("Auto Scaling", "DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingGroups"),
 ];
 
 /// What `scan --organization` calls with the caller's own credentials, in the management (or

@@ -210,6 +210,18 @@ def showcase(client, endpoint, region):
     made["load_balancer"] = {"arn": balancer, "dimension": lb_dimension}
     made["target_group"] = {"arn": group, "dimension": tg_dimension}
 
+    # --- An Auto Scaling group (not a Tagging API resource: DescribeAutoScalingGroups lists it),
+    # with no instances so that none joins the account's instances, and its group metrics.
+    autoscaling = client("autoscaling")
+    autoscaling.create_launch_configuration(LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro")
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="web-asg", LaunchConfigurationName="web-lc", MinSize=0, MaxSize=4, DesiredCapacity=0,
+        AvailabilityZones=[f"{region}a"], Tags=[{"Key": "team", "Value": "shop", "PropagateAtLaunch": False}],
+    )
+    put_metrics(cw, "AWS/AutoScaling", [("GroupInServiceCapacity", {"AutoScalingGroupName": "web-asg"})])
+    group_arn = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web-asg"])["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    made["auto_scaling_group"] = {"arn": group_arn}
+
     # --- CloudTrail into CloudWatch Logs, and security detections on that log group: root usage
     # covered, IAM policy changes alarmed to a topic nobody reads, CloudTrail changes without an alarm,
     # every other control missing.

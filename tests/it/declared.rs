@@ -347,7 +347,7 @@ fn the_real_plans_are_read_and_their_new_resources_reported() {
         ("overmind-terraform-example.json", &[]),
         // Its target group is read too (counted), but the target-group policies select by the
         // LoadBalancer attribute, which the block alone does not give: no finding.
-        ("terraform-compliance-issue-249.json", &["module.alb.aws_alb.alb", "module.lambda_TFUpgradeTest.aws_lambda_function.lambda"]),
+        ("terraform-compliance-issue-249.json", &["module.alb.aws_alb.alb", "module.lambda_TFUpgradeTest.aws_lambda_function.lambda", "module.myapp-asg.aws_autoscaling_group.asg"]),
     ];
     let counted = |file: &str, addresses: &[&str]| addresses.len() as u64 + u64::from(file.starts_with("terraform-compliance"));
     for (file, addresses) in expected {

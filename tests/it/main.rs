@@ -36,6 +36,7 @@ mod iac_scan;
 mod init;
 mod names;
 mod network;
+mod opt_in_types;
 mod outputs;
 mod partition;
 mod report_flag;

@@ -65,7 +65,8 @@ fn difference(page: &Page, catalog: &Value, alarm: &Value, rule: &Value) -> Opti
     let formula = alarm["threshold_formula"].as_str().and_then(|f| f.strip_prefix("metric math: "));
     let math = rule["metrics"].as_object().filter(|_| rule["expression"].is_string() && formula.is_some());
     let math_metric = math.and_then(|metrics| metrics.values().find(|m| m["metric"] == alarm["metric"]));
-    if rule["namespace"] != alarm["namespace"] || (rule["metric"] != alarm["metric"] && math_metric.is_none()) {
+    // A metric the page misspells (one the service does not publish) is a recorded deviation.
+    if rule["namespace"] != alarm["namespace"] || (&rule["metric"] != expected(page, alarm, "metric") && math_metric.is_none()) {
         return Some("another metric".into());
     }
     if let (Some(metrics), Some(formula)) = (math.filter(|_| math_metric.is_some()), formula) {
@@ -191,7 +192,7 @@ fn no_listed_gap_is_in_fact_covered_and_every_gap_is_a_page_alarm_with_a_reason(
 /// Issue 11's target is a pack that holds 95% of the page (at most 7 gaps). It is not there yet:
 /// the gaps listed now are the most there may be, so coverage of the page can only grow. Lower
 /// this bound as types are added; the message says how far the target is.
-const MOST_GAPS: usize = 15;
+const MOST_GAPS: usize = 5;
 
 #[test]
 fn the_pack_gaps_only_shrink() {

@@ -56,6 +56,7 @@ fn every_call_of_a_scan_is_in_the_iam_policy() {
         ("cloudtrail:DescribeTrails", 1),
         ("cloudtrail:GetTrailStatus", 1),
         ("logs:DescribeMetricFilters", 1),
+        ("autoscaling:DescribeAutoScalingGroups", 1),
     ] {
         assert_eq!(scan.calls.executions(action), expected, "{action}");
     }

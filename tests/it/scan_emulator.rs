@@ -87,6 +87,12 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
         assert_eq!(stage.attributes.get("ProtocolType").map(String::as_str), Some(protocol), "{suffix}");
         assert_eq!(stage.account, *account, "{suffix}: the stage's ARN has no account; the scan's scope gives it");
     }
+    // Auto Scaling groups come from DescribeAutoScalingGroups, with their tags and capacities.
+    let asg = resource(made["auto_scaling_group"]["arn"].as_str().unwrap());
+    assert_eq!((asg.resource_type.as_str(), asg.discovered_by), ("autoscaling:autoScalingGroup", DiscoveredBy::Tagging));
+    assert!(asg.arn.ends_with(":autoScalingGroupName/web-asg"), "{}", asg.arn);
+    assert_eq!(asg.tags.get("team").map(String::as_str), Some("shop"));
+    assert_eq!((asg.attributes.get("DesiredCapacity").map(String::as_str), asg.attributes.get("MaxSize").map(String::as_str)), (Some("0"), Some("4")));
     // The pager queue has neither tags nor metrics: invisible, as in AWS.
     assert!(!inventory.resources.iter().any(|r| r.arn.ends_with(":oncall-pager")));
     let mut arns: Vec<&str> = inventory.resources.iter().map(|r| r.arn.as_str()).collect();
@@ -171,6 +177,8 @@ fn scan_reads_the_account_and_check_finds_its_gaps() {
     assert!(!found.iter().any(|(_, _, alarm)| alarm == "checkout-error-rate"), "{found:#?}");
     assert!(!found.iter().any(|(code, r, _)| code == "alarm-no-actions" && r.contains(":alarm:checkout-")), "{found:#?}");
     assert!(!found.iter().any(|(_, r, _)| r.ends_with(&web)), "web is fully covered: {found:#?}");
+    // The group publishes GroupInServiceCapacity and has no alarm on it.
+    assert!(has(&found, "missing-alarm", ":autoScalingGroupName/web-asg", ""), "{found:#?}");
     assert_eq!(report["summary"]["discovered_by_metrics"], 4);
     assert_eq!(report["summary"]["orphaned"], 1);
 

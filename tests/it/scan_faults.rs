@@ -9,6 +9,7 @@
 
 use std::{future::Future, time::Duration};
 
+use aws_sdk_autoscaling as autoscaling;
 use aws_sdk_cloudtrail as cloudtrail;
 use aws_sdk_cloudwatch as cloudwatch;
 use aws_sdk_cloudwatchlogs as logs;
@@ -50,6 +51,8 @@ fn defaults() -> Vec<Rule> {
         mock!(cloudtrail::Client::describe_trails).then_output(|| cloudtrail::operation::describe_trails::DescribeTrailsOutput::builder().build()),
         mock!(logs::Client::describe_metric_filters)
             .then_output(|| logs::operation::describe_metric_filters::DescribeMetricFiltersOutput::builder().build()),
+        mock!(autoscaling::Client::describe_auto_scaling_groups)
+            .then_output(|| autoscaling::operation::describe_auto_scaling_groups::DescribeAutoScalingGroupsOutput::builder().build()),
     ]
 }
 
@@ -75,7 +78,7 @@ fn clients(rules: &[&Rule], calls: &CallLog) -> AwsClients {
             )
         };
     }
-    AwsClients::from_clients(client!(tagging), client!(cloudwatch), client!(sns), client!(cloudtrail), client!(logs))
+    AwsClients::from_clients(client!(tagging), client!(cloudwatch), client!(sns), client!(cloudtrail), client!(logs), client!(autoscaling))
 }
 
 fn scan(rules: &[&Rule], calls: &CallLog) -> Result<Inventory, Error> {
@@ -288,7 +291,7 @@ fn calls_stay_at_the_pagination_minimum() {
     assert_eq!(calls.executions("tag:GetResources"), 10, "1,000 resources: 10 pages of 100");
     assert_eq!(calls.executions("cloudwatch:DescribeAlarms"), 10, "1,000 alarms: 10 pages of 100");
     assert_eq!(calls.executions("cloudwatch:ListMetrics"), 2, "1,000 metrics: 2 pages of 500");
-    assert_eq!(calls.total(), 10 + 10 + 2 + 1 + 1 + 1 + 1, "plus one ListDashboards, ListTopics, DescribeTrails and DescribeMetricFilters");
+    assert_eq!(calls.total(), 10 + 10 + 2 + 1 + 1 + 1 + 1 + 1, "plus one ListDashboards, ListTopics, DescribeTrails, DescribeMetricFilters and DescribeAutoScalingGroups");
 }
 
 #[test]
