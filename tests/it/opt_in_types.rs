@@ -57,7 +57,7 @@ fn requirements_of<'e>(evaluation: &'e Evaluation, policy: &str) -> Vec<(&'e str
         .requirements
         .iter()
         .filter(|r| r.policy == policy)
-        .map(|r| (r.alarm_rule.as_str(), r.sub_dimension.as_ref().map(|s| s.value.as_str()), r.status))
+        .map(|r| (r.alarm_rule.as_str(), r.sub_dimensions.first().map(|s| s.value.as_str()), r.status))
         .collect();
     found.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     found
@@ -205,7 +205,7 @@ fn endpoint_service_fans_out_per_zone_behind_its_one_load_balancer_and_says_when
     let place = onwatch::scan::discovery::Place { partition: "aws".into(), account: ACCOUNT.into(), region: REGION.into() };
     onwatch::scan::discovery::complete(&mut inv.resources, &inv.metrics, &place, &settings.catalog);
     let evaluation = evaluate(&inv, &settings, today());
-    let found: Vec<_> = evaluation.requirements.iter().filter(|r| r.policy == "vpc-endpoint-service").map(|r| (r.resource.rsplit('/').next().unwrap(), r.sub_dimension.as_ref().map(|s| s.value.as_str()), r.status)).collect();
+    let found: Vec<_> = evaluation.requirements.iter().filter(|r| r.policy == "vpc-endpoint-service").map(|r| (r.resource.rsplit('/').next().unwrap(), r.sub_dimensions.first().map(|s| s.value.as_str()), r.status)).collect();
     assert!(found.contains(&("vpce-svc-0a1b2c3d4e5f60001", Some("us-east-1a"), Status::Missing)), "{found:?}");
     assert!(found.contains(&("vpce-svc-0a1b2c3d4e5f60001", Some("us-east-1b"), Status::Missing)), "{found:?}");
     assert!(found.contains(&("vpce-svc-0a1b2c3d4e5f60002", None, Status::Unresolved)), "two load balancers: {found:?}");
