@@ -372,6 +372,33 @@ resource "aws_cloudwatch_metric_alarm" "apigateway-websocket-stage_k1l2m3n4o5_st
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "autoscaling-group_0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b_autoScalingGroupN_273ad7ef" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-critical-autoscaling-group-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b:autoScalingGroupName/shop-workers-in-service-capacity-low"
+  alarm_description   = "Required by onwatch policy autoscaling-group/in-service-capacity-low for arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b:autoScalingGroupName/shop-workers: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon EC2 Auto Scaling): Catch a group running below the capacity it needs (launch failures, suspended launches). AWS: depends on your situation: the minimum capacity the workload needs, usually the group's desired capacity. Default 1: less than one unit in service for 10 minutes; set onwatch:GroupInServiceCapacity to the group's MinSize."
+  namespace           = "AWS/AutoScaling"
+  metric_name         = "GroupInServiceCapacity"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "LessThanThreshold"
+  threshold           = 2
+  treat_missing_data  = "breaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.critical_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.critical_us_east_1.arn]
+
+  dimensions = {
+    AutoScalingGroupName = "shop-workers"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "autoscaling-group/in-service-capacity-low"
+    "onwatch:resource" = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b:autoScalingGroupName/shop-workers"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "cloudfront-distribution_E2QWRUHAPOMQZL_origin-latency_3ecaa713" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-cloudfront-distribution-E2QWRUHAPOMQZL-origin-latency"
@@ -1598,6 +1625,35 @@ resource "aws_cloudwatch_metric_alarm" "ecs-cluster-container-insights_shop-clus
   })
 }
 
+resource "aws_cloudwatch_metric_alarm" "ecs-container-instance_main_0a1b2c3d4e5f60718293a4b5c6d7e8f9_instance-fi_22939f77" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-ecs-container-instance-main/0a1b2c3d4e5f60718293a4b5c6d7e8f9-instance-filesystem-utilization-high"
+  alarm_description   = "Required by onwatch policy ecs-container-instance/instance-filesystem-utilization-high for arn:aws:ecs:us-east-1:123456789012:container-instance/main/0a1b2c3d4e5f60718293a4b5c6d7e8f9: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon ECS with Container Insights): Catch container instances whose file system is filling up (it can block new tasks). AWS: about 90-95%; adjust to the acceptable file-system level for the cluster (the console's metadata gives 80; the page's 90 is used)."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "instance_filesystem_utilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 90
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName         = "main"
+    ContainerInstanceId = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    InstanceId          = "i-0a1b2c3d4e5f60003"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "ecs-container-instance/instance-filesystem-utilization-high"
+    "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:container-instance/main/0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+  })
+}
+
 resource "aws_cloudwatch_metric_alarm" "ecs-service-container-insights_shop-cluster_web_container-cpu-utilizatio_75119b10" {
   provider            = aws.us_east_1
   alarm_name          = "onwatch-warning-ecs-service-container-insights-shop-cluster/web-container-cpu-utilization-high"
@@ -1963,6 +2019,87 @@ resource "aws_cloudwatch_metric_alarm" "ecs-service_shop-cluster_worker_no-runni
   tags = merge(var.tags, {
     "onwatch:policy"   = "ecs-service/no-running-tasks"
     "onwatch:resource" = "arn:aws:ecs:us-east-1:123456789012:service/shop-cluster/worker"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "eks-cluster-container-insights_shop-prod_node-cpu-utilization-high_2b7a0701" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-eks-cluster-container-insights-shop-prod-node-cpu-utilization-high"
+  alarm_description   = "Required by onwatch policy eks-cluster-container-insights/node-cpu-utilization-high for arn:aws:eks:us-east-1:123456789012:cluster/shop-prod: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon EKS with Container Insights): Catch high CPU on worker nodes. AWS: at most 80% to leave time to debug before impact."
+  namespace           = "ContainerInsights"
+  metric_name         = "node_cpu_utilization"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "eks-cluster-container-insights/node-cpu-utilization-high"
+    "onwatch:resource" = "arn:aws:eks:us-east-1:123456789012:cluster/shop-prod"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "eks-cluster-container-insights_shop-prod_node-filesystem-utilization-hig_a85c4698" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-eks-cluster-container-insights-shop-prod-node-filesystem-utilization-high"
+  alarm_description   = "Required by onwatch policy eks-cluster-container-insights/node-filesystem-utilization-high for arn:aws:eks:us-east-1:123456789012:cluster/shop-prod: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon EKS with Container Insights): Catch worker-node file systems filling up (pod eviction, unresponsive node). AWS: Depends on your situation: low enough to react before kubelet eviction thresholds mark the node unhealthy. Default 80: kubelet's default hard eviction threshold is nodefs.available < 10% (90% used); 80% leaves time to react before eviction."
+  namespace           = "ContainerInsights"
+  metric_name         = "node_filesystem_utilization"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "eks-cluster-container-insights/node-filesystem-utilization-high"
+    "onwatch:resource" = "arn:aws:eks:us-east-1:123456789012:cluster/shop-prod"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "eks-cluster-container-insights_shop-prod_node-memory-utilization-high_6c047748" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-eks-cluster-container-insights-shop-prod-node-memory-utilization-high"
+  alarm_description   = "Required by onwatch policy eks-cluster-container-insights/node-memory-utilization-high for arn:aws:eks:us-east-1:123456789012:cluster/shop-prod: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Amazon EKS with Container Insights): Catch high memory on worker nodes. AWS: at most 80%."
+  namespace           = "ContainerInsights"
+  metric_name         = "node_memory_utilization"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "breaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    ClusterName = "shop-prod"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "eks-cluster-container-insights/node-memory-utilization-high"
+    "onwatch:resource" = "arn:aws:eks:us-east-1:123456789012:cluster/shop-prod"
   })
 }
 
@@ -2474,6 +2611,60 @@ resource "aws_cloudwatch_metric_alarm" "lambda-function-error-rate_image-resizer
   tags = merge(var.tags, {
     "onwatch:policy"   = "lambda-function-error-rate/error-rate"
     "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:image-resizer"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function-insights_image-resizer_memory-utilization-high_12962184" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-insights-image-resizer-memory-utilization-high"
+  alarm_description   = "Required by onwatch policy lambda-function-insights/memory-utilization-high for arn:aws:lambda:us-east-1:123456789012:function:image-resizer: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Lambda Insights): Catch functions approaching their configured memory limit. AWS: 90% of allocated memory; lower it if memory is a concern, or derive it from history (tune with the onwatch:memory_utilization tag)."
+  namespace           = "LambdaInsights"
+  metric_name         = "memory_utilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 90
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    function_name = "image-resizer"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function-insights/memory-utilization-high"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:image-resizer"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda-function-insights_report-generator_memory-utilization-high_abe44678" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-lambda-function-insights-report-generator-memory-utilization-high"
+  alarm_description   = "Required by onwatch policy lambda-function-insights/memory-utilization-high for arn:aws:lambda:us-east-1:123456789012:function:report-generator: AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (Lambda Insights): Catch functions approaching their configured memory limit. AWS: 90% of allocated memory; lower it if memory is a concern, or derive it from history (tune with the onwatch:memory_utilization tag)."
+  namespace           = "LambdaInsights"
+  metric_name         = "memory_utilization"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 90
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    function_name = "report-generator"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "lambda-function-insights/memory-utilization-high"
+    "onwatch:resource" = "arn:aws:lambda:us-east-1:123456789012:function:report-generator"
   })
 }
 
@@ -4119,5 +4310,125 @@ resource "aws_cloudwatch_metric_alarm" "states-state-machine_checkout_executions
   tags = merge(var.tags, {
     "onwatch:policy"   = "states-state-machine/executions-timed-out"
     "onwatch:resource" = "arn:aws:states:us-east-1:123456789012:stateMachine:checkout"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "vpc-endpoint-service_vpce-svc-0a1b2c3d4e5f60001_rst-packets-sent_us-east_2ec00855" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-vpc-endpoint-service-vpce-svc-0a1b2c3d4e5f60001-rst-packets-sent-us-east-1b"
+  alarm_description   = "Required by onwatch policy vpc-endpoint-service/rst-packets-sent for arn:aws:ec2:us-east-1:123456789012:vpc-endpoint-service/vpce-svc-0a1b2c3d4e5f60001 (Az=us-east-1b): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (AWS PrivateLink endpoint services): Catch unhealthy targets behind an endpoint service (it resets connections). AWS: Depends on your situation: high if unhealthy targets are tolerable, very low if not. Default 0: resets in each of 5 consecutive minutes (tune with the onwatch:RstPacketsSent tag). One alarm per Availability Zone (Az) the service publishes."
+  namespace           = "AWS/PrivateLinkServices"
+  metric_name         = "RstPacketsSent"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    Az                  = "us-east-1b"
+    "Load Balancer Arn" = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/50dc6c495c0c9189"
+    "Service Id"        = "vpce-svc-0a1b2c3d4e5f60001"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "vpc-endpoint-service/rst-packets-sent"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint-service/vpce-svc-0a1b2c3d4e5f60001"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "vpc-endpoint-service_vpce-svc-0a1b2c3d4e5f60001_rst-packets-sent_us-east_2ec8c99a" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-vpc-endpoint-service-vpce-svc-0a1b2c3d4e5f60001-rst-packets-sent-us-east-1a"
+  alarm_description   = "Required by onwatch policy vpc-endpoint-service/rst-packets-sent for arn:aws:ec2:us-east-1:123456789012:vpc-endpoint-service/vpce-svc-0a1b2c3d4e5f60001 (Az=us-east-1a): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (AWS PrivateLink endpoint services): Catch unhealthy targets behind an endpoint service (it resets connections). AWS: Depends on your situation: high if unhealthy targets are tolerable, very low if not. Default 0: resets in each of 5 consecutive minutes (tune with the onwatch:RstPacketsSent tag). One alarm per Availability Zone (Az) the service publishes."
+  namespace           = "AWS/PrivateLinkServices"
+  metric_name         = "RstPacketsSent"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    Az                  = "us-east-1a"
+    "Load Balancer Arn" = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/50dc6c495c0c9189"
+    "Service Id"        = "vpce-svc-0a1b2c3d4e5f60001"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "vpc-endpoint-service/rst-packets-sent"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint-service/vpce-svc-0a1b2c3d4e5f60001"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "vpc-endpoint_vpce-0a1b2c3d4e5f60001_packets-dropped_subnet-0a1b2c3d4e5f6_4fec8f71" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-vpc-endpoint-vpce-0a1b2c3d4e5f60001-packets-dropped-subnet-0a1b2c3d4e5f60002"
+  alarm_description   = "Required by onwatch policy vpc-endpoint/packets-dropped for arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/vpce-0a1b2c3d4e5f60001 (Subnet Id=subnet-0a1b2c3d4e5f60002): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (AWS PrivateLink interface endpoints): Catch an unhealthy interface endpoint or endpoint service (packets larger than 8500 bytes are dropped too). AWS: Depends on your situation: low enough to fix an unhealthy endpoint before large data loss. Default 0: a healthy endpoint does not drop packets in each of 5 consecutive minutes (tune with the onwatch:PacketsDropped tag). One alarm per subnet (Subnet Id) the endpoint publishes."
+  namespace           = "AWS/PrivateLinkEndpoints"
+  metric_name         = "PacketsDropped"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    "Endpoint Type"   = "Interface"
+    "Service Name"    = "com.amazonaws.us-east-1.sqs"
+    "Subnet Id"       = "subnet-0a1b2c3d4e5f60002"
+    "VPC Endpoint Id" = "vpce-0a1b2c3d4e5f60001"
+    "VPC Id"          = "vpc-0a1b2c3d4e5f60001"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "vpc-endpoint/packets-dropped"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/vpce-0a1b2c3d4e5f60001"
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "vpc-endpoint_vpce-0a1b2c3d4e5f60001_packets-dropped_subnet-0a1b2c3d4e5f6_4ff550b6" {
+  provider            = aws.us_east_1
+  alarm_name          = "onwatch-warning-vpc-endpoint-vpce-0a1b2c3d4e5f60001-packets-dropped-subnet-0a1b2c3d4e5f60001"
+  alarm_description   = "Required by onwatch policy vpc-endpoint/packets-dropped for arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/vpce-0a1b2c3d4e5f60001 (Subnet Id=subnet-0a1b2c3d4e5f60001): AWS recommended alarm (CloudWatch User Guide, 'Recommended alarms') (AWS PrivateLink interface endpoints): Catch an unhealthy interface endpoint or endpoint service (packets larger than 8500 bytes are dropped too). AWS: Depends on your situation: low enough to fix an unhealthy endpoint before large data loss. Default 0: a healthy endpoint does not drop packets in each of 5 consecutive minutes (tune with the onwatch:PacketsDropped tag). One alarm per subnet (Subnet Id) the endpoint publishes."
+  namespace           = "AWS/PrivateLinkEndpoints"
+  metric_name         = "PacketsDropped"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "missing"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.warning_us_east_1.arn]
+  ok_actions          = [aws_sns_topic.warning_us_east_1.arn]
+
+  dimensions = {
+    "Endpoint Type"   = "Interface"
+    "Service Name"    = "com.amazonaws.us-east-1.sqs"
+    "Subnet Id"       = "subnet-0a1b2c3d4e5f60001"
+    "VPC Endpoint Id" = "vpce-0a1b2c3d4e5f60001"
+    "VPC Id"          = "vpc-0a1b2c3d4e5f60001"
+  }
+
+  tags = merge(var.tags, {
+    "onwatch:policy"   = "vpc-endpoint/packets-dropped"
+    "onwatch:resource" = "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/vpce-0a1b2c3d4e5f60001"
   })
 }

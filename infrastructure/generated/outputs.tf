@@ -19,8 +19,13 @@ output "dashboard_names" {
   value = [
     aws_cloudwatch_dashboard.onwatch-overview_85dd009a.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-api-gateway-v2_abcb53ad.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-auto-scaling_4274aa4e.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-ec2_ec0b5eed.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-nat-gateway_ea68f6cf.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-privatelink-endpoints_a8c4cd33.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-privatelink-endpoint-services_67758e91.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-ecs-container-instances_98653529.dashboard_name,
+    aws_cloudwatch_dashboard.onwatch-eks_151bd54c.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-route-53_3c208bff.dashboard_name,
     aws_cloudwatch_dashboard.onwatch-s3-object-lambda_9b74bb29.dashboard_name,
   ]

@@ -196,7 +196,7 @@ fn fields() -> Vec<Field> {
         field("inventory.json", "$.trails[1].home_region", |v, s| v["trails"][1]["home_region"] = s.into(), None),
         field("inventory.json", "$.log_metric_filters[0].name", |v, s| v["log_metric_filters"][0]["name"] = s.into(), None),
         field("inventory.json", "$.resources[0].tags", |v, s| v["resources"][0]["tags"]["Name"] = s.into(), None),
-        field("inventory.json", "$.resources[31].attributes", |v, s| v["resources"][31]["attributes"]["ApiName"] = s.into(), Some(("alarms.tf", true))),
+        field("inventory.json", "$.resources[29].attributes", |v, s| v["resources"][29]["attributes"]["ApiName"] = s.into(), Some(("alarms.tf", true))),
         field("config/alert_thresholds.json", "$.severities", |v, s| v["severities"][s] = serde_json::json!({"topic": "onwatch-extra"}), Some(("alerting.tf", true))),
         field("config/alert_thresholds.json", "$.severities.critical.topic", |v, s| v["severities"]["critical"]["topic"] = s.into(), Some(("alerting.tf", true))),
         field("config/alert_thresholds.json", "$.severities.critical.email[0]", |v, s| v["severities"]["critical"]["email"][0] = s.into(), Some(("alerting.tf", true))),
@@ -384,7 +384,7 @@ fn deletion_guard_refuses_to_empty_a_module() {
     let empty = Inventory { version: 1, ..Inventory::default() };
     let error = write(dir.path(), &generate_for(&empty, &settings, false)).unwrap_err();
     // The security detections and the audit trail's own alarms stay: they do not depend on resources.
-    assert!(error.to_string().contains("would delete 139 of the 154 alarms"), "{error}");
+    assert!(error.to_string().contains("would delete 160 of the 175 alarms"), "{error}");
     assert!(error.to_string().contains("--allow-deletions"));
     assert_eq!(fs::read_to_string(dir.path().join("alarms.tf")).unwrap(), before, "nothing may be written");
     let allowed = generate::write_files(dir.path(), &generate_for(&empty, &settings, false), &WriteOptions { allow_deletions: true, ..Default::default() });
@@ -468,7 +468,7 @@ fn templates_can_be_overridden_and_extended() {
     let settings = builtin_settings();
     let evaluation = evaluate(&example(), &settings, today());
     let files = generate::generate(&example(), &settings, &evaluation, &templates, &GenerateOptions::default()).unwrap();
-    assert!(file(&files, "extra.tf").contains("alarm_count = 139"));
+    assert!(file(&files, "extra.tf").contains("alarm_count = 160"));
 
     // A template that renders broken HCL is refused before anything is written.
     fs::write(dir.path().join("versions.tf.hbs"), "terraform {\n").unwrap();
