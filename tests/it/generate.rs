@@ -196,7 +196,7 @@ fn fields() -> Vec<Field> {
         field("inventory.json", "$.trails[1].home_region", |v, s| v["trails"][1]["home_region"] = s.into(), None),
         field("inventory.json", "$.log_metric_filters[0].name", |v, s| v["log_metric_filters"][0]["name"] = s.into(), None),
         field("inventory.json", "$.resources[0].tags", |v, s| v["resources"][0]["tags"]["Name"] = s.into(), None),
-        field("inventory.json", "$.resources[29].attributes", |v, s| v["resources"][29]["attributes"]["ApiName"] = s.into(), Some(("alarms.tf", true))),
+        field("inventory.json", "$.resources[31].attributes", |v, s| v["resources"][31]["attributes"]["ApiName"] = s.into(), Some(("alarms.tf", true))),
         field("config/alert_thresholds.json", "$.severities", |v, s| v["severities"][s] = serde_json::json!({"topic": "onwatch-extra"}), Some(("alerting.tf", true))),
         field("config/alert_thresholds.json", "$.severities.critical.topic", |v, s| v["severities"]["critical"]["topic"] = s.into(), Some(("alerting.tf", true))),
         field("config/alert_thresholds.json", "$.severities.critical.email[0]", |v, s| v["severities"]["critical"]["email"][0] = s.into(), Some(("alerting.tf", true))),
