@@ -144,7 +144,7 @@ fn fan_out_generates_one_alarm_per_value_with_the_extra_dimension() {
 
 #[test]
 fn fan_out_on_an_identifying_dimension_is_refused_with_its_json_path() {
-    let error = settings_with(&DISK_POLICY.replace("\"for_each_dimension\": \"path\"", "\"for_each_dimension\": \"InstanceId\"")).err().expect("refused");
+    let error = settings_with(&DISK_POLICY.replace("\"for_each_dimension\": \"path\"", "\"for_each_dimension\": \"InstanceId\"")).expect_err("refused");
     let text = error.to_string();
     assert!(text.contains("ec2-disk.json") && text.contains("$.alarms[0].for_each_dimension"), "{text}");
 }
@@ -421,10 +421,10 @@ fn fan_out_lists_are_checked_name_by_name_with_json_paths() {
         (r#"["path", "path"]"#, "$.alarms[0].for_each_dimension[1]", "twice"),
         (r#"["path", "InstanceId"]"#, "$.alarms[0].for_each_dimension[1]", "already identifies"),
     ] {
-        let text = settings_with(&policy(fan_out)).err().expect("refused").to_string();
+        let text = settings_with(&policy(fan_out)).expect_err("refused").to_string();
         assert!(text.contains("ec2-disk.json") && text.contains(path) && text.contains(words), "{fan_out}: {text}");
     }
-    let text = settings_with(&policy("[]")).err().expect("an empty list is refused").to_string();
+    let text = settings_with(&policy("[]")).expect_err("an empty list is refused").to_string();
     assert!(text.contains("ec2-disk.json") && text.contains("for_each_dimension"), "{text}");
 }
 

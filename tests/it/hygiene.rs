@@ -282,7 +282,7 @@ fn hygiene_explain_prints_each_new_code() {
     }
     // The listing keeps its columns with the longest code (alarm-stuck-insufficient-data).
     let (_, listing, _) = onwatch_in(dir.path(), &["explain"]);
-    let severity_at: std::collections::BTreeSet<usize> = listing.lines().map(|line| line.find(|c: char| c == ' ').unwrap() + line[line.find(' ').unwrap()..].find(|c: char| c != ' ').unwrap()).collect();
+    let severity_at: std::collections::BTreeSet<usize> = listing.lines().map(|line| line.find(' ').unwrap() + line[line.find(' ').unwrap()..].find(|c: char| c != ' ').unwrap()).collect();
     assert_eq!(severity_at.len(), 1, "{listing}");
 }
 

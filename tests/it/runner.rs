@@ -300,7 +300,7 @@ fn the_runner_roles_grant_no_wildcard_action() {
 #[test]
 fn the_runner_runs_the_repository_image_as_its_non_root_user() {
     let dockerfile = fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Dockerfile")).unwrap();
-    let user = dockerfile.lines().filter_map(|l| l.strip_prefix("USER ")).last().expect("the image drops root").trim();
+    let user = dockerfile.lines().filter_map(|l| l.strip_prefix("USER ")).next_back().expect("the image drops root").trim();
     assert_ne!(user, "0");
     assert_ne!(user, "root");
     assert!(dockerfile.contains("ENTRYPOINT [\"onwatch\"]"));

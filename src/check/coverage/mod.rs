@@ -200,6 +200,9 @@ struct RuleInfo {
     requirement: String,
 }
 
+/// Per (resource key, metric, fan-out dimensions): the value combinations the account publishes.
+type FanoutValues<'a> = FxHashMap<(u32, &'a str, &'a [String]), BTreeSet<Vec<&'a str>>>;
+
 struct Checker<'a> {
     inventory: &'a Inventory,
     /// The `account:region` pseudo-resources account-level policies require alarms of.
@@ -217,7 +220,7 @@ struct Checker<'a> {
     metrics_present: FxHashSet<(u32, &'a str)>,
     /// Per (resource key, metric, fan-out dimensions): the values (one per dimension, in the
     /// rule's order) the account publishes together.
-    fanout: FxHashMap<(u32, &'a str, &'a [String]), BTreeSet<Vec<&'a str>>>,
+    fanout: FanoutValues<'a>,
     /// Per (namespace, metric): the dimensions some rule fans out on. An alarm carrying one of
     /// them watches one value (one container, one client) and covers no whole-resource requirement.
     fanned_by_metric: FxHashMap<(&'a str, &'a str), Vec<&'a str>>,
@@ -328,7 +331,7 @@ impl<'a> Checker<'a> {
         }
         let fan_outs = fan_outs_by_namespace(settings);
         let mut metrics_present = FxHashSet::default();
-        let mut fanout: FxHashMap<(u32, &str, &[String]), BTreeSet<Vec<&str>>> = FxHashMap::default();
+        let mut fanout: FanoutValues = FxHashMap::default();
         for metric in &inventory.metrics {
             let Some(identity) = catalog.identity(&metric.namespace, &metric.dimensions) else {
                 continue;
