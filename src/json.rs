@@ -1,6 +1,10 @@
 //! Reading JSON input strictly: syntax errors with line and column, schema violations
 //! with the JSON path of each (all of them, not just the first), then typed deserialization.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -22,10 +26,9 @@ pub fn sorted(mut value: Value) -> Value {
 
 /// Parses `text` (from `file`) as `T`, validating it against `T`'s JSON Schema first so every
 /// violation is reported with its path.
-pub fn parse_validated<T: DeserializeOwned + JsonSchema>(file: &str, text: &str) -> Result<T> {
+pub fn parse_validated<T: DeserializeOwned + JsonSchema + 'static>(file: &str, text: &str) -> Result<T> {
     let value: Value = serde_json::from_str(text).map_err(|e| syntax_problem(file, &e))?;
-    let schema = schema_of::<T>();
-    let validator = jsonschema::validator_for(&schema).expect("generated schemas compile");
+    let validator = validator_of::<T>();
     let mut problems: Vec<Problem> = validator
         .iter_errors(&value)
         .map(|error| Problem {
@@ -47,6 +50,17 @@ pub fn parse_validated<T: DeserializeOwned + JsonSchema>(file: &str, text: &str)
             position: None,
             message: e.inner().to_string(),
         }])
+    })
+}
+
+/// `T`'s schema compiled once per process: compiling it (its patterns above all) costs far more
+/// than validating a file, and the pack reads sixty policy files against one schema.
+fn validator_of<T: JsonSchema + 'static>() -> &'static jsonschema::Validator {
+    static VALIDATORS: OnceLock<Mutex<HashMap<TypeId, &'static jsonschema::Validator>>> = OnceLock::new();
+    let mut validators = VALIDATORS.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    validators.entry(TypeId::of::<T>()).or_insert_with(|| {
+        let validator = jsonschema::validator_for(&schema_of::<T>()).expect("generated schemas compile");
+        Box::leak(Box::new(validator))
     })
 }
 
