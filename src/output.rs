@@ -73,12 +73,64 @@ fn stage(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) 
     let target = follow_symlinks(path).map_err(error)?;
     fs::create_dir_all(parent_dir(&target)).map_err(error)?;
     let mut file = temporary_beside(&target).map_err(error)?;
-    {
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 20, &mut file);
-        fill(&mut buffered).and_then(|()| buffered.flush()).map_err(error)?;
-    }
+    write_pipelined(file.as_file_mut(), fill).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
     Ok((target, file))
+}
+
+/// Streams what `fill` writes into `file` in 1 MiB chunks, the writes done by a second thread:
+/// for a large output (a merged snapshot of 300 MB) the kernel's copy into the page cache costs
+/// as much as formatting it, and the two now overlap. Written chunks come back to be refilled.
+/// The writer's error (a full disk) wins over the broken pipe it leaves `fill` with.
+fn write_pipelined(file: &mut fs::File, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    use std::sync::mpsc::{channel, sync_channel};
+    std::thread::scope(|scope| {
+        let (send, receive) = sync_channel::<Vec<u8>>(2);
+        let (give_back, take_back) = channel::<Vec<u8>>();
+        let writer = scope.spawn(move || {
+            receive.into_iter().try_for_each(|mut chunk| {
+                file.write_all(&chunk)?;
+                chunk.clear();
+                let _ = give_back.send(chunk);
+                Ok(())
+            })
+        });
+        let mut chunks = ChunkSender { chunk: Vec::with_capacity(CHUNK), send, take_back };
+        let filled = fill(&mut chunks).and_then(|()| chunks.flush());
+        drop(chunks);
+        let written = writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        written.and(filled)
+    })
+}
+
+const CHUNK: usize = 1 << 20;
+
+/// The filling side of [`write_pipelined`]: full chunks go to the writer thread.
+struct ChunkSender {
+    chunk: Vec<u8>,
+    send: std::sync::mpsc::SyncSender<Vec<u8>>,
+    take_back: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl Write for ChunkSender {
+    // At most a chunk at a time (`write_all` loops), so one large write is not copied whole.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let taken = bytes.len().min(CHUNK - self.chunk.len());
+        self.chunk.extend_from_slice(&bytes[..taken]);
+        if self.chunk.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let next = self.take_back.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let full = std::mem::replace(&mut self.chunk, next);
+        self.send.send(full).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the output's writer stopped"))
+    }
 }
 
 /// Renames a staged file over its target and syncs the directory; errors name `path`, as given.
@@ -236,6 +288,39 @@ mod tests {
         assert!(error.to_string().contains("a.json/x.xml"), "{error}");
         assert_eq!(std::fs::read_to_string(&first).unwrap(), "one");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "temporary files left behind");
+    }
+
+    #[test]
+    fn output_larger_than_a_chunk_arrives_whole_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        let big: Vec<u8> = (0..CHUNK * 3 + 12_345).map(|i| (i % 251) as u8).collect();
+        // One write larger than several chunks, then many small ones across chunk borders.
+        write_atomic_with(&path, |out| {
+            out.write_all(&big)?;
+            (0..100_000u32).try_for_each(|i| write!(out, "{i},"))
+        })
+        .unwrap();
+        let written = fs::read(&path).unwrap();
+        let tail: String = (0..100_000u32).map(|i| format!("{i},")).collect();
+        assert_eq!(written.len(), big.len() + tail.len());
+        assert!(written[..big.len()] == big[..], "the large write was reordered or cut");
+        assert_eq!(&written[big.len()..], tail.as_bytes());
+    }
+
+    #[test]
+    fn an_error_while_filling_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kept.json");
+        write_atomic(&path, b"old").unwrap();
+        let error = write_atomic_with(&path, |out| {
+            out.write_all(&vec![b'x'; CHUNK * 2])?;
+            Err(std::io::Error::other("serialisation failed"))
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("serialisation failed"), "{error}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temporary files left behind");
     }
 
     #[test]

@@ -44,6 +44,17 @@ fn scope_key(scope: &Scope) -> (&str, &str) {
 pub fn assemble(mut parts: Vec<ScopePart>, generated_at: Option<String>) -> Inventory {
     parts.sort_by(|a, b| scope_key(&a.scope).cmp(&scope_key(&b.scope)));
     let mut inventory = Inventory { version: SNAPSHOT_VERSION, generated_at, ..Inventory::default() };
+    // Sized once: growing by doubling would copy a merged organisation's items several times.
+    let total = |count: fn(&ScopePart) -> usize| parts.iter().map(count).sum::<usize>();
+    inventory.scopes.reserve(parts.len());
+    inventory.resources.reserve(total(|p| p.resources.len()));
+    inventory.alarms.reserve(total(|p| p.alarms.len()));
+    inventory.composite_alarms.reserve(total(|p| p.composite_alarms.len()));
+    inventory.metrics.reserve(total(|p| p.metrics.len()));
+    inventory.dashboards.reserve(total(|p| p.dashboards.len()));
+    inventory.sns_topics.reserve(total(|p| p.topics.len()));
+    inventory.trails.reserve(total(|p| p.trails.len()));
+    inventory.log_metric_filters.reserve(total(|p| p.metric_filters.len()));
     for part in parts {
         inventory.scopes.push(part.scope);
         inventory.resources.extend(part.resources);
