@@ -305,6 +305,16 @@ fn the_runner_runs_the_repository_image_as_its_non_root_user() {
     assert_ne!(user, "root");
     assert!(dockerfile.contains("ENTRYPOINT [\"onwatch\"]"));
     let tasks = fs::read_to_string(module().join("tasks.tf")).unwrap();
+    // The merge task runs onwatch from a shell, so the runtime stage needs one; the binary it copies
+    // is the static musl build scripts/build-static.sh makes outside Docker.
+    let runtime = dockerfile.lines().filter_map(|l| l.strip_prefix("FROM ")).next_back().unwrap();
+    if tasks.contains("\"/bin/sh\", \"-c\"") {
+        assert!(!["scratch", "distroless"].iter().any(|no_shell| runtime.contains(no_shell)), "the merge task needs a shell in {runtime}");
+    }
+    let target = "x86_64-unknown-linux-musl";
+    assert!(dockerfile.contains(&format!("--target {target}")) && dockerfile.contains(&format!("COPY --from=build /src/target/{target}/release/onwatch")));
+    let script = fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/build-static.sh")).unwrap();
+    assert!(script.contains(&format!("target={target}")));
     assert!(tasks.contains(&format!("user                   = \"{user}\"")), "the task definitions run as another user than the image's {user}");
     assert!(tasks.contains("readonlyRootFilesystem = true"));
     // The onwatch containers run the image built from that Dockerfile, pinned by digest.
