@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-pub use templates::Templates;
+pub use templates::{BlockList, Templates};
 pub use write::{check_files, existing_alarm_addresses, preflight, write_files, Drift, WriteOptions, DEFAULT_LOCK_WAIT};
 
 use crate::{
@@ -222,8 +222,7 @@ pub fn generate_observed(
     let watched = watched_resources(inventory, evaluation);
     let mut context = plan(inventory, &account_regions, settings, evaluation, &watched, options)?;
     progress.stage("rendering alarms", context.alarms.len() as u64);
-    let alarm_blocks = templates.render_blocks("alarm.hbs", &context.alarms, progress)?;
-    context.alarms = Vec::new();
+    let alarm_blocks = templates.render_blocks("alarm.hbs", std::mem::take(&mut context.alarms), progress)?;
     progress.stage("rendering and parsing back files", templates.file_count() as u64);
     // The Grafana dashboard is independent of the templates: build it alongside.
     let (files, grafana) = std::thread::scope(|scope| {
@@ -233,7 +232,7 @@ pub fn generate_observed(
                 .grafana
                 .then(|| GeneratedFile { path: "grafana/onwatch.json".into(), contents: dashboards::grafana(settings, &watched) })
         });
-        (templates.render(context, &[("alarm_blocks", &alarm_blocks)], progress), grafana.join().expect("the Grafana thread does not panic"))
+        (templates.render(context, vec![("alarm_blocks", alarm_blocks)], progress), grafana.join().expect("the Grafana thread does not panic"))
     });
     let mut files = files?;
     files.extend(grafana);

@@ -159,9 +159,10 @@ impl Templates {
         Ok(Templates { registry, outputs })
     }
 
-    /// Renders block template `name` once per item, on one thread per core, and joins the blocks
-    /// with blank lines, in item order.
-    pub fn render_blocks<T: Serialize + Sync>(&self, name: &str, items: &[T], progress: &dyn Progress) -> Result<String> {
+    /// Renders block template `name` once per item, on one thread per core, in item order, as
+    /// a [`BlockList`] that [`Templates::render`] places into a file. Each share of items is
+    /// dropped once rendered, so the items and their text are not all held at once.
+    pub fn render_blocks<T: Serialize + Send>(&self, name: &str, items: Vec<T>, progress: &dyn Progress) -> Result<BlockList> {
         let render_share = |share: &[T]| -> Result<String> {
             let mut out = String::new();
             for (index, item) in share.iter().enumerate() {
@@ -178,30 +179,58 @@ impl Templates {
             }
             Ok(out)
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        // Several shares a thread, so that placing the list frees the shares one by one while
+        // the file grows (peak memory about the file plus one share, not the file twice).
+        let threads = crate::support::workers();
         if items.len() < 1024 || threads == 1 {
-            return render_share(items);
+            return Ok(BlockList { shares: vec![render_share(&items)?] });
         }
-        let shares: Vec<Result<String>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = items.chunks(items.len().div_ceil(threads)).map(|share| scope.spawn(move || render_share(share))).collect();
+        let share = items.len().div_ceil(threads * SHARES_PER_THREAD);
+        let mut shares: Vec<Vec<T>> = Vec::new();
+        let mut items = items.into_iter();
+        loop {
+            let next: Vec<T> = items.by_ref().take(share).collect();
+            if next.is_empty() {
+                break;
+            }
+            shares.push(next);
+        }
+        // Threads take the next share in order; each is freed as soon as it is rendered.
+        let queue = std::sync::Mutex::new(shares.into_iter().enumerate());
+        let rendered: Vec<Vec<(usize, Result<String>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let taken = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
+                            let Some((index, share)) = taken else { return mine };
+                            mine.push((index, render_share(&share)));
+                        }
+                    })
+                })
+                .collect();
             handles.into_iter().map(|handle| handle.join().expect("template threads do not panic")).collect()
         });
-        let shares = shares.into_iter().collect::<Result<Vec<String>>>()?;
-        Ok(shares.join("\n"))
+        let mut rendered: Vec<(usize, Result<String>)> = rendered.into_iter().flatten().collect();
+        rendered.sort_unstable_by_key(|(index, _)| *index);
+        Ok(BlockList { shares: rendered.into_iter().map(|(_, share)| share).collect::<Result<_>>()? })
     }
 
     /// Renders every file template to its file (`alarms.tf.hbs` → `alarms.tf`), each on its own
     /// thread. `blocks` are pre-rendered, tidied block lists: a template places one with
-    /// `{{{name}}}`, and the text is spliced in after rendering rather than copied through the
+    /// `{{{name}}}`, and the text is moved in after rendering rather than copied through the
     /// template context (on large accounts it is hundreds of megabytes).
-    pub fn render(&self, context: impl Serialize, blocks: &[(&str, &str)], progress: &dyn Progress) -> Result<Vec<GeneratedFile>> {
+    pub fn render(&self, context: impl Serialize, blocks: Vec<(&str, BlockList)>, progress: &dyn Progress) -> Result<Vec<GeneratedFile>> {
         // Converted to a template context once, not once per template; the typed context is
         // dropped before rendering, since on large accounts it is hundreds of megabytes.
         let mut value = serde_json::to_value(&context).map_err(|e| Error::Generate(format!("template context: {e}")))?;
         drop(context);
-        for (name, _) in blocks {
+        for (name, _) in &blocks {
             value[*name] = Value::String(block_marker(name));
         }
+        // Taken by the one file that places each list; a list placed by no file is dropped unused.
+        let blocks: Vec<(&str, std::sync::Mutex<Option<BlockList>>)> = blocks.into_iter().map(|(name, list)| (name, std::sync::Mutex::new(Some(list)))).collect();
         let context = Context::wraps(value).map_err(|e| Error::Generate(format!("template context: {e}")))?;
         let render_one = |name: &String| -> Result<GeneratedFile> {
             let rendered =
@@ -209,12 +238,15 @@ impl Templates {
             let path = name.trim_end_matches(".hbs").to_string();
             let mut contents = tidy(HEADER, &rendered);
             drop(rendered);
-            for (name, text) in blocks {
-                let marker = block_marker(name);
+            for (list_name, list) in &blocks {
+                let marker = block_marker(list_name);
                 if let Some(at) = contents.find(&marker) {
+                    let Some(list) = list.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else {
+                        return Err(Error::Generate(format!("template {name}: the block list {list_name} is placed by another file too: place it once")));
+                    };
                     // The marker stands on its own line; the block text brings its own newlines.
                     let end = at + marker.len() + usize::from(contents[at + marker.len()..].starts_with('\n'));
-                    contents.replace_range(at..end, text);
+                    contents = list.placed(&contents[..at], &contents[end..]);
                 }
             }
             // Only a template can write a NUL (every value is escaped, every identifier checked):
@@ -232,6 +264,33 @@ impl Templates {
             let handles: Vec<_> = self.outputs.iter().map(|name| scope.spawn(move || render_one(name))).collect();
             handles.into_iter().map(|handle| handle.join().expect("template threads do not panic")).collect()
         })
+    }
+}
+
+/// Shares of a block list each thread renders (see [`Templates::render_blocks`]).
+const SHARES_PER_THREAD: usize = 8;
+
+/// Blocks rendered from a block template, in order, as the shares the threads rendered.
+#[derive(Default)]
+pub struct BlockList {
+    shares: Vec<String>,
+}
+
+impl BlockList {
+    /// `before`, the blocks (shares joined by a blank line) and `after`, with each share freed
+    /// as soon as it is copied.
+    fn placed(self, before: &str, after: &str) -> String {
+        let length = before.len() + after.len() + self.shares.iter().map(|s| s.len() + 1).sum::<usize>();
+        let mut out = String::with_capacity(length);
+        out.push_str(before);
+        for (index, share) in self.shares.into_iter().filter(|share| !share.is_empty()).enumerate() {
+            if index > 0 {
+                out.push('\n');
+            }
+            out.push_str(&share);
+        }
+        out.push_str(after);
+        out
     }
 }
 

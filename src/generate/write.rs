@@ -4,7 +4,7 @@
 //! nothing and reads the module whole.
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeMap, BTreeSet},
     fs,
     io::Write,
     path::{Path, PathBuf},
@@ -59,7 +59,8 @@ mod tests {
         let blocks: String = (0..50).map(|i| format!("resource \"aws_cloudwatch_metric_alarm\" \"hand_{i}\" {{\n}}\n")).collect();
         std::fs::write(dir.path().join("alarms.tf"), blocks).unwrap();
         let files = [super::GeneratedFile { path: "alarms.tf".into(), contents: format!("{}\n", super::HEADER) }];
-        let error = super::guard(dir.path(), &files, &super::WriteOptions::default()).unwrap_err();
+        let on_disk = super::OnDisk::read(dir.path(), &files, false).unwrap();
+        let error = super::guard(&on_disk, dir.path(), &files, &super::WriteOptions::default()).unwrap_err();
         assert!(error.to_string().contains("would delete 50 of the 50 alarms"), "{error}");
     }
 }
@@ -93,25 +94,103 @@ pub enum Drift {
     Stale(String),
 }
 
-/// Generated `.tf` files already in `dir` (they start with the onwatch header).
-fn generated_tf_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
-        Err(source) => return Err(Error::Read { path: dir.to_path_buf(), source }),
-    };
-    for entry in entries {
-        let path = entry.map_err(|source| Error::Read { path: dir.to_path_buf(), source })?.path();
-        if path.extension().is_some_and(|e| e == "tf") && path.is_file() {
-            let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
-            if text.starts_with(HEADER) {
-                found.push(path);
+/// The `.tf` files a write or a comparison looks at, each read once and kept only as what is
+/// needed of it: a large module's `alarms.tf` is hundreds of megabytes, and the hand-written
+/// check, the deletion guard, the list of stale files and the comparison all look at it.
+struct OnDisk {
+    /// Every `.tf` file directly in the directory, and every `.tf` target of the files to write.
+    files: BTreeMap<PathBuf, TfFile>,
+    /// The `.tf` files directly in the directory, sorted.
+    in_dir: Vec<PathBuf>,
+}
+
+struct TfFile {
+    /// It starts with the onwatch header.
+    generated: bool,
+    /// Its alarm blocks (see [`alarm_blocks`]).
+    alarm_blocks: Vec<(String, Option<String>)>,
+    /// It holds exactly what is to be written there.
+    unchanged: bool,
+    /// Its text, kept for a diff when it is not unchanged and the caller asked for it.
+    text: Option<String>,
+}
+
+impl OnDisk {
+    /// Reads the `.tf` files; with `keep_text`, the text of each that differs from `files`.
+    fn read(dir: &Path, files: &[GeneratedFile], keep_text: bool) -> Result<Self> {
+        let wanted: BTreeMap<PathBuf, &str> = files.iter().map(|f| (dir.join(&f.path), f.contents.as_str())).collect();
+        let read = |path: &Path| -> Result<TfFile> {
+            let text = fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+            let unchanged = wanted.get(path).is_some_and(|contents| *contents == text);
+            Ok(TfFile { generated: text.starts_with(HEADER), alarm_blocks: alarm_blocks(&text), unchanged, text: (keep_text && !unchanged).then_some(text) })
+        };
+        let mut on_disk = OnDisk { files: BTreeMap::new(), in_dir: Vec::new() };
+        match fs::read_dir(dir) {
+            Ok(entries) => {
+                for entry in entries {
+                    let path = entry.map_err(|source| Error::Read { path: dir.to_path_buf(), source })?.path();
+                    if path.extension().is_some_and(|e| e == "tf") && path.is_file() {
+                        on_disk.files.insert(path.clone(), read(&path)?);
+                        on_disk.in_dir.push(path);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(on_disk),
+            Err(source) => return Err(Error::Read { path: dir.to_path_buf(), source }),
+        }
+        on_disk.in_dir.sort();
+        for target in wanted.keys().filter(|path| path.extension().is_some_and(|e| e == "tf")) {
+            if !on_disk.files.contains_key(target) && target.is_file() {
+                let file = read(target)?;
+                on_disk.files.insert(target.clone(), file);
+            }
+        }
+        Ok(on_disk)
+    }
+
+    /// Generated `.tf` files already in the directory (they start with the onwatch header).
+    fn generated(&self) -> impl Iterator<Item = (&PathBuf, &TfFile)> {
+        self.in_dir.iter().filter_map(|path| Some((path, self.files.get(path)?))).filter(|(_, file)| file.generated)
+    }
+
+    /// `.tf` files at a generated file's name that onwatch did not write (no header): they are
+    /// never replaced, and their alarms count for the deletion guard.
+    fn hand_written_targets<'a>(&'a self, dir: &Path, files: &[GeneratedFile]) -> Vec<(PathBuf, &'a TfFile)> {
+        files
+            .iter()
+            .filter(|f| f.path.ends_with(".tf"))
+            .map(|f| dir.join(&f.path))
+            .filter_map(|target| {
+                let file = self.files.get(&target)?;
+                (!file.generated).then_some((target, file))
+            })
+            .collect()
+    }
+
+    /// The alarm blocks of the generated files already in the directory.
+    fn existing_alarm_blocks(&self) -> Vec<(String, Option<String>)> {
+        self.generated().flat_map(|(_, file)| file.alarm_blocks.iter().cloned()).collect()
+    }
+
+    /// `path` holds what is to be written there: for a `.tf` file as read, for another (small) file read now.
+    fn unchanged(&self, path: &Path, contents: &str) -> bool {
+        match self.files.get(path) {
+            Some(file) => file.unchanged,
+            None => fs::read_to_string(path).is_ok_and(|current| current == contents),
+        }
+    }
+
+    /// What `path` holds now, for a diff (empty if missing or not text); `None` if it is unchanged.
+    fn differing_text(&self, path: &Path, contents: &str) -> Option<String> {
+        match self.files.get(path) {
+            Some(file) if file.unchanged => None,
+            Some(file) => Some(file.text.clone().unwrap_or_default()),
+            None => {
+                let current = fs::read_to_string(path).unwrap_or_default();
+                (current != contents).then_some(current)
             }
         }
     }
-    found.sort();
-    Ok(found)
 }
 
 /// The alarm resources a generated file declares: address, and the provider on the line after
@@ -134,40 +213,14 @@ fn alarm_addresses(text: &str) -> BTreeSet<String> {
     alarm_blocks(text).into_iter().map(|(address, _)| address).collect()
 }
 
-/// The alarm blocks of the generated files already in `dir`.
-fn existing_alarm_blocks(dir: &Path) -> Result<Vec<(String, Option<String>)>> {
-    let mut blocks = Vec::new();
-    for path in generated_tf_files(dir)? {
-        let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        blocks.extend(alarm_blocks(&text));
-    }
-    Ok(blocks)
-}
-
 /// Addresses of the alarms the generated files already in `dir` declare.
 pub fn existing_alarm_addresses(dir: &Path) -> Result<BTreeSet<String>> {
-    Ok(existing_alarm_blocks(dir)?.into_iter().map(|(address, _)| address).collect())
-}
-
-/// `.tf` files in `dir` at a generated file's name that onwatch did not write (no header), with
-/// their text: they are never replaced, and their alarms count for the deletion guard.
-fn hand_written_targets(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<(PathBuf, String)>> {
-    let mut found = Vec::new();
-    for target in files.iter().filter(|f| f.path.ends_with(".tf")).map(|f| dir.join(&f.path)) {
-        if !target.is_file() {
-            continue;
-        }
-        let text = fs::read_to_string(&target).map_err(|source| Error::Read { path: target.clone(), source })?;
-        if !text.starts_with(HEADER) {
-            found.push((target, text));
-        }
-    }
-    Ok(found)
+    Ok(OnDisk::read(dir, &[], false)?.existing_alarm_blocks().into_iter().map(|(address, _)| address).collect())
 }
 
 /// Refuses to replace a file onwatch did not write: a hand-written `alarms.tf` is someone's work.
-fn refuse_hand_written(dir: &Path, files: &[GeneratedFile]) -> Result<()> {
-    match hand_written_targets(dir, files)?.first() {
+fn refuse_hand_written(on_disk: &OnDisk, dir: &Path, files: &[GeneratedFile]) -> Result<()> {
+    match on_disk.hand_written_targets(dir, files).first() {
         Some((path, _)) => Err(Error::Refused(format!(
             "{}: not written by onwatch (it does not start with the generated header), so it is never replaced; \
              move or rename it, or choose another --out",
@@ -179,11 +232,11 @@ fn refuse_hand_written(dir: &Path, files: &[GeneratedFile]) -> Result<()> {
 
 /// Refuses a generation that would remove too many of the alarms `dir` declares: an empty or
 /// broken inventory must never silently delete a team's alarms.
-fn guard(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<()> {
-    let existing = existing_alarm_blocks(dir)?;
+fn guard(on_disk: &OnDisk, dir: &Path, files: &[GeneratedFile], options: &WriteOptions) -> Result<()> {
+    let existing = on_disk.existing_alarm_blocks();
     let mut before: BTreeSet<String> = existing.iter().map(|(address, _)| address.clone()).collect();
-    for (_, text) in hand_written_targets(dir, files)? {
-        before.extend(alarm_addresses(&text));
+    for (_, file) in on_disk.hand_written_targets(dir, files) {
+        before.extend(file.alarm_blocks.iter().map(|(address, _)| address.clone()));
     }
     if before.is_empty() {
         return Ok(());
@@ -246,8 +299,9 @@ pub fn preflight(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) ->
     if !dir.is_dir() {
         return Ok(());
     }
-    refuse_hand_written(dir, files)?;
-    guard(dir, files, options)
+    let on_disk = OnDisk::read(dir, files, false)?;
+    refuse_hand_written(&on_disk, dir, files)?;
+    guard(&on_disk, dir, files, options)
 }
 
 /// Writes `files` into `dir` as one change: the directory is locked (another run waits), every
@@ -261,12 +315,13 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile], options: &WriteOptions) 
     let _writing = interrupt::Writing::begin()?;
     fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let _lock = output::lock_dir(dir, LockKind::Exclusive, options.lock_wait)?;
-    refuse_hand_written(dir, files)?;
-    guard(dir, files, options)?;
+    let on_disk = OnDisk::read(dir, files, false)?;
+    refuse_hand_written(&on_disk, dir, files)?;
+    guard(&on_disk, dir, files, options)?;
     let wanted: BTreeSet<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
-    let stale: Vec<PathBuf> = generated_tf_files(dir)?.into_iter().filter(|p| !wanted.contains(p)).collect();
-    let changes: Vec<&GeneratedFile> =
-        files.iter().filter(|f| !fs::read_to_string(dir.join(&f.path)).is_ok_and(|current| current == f.contents)).collect();
+    let stale: Vec<PathBuf> = on_disk.generated().map(|(path, _)| path.clone()).filter(|p| !wanted.contains(p)).collect();
+    let changes: Vec<&GeneratedFile> = files.iter().filter(|f| !on_disk.unchanged(&dir.join(&f.path), &f.contents)).collect();
+    drop(on_disk);
     if changes.is_empty() && stale.is_empty() {
         return Ok(Vec::new());
     }
@@ -416,18 +471,17 @@ fn restore(target: &Path, backup: Option<&Path>) -> bool {
 /// to `lock_wait`), so the comparison never sees a module half-replaced.
 pub fn check_files(dir: &Path, files: &[GeneratedFile], lock_wait: Duration) -> Result<Drift> {
     let _lock = if dir.is_dir() { Some(output::lock_dir(dir, LockKind::Shared, lock_wait)?) } else { None };
+    let on_disk = OnDisk::read(dir, files, true)?;
     let mut diff = String::new();
     let wanted: BTreeSet<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
     for file in files {
-        let current = fs::read_to_string(dir.join(&file.path)).unwrap_or_default();
-        if current != file.contents {
+        if let Some(current) = on_disk.differing_text(&dir.join(&file.path), &file.contents) {
             diff.push_str(&unified_diff(&file.path, &current, &file.contents));
         }
     }
-    for path in generated_tf_files(dir)?.into_iter().filter(|p| !wanted.contains(p)) {
-        let current = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        let name = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
-        diff.push_str(&unified_diff(&name, &current, ""));
+    for (path, file) in on_disk.generated().filter(|(p, _)| !wanted.contains(*p)) {
+        let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+        diff.push_str(&unified_diff(&name, file.text.as_deref().unwrap_or_default(), ""));
     }
     Ok(if diff.is_empty() { Drift::UpToDate } else { Drift::Stale(diff) })
 }
