@@ -68,7 +68,7 @@ fn validator_of<T: JsonSchema + 'static>() -> &'static jsonschema::Validator {
 /// `deny_unknown_fields` on the types gives the same strictness as the schema. The fast parser
 /// runs first; only when it fails is the input parsed again to find the JSON path of the error.
 pub fn parse_fast<T: DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T> {
-    if let Ok(value) = LargeArraysInParallel::during(|| serde_json::from_slice(bytes)) {
+    if let Ok(value) = serde_json::from_slice(bytes) {
         return Ok(value);
     }
     let located = |error: &serde_json::Error, json_path: String| {
@@ -79,111 +79,6 @@ pub fn parse_fast<T: DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| located(e.inner(), typed_path(&e.path().to_string())))?;
     deserializer.end().map_err(|e| located(&e, "$".to_string()))?;
     Ok(value)
-}
-
-thread_local! {
-    /// Set on the thread running [`parse_fast`]'s fast pass: only there does [`large_array`]
-    /// split its array across cores (its input is then a byte slice it can borrow from).
-    static PARALLEL_ARRAYS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Turns [`PARALLEL_ARRAYS`] on for the duration of one parse, and off again even on a panic.
-struct LargeArraysInParallel;
-
-impl LargeArraysInParallel {
-    fn during<R>(parse: impl FnOnce() -> R) -> R {
-        PARALLEL_ARRAYS.with(|on| on.set(true));
-        let _off = LargeArraysInParallel;
-        parse()
-    }
-}
-
-impl Drop for LargeArraysInParallel {
-    fn drop(&mut self) {
-        PARALLEL_ARRAYS.with(|on| on.set(false));
-    }
-}
-
-/// Arrays of at least this many bytes are parsed on every core.
-const PARALLEL_ARRAY_BYTES: usize = 1 << 20;
-
-/// `#[serde(deserialize_with = "json::large_array")]` for the arrays that make up most of a
-/// large inventory: during [`parse_fast`]'s fast pass the array's text is cut at its elements
-/// and the elements are parsed on every core, in order. Elsewhere (and in the pass that
-/// locates an error) it is a plain `Vec<T>`, so errors read exactly as before.
-pub fn large_array<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: DeserializeOwned + Send,
-{
-    use serde::Deserialize;
-    if !PARALLEL_ARRAYS.with(std::cell::Cell::get) {
-        return Vec::<T>::deserialize(deserializer);
-    }
-    let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
-    parse_array(raw.get()).map_err(serde::de::Error::custom)
-}
-
-fn parse_array<T: DeserializeOwned + Send>(text: &str) -> serde_json::Result<Vec<T>> {
-    let elements = match array_elements(text) {
-        Some(elements) if text.len() >= PARALLEL_ARRAY_BYTES => elements,
-        _ => return serde_json::from_str(text),
-    };
-    let shares = crate::support::par_chunks(&elements, 2, |share| share.iter().map(|element| serde_json::from_str::<T>(element)).collect::<serde_json::Result<Vec<T>>>());
-    let mut all = Vec::with_capacity(elements.len());
-    for share in shares {
-        all.extend(share?);
-    }
-    Ok(all)
-}
-
-/// The elements of the JSON array `text` as slices of it, or `None` if it is not an array.
-/// serde_json has already read `text` as valid JSON, so only strings and nesting are followed.
-fn array_elements(text: &str) -> Option<Vec<&str>> {
-    let bytes = text.as_bytes();
-    let mut at = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-    if bytes[at] != b'[' {
-        return None;
-    }
-    at += 1;
-    let (mut elements, mut start, mut depth) = (Vec::new(), None, 0usize);
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'"' => {
-                start.get_or_insert(at);
-                at = after_string(bytes, at + 1)?;
-                continue;
-            }
-            b'[' | b'{' => {
-                start.get_or_insert(at);
-                depth += 1;
-            }
-            b']' | b'}' if depth > 0 => depth -= 1,
-            b']' => {
-                elements.extend(start.map(|start| text[start..at].trim_end()));
-                return Some(elements);
-            }
-            b',' if depth == 0 => elements.push(text[start.take()?..at].trim_end()),
-            byte if byte.is_ascii_whitespace() => {}
-            _ => {
-                start.get_or_insert(at);
-            }
-        }
-        at += 1;
-    }
-    None
-}
-
-/// The offset just after the closing quote of the string whose text starts at `at`.
-fn after_string(bytes: &[u8], mut at: usize) -> Option<usize> {
-    loop {
-        at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
-        if bytes[at] == b'\\' {
-            at += 2;
-        } else {
-            return Some(at + 1);
-        }
-    }
 }
 
 fn syntax_problem(file: &str, error: &serde_json::Error) -> Error {
@@ -241,41 +136,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn array_elements_follow_strings_and_nesting() {
-        let text = r#" [ {"a": "x,]\"}", "b": [1, {"c": 2}]} , "s\\" ,3,[], null ]"#;
-        assert_eq!(array_elements(text).unwrap(), [r#"{"a": "x,]\"}", "b": [1, {"c": 2}]}"#, r#""s\\""#, "3", "[]", "null"]);
-        assert_eq!(array_elements(" [ ] ").unwrap(), Vec::<&str>::new());
-        assert_eq!(array_elements("{}"), None);
-    }
-
-    #[test]
-    fn a_large_array_parses_on_every_core_to_what_one_parse_gives() {
-        #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
-        #[serde(deny_unknown_fields)]
-        struct Item {
-            i: u32,
-            s: String,
-            n: Vec<Value>,
-        }
-        #[derive(serde::Deserialize, Debug, PartialEq)]
-        #[serde(deny_unknown_fields)]
-        struct Doc {
-            #[serde(deserialize_with = "large_array")]
-            items: Vec<Item>,
-        }
-        let items: Vec<Item> = (0..40_000).map(|i| Item { i, s: format!("a\"b,]{{\\{i}"), n: vec![json!(i), json!({"x": null})] }).collect();
-        let text = serde_json::to_string(&json!({"items": items})).unwrap();
-        assert!(text.len() > PARALLEL_ARRAY_BYTES);
-        let parsed: Doc = parse_fast("doc.json", text.as_bytes()).unwrap();
-        assert_eq!(parsed.items, items);
-        // An element the type refuses fails the fast pass; the located pass names it.
-        let bad = text.replacen(r#"{"i":39999,"#, r#"{"i":"no","#, 1);
-        let Err(Error::Invalid(problems)) = parse_fast::<Doc>("doc.json", bad.as_bytes()) else { panic!("a string is not a u32") };
-        assert_eq!((problems[0].json_path.as_str(), problems[0].position.map(|(line, _)| line)), ("$.items[39999].i", Some(1)));
-        assert!(!PARALLEL_ARRAYS.with(std::cell::Cell::get), "the flag is off after a parse");
-    }
 
     #[test]
     fn merge_patch_follows_rfc_7386() {

@@ -32,17 +32,17 @@ pub struct Inventory {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<Scope>,
     /// Resources, as the Resource Groups Tagging API (or metric discovery) reports them.
-    #[serde(default, deserialize_with = "crate::json::large_array")]
+    #[serde(default)]
     pub resources: Vec<Resource>,
     /// CloudWatch metric alarms (DescribeAlarms, MetricAlarms).
-    #[serde(default, deserialize_with = "crate::json::large_array")]
+    #[serde(default)]
     pub alarms: Vec<MetricAlarm>,
     /// CloudWatch composite alarms (DescribeAlarms, CompositeAlarms).
     #[serde(default)]
     pub composite_alarms: Vec<CompositeAlarm>,
     /// Metrics that exist in CloudWatch (ListMetrics). This is how onwatch knows
     /// the CloudWatch agent publishes memory and disk for an instance.
-    #[serde(default, deserialize_with = "crate::json::large_array")]
+    #[serde(default)]
     pub metrics: Vec<Metric>,
     /// CloudWatch dashboards.
     #[serde(default)]
