@@ -53,6 +53,35 @@ pub fn par_chunks_on<T: Sync, R: Send>(items: &[T], threads: usize, work: impl F
     })
 }
 
+/// Maps `work` over `items` on up to `threads` threads, each taking the next item in turn, and
+/// returns the results in item order. For items of uneven cost, or owned items each freed as
+/// soon as its work is done (unlike [`par_chunks`], which borrows its items).
+pub fn par_map<T: Send, R: Send>(items: Vec<T>, threads: usize, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.into_iter().map(work).collect();
+    }
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let work = &work;
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
+                        let Some((index, item)) = next else { return mine };
+                        mine.push((index, work(item)));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
 /// Observes long work, for a progress bar: the library calls it and stays silent with
 /// [`NoProgress`]; the command line draws a bar with it on a terminal. Called from worker threads.
 pub trait Progress: Sync {
@@ -96,5 +125,18 @@ mod tests {
         assert!(sums.windows(2).all(|w| w[0].0 < w[1].0), "shares out of order");
         assert_eq!(sums.iter().map(|s| s.1).sum::<u64>(), (0..10_000u64).sum::<u64>());
         assert_eq!(par_chunks(&items[..5], 100, |part| part.len()), vec![5]);
+    }
+
+    #[test]
+    fn mapped_items_come_back_in_item_order() {
+        // Uneven work: later items finish first, and the order still holds.
+        let items: Vec<u64> = (0..200).collect();
+        let squares = par_map(items, 4, |i| {
+            std::thread::sleep(std::time::Duration::from_micros(200 - i));
+            i * i
+        });
+        assert_eq!(squares, (0..200u64).map(|i| i * i).collect::<Vec<_>>());
+        assert_eq!(par_map(vec![3], 4, |i: u32| i + 1), vec![4]);
+        assert!(par_map(Vec::<u8>::new(), 4, |i| i).is_empty());
     }
 }

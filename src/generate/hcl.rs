@@ -200,23 +200,7 @@ pub fn parse_back(file: &str, text: &str) -> Result<(), String> {
     if text.len() <= PIECE {
         return parse(text);
     }
-    let pieces = split_top_level(text, PIECE);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8).min(pieces.len());
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| loop {
-                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    match pieces.get(index) {
-                        Some(piece) => parse(piece)?,
-                        None => return Ok(()),
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().try_for_each(|handle| handle.join().expect("parser threads do not panic"))
-    })
+    crate::support::par_map(split_top_level(text, PIECE), crate::support::workers(), parse).into_iter().collect()
 }
 
 /// Splits `text` into pieces of about `size` bytes at lines that open a top-level block.

@@ -186,35 +186,11 @@ impl Templates {
             return Ok(BlockList { shares: vec![render_share(&items)?] });
         }
         let share = items.len().div_ceil(threads * SHARES_PER_THREAD);
-        let mut shares: Vec<Vec<T>> = Vec::new();
         let mut items = items.into_iter();
-        loop {
-            let next: Vec<T> = items.by_ref().take(share).collect();
-            if next.is_empty() {
-                break;
-            }
-            shares.push(next);
-        }
-        // Threads take the next share in order; each is freed as soon as it is rendered.
-        let queue = std::sync::Mutex::new(shares.into_iter().enumerate());
-        let rendered: Vec<Vec<(usize, Result<String>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let taken = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
-                            let Some((index, share)) = taken else { return mine };
-                            mine.push((index, render_share(&share)));
-                        }
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|handle| handle.join().expect("template threads do not panic")).collect()
-        });
-        let mut rendered: Vec<(usize, Result<String>)> = rendered.into_iter().flatten().collect();
-        rendered.sort_unstable_by_key(|(index, _)| *index);
-        Ok(BlockList { shares: rendered.into_iter().map(|(_, share)| share).collect::<Result<_>>()? })
+        let shares: Vec<Vec<T>> = std::iter::from_fn(|| Some(items.by_ref().take(share).collect::<Vec<T>>()).filter(|next| !next.is_empty())).collect();
+        // Each share is freed as soon as it is rendered.
+        let rendered = crate::support::par_map(shares, threads, |share| render_share(&share));
+        Ok(BlockList { shares: rendered.into_iter().collect::<Result<_>>()? })
     }
 
     /// Renders every file template to its file (`alarms.tf.hbs` → `alarms.tf`), each on its own
@@ -271,7 +247,6 @@ impl Templates {
 const SHARES_PER_THREAD: usize = 8;
 
 /// Blocks rendered from a block template, in order, as the shares the threads rendered.
-#[derive(Default)]
 pub struct BlockList {
     shares: Vec<String>,
 }

@@ -181,13 +181,13 @@ impl OnDisk {
     }
 
     /// What `path` holds now, for a diff (empty if missing or not text); `None` if it is unchanged.
-    fn differing_text(&self, path: &Path, contents: &str) -> Option<String> {
+    fn differing_text(&self, path: &Path, contents: &str) -> Option<std::borrow::Cow<'_, str>> {
         match self.files.get(path) {
             Some(file) if file.unchanged => None,
-            Some(file) => Some(file.text.clone().unwrap_or_default()),
+            Some(file) => Some(std::borrow::Cow::Borrowed(file.text.as_deref().unwrap_or_default())),
             None => {
                 let current = fs::read_to_string(path).unwrap_or_default();
-                (current != contents).then_some(current)
+                (current != contents).then_some(std::borrow::Cow::Owned(current))
             }
         }
     }
